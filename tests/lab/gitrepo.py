@@ -1,0 +1,1 @@
+"""Lab fixture: gitrepo (filled in by the engine work)."""

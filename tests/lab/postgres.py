@@ -1,0 +1,1 @@
+"""Lab fixture: postgres (filled in by the engine work)."""

@@ -1,0 +1,1 @@
+"""Lab fixture: sshd (filled in by the engine work)."""

@@ -1,0 +1,1 @@
+"""Lab fixture: web (filled in by the engine work)."""

@@ -1,0 +1,3 @@
+"""rbconsole: a terminal runbook console for production rollbacks and drills."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""One module per ``rbconsole`` sub-command, each with ``main(args) -> int``."""

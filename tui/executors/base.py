@@ -1,0 +1,74 @@
+"""What every executor shares: the context it runs in, how it streams output, what it returns.
+
+An executor runs one check or step (any kind) and never raises for an operational failure:
+an unreachable host, a refused key, a timeout or a bad response all become an ``Outcome``
+with a status and a one-line ``detail``. Cancelling the awaiting task aborts the work (the
+executor signals the remote command / cancels the query, then re-raises CancelledError).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tui.runbook.model import Runbook, SshSettings, Step
+from tui.runbook.placeholders import Value
+
+Status = Literal["ok", "failed", "timeout", "aborted", "unknown", "skipped", "error"]
+
+# (host or "local", stream "stdout"|"stderr"|"info", decoded text: one or many whole lines)
+OutputSink = Callable[[str, str, str], None]
+
+
+@dataclass(frozen=True)
+class ExecContext:
+    runbook: Runbook
+    scope: Mapping[str, Value]
+    hosts: Mapping[str, object]  # host name -> tui.runbook.model.Host after the profile's overrides
+    ssh: SshSettings
+    check_mode: bool = False  # a pre-check or verification: read-only where the kind allows
+    dry_run: bool = False
+    default_timeout: float = 300.0
+    redact: Callable[[str], str] = lambda text: text
+
+
+@dataclass
+class HostOutcome:
+    host: str
+    status: Status
+    exit_status: int | None = None
+    detail: str = ""
+    started: float = 0.0
+    duration: float = 0.0
+
+
+@dataclass
+class Outcome:
+    status: Status
+    detail: str = ""
+    exit_status: int | None = None
+    duration: float = 0.0
+    captured: dict[str, str] = field(default_factory=dict)
+    hosts: dict[str, HostOutcome] = field(default_factory=dict)
+    summary: str = ""  # e.g. "HTTP 200 in 12 ms" or a small result table
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "skipped")
+
+
+class Executor(ABC):
+    kind: str
+
+    @abstractmethod
+    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
+        """Run ``action``; stream output through ``sink``; return the outcome."""
+
+    @abstractmethod
+    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
+        """What would run, fully resolved (for --dry-run and the confirmation modal)."""
+
+    async def close(self) -> None:
+        """Release pooled resources (connections); called when the session ends."""

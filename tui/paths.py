@@ -1,0 +1,62 @@
+"""Every place rbconsole reads or writes, decided in one module.
+
+``RBCONSOLE_HOME`` moves all state (sessions, drill history) so tests and drills never touch a
+real operator's data; ``RBCONSOLE_PATH`` (os.pathsep-separated) adds runbook folders.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import tui
+
+APP_NAME = "rbconsole"
+
+
+def home() -> Path:
+    override = os.environ.get("RBCONSOLE_HOME")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def sessions_dir() -> Path:
+    return home() / "sessions"
+
+
+def history_dir() -> Path:
+    return home() / "history"
+
+
+def bundled_runbooks() -> Path:
+    """The runbooks shipped with the package (``runbooks/`` in a source checkout)."""
+    package = Path(tui.__file__).resolve().parent
+    installed = package / "_runbooks"
+    return installed if installed.is_dir() else package.parent / "runbooks"
+
+
+def runbook_dirs(extra: list[str] | None = None) -> list[Path]:
+    dirs = [bundled_runbooks()]
+    for entry in os.environ.get("RBCONSOLE_PATH", "").split(os.pathsep):
+        if entry:
+            dirs.append(Path(entry).expanduser())
+    dirs.extend(Path(e).expanduser() for e in extra or [])
+    seen: set[Path] = set()
+    unique = []
+    for d in dirs:
+        key = d.resolve() if d.exists() else d
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    return unique
+
+
+def runbook_files(extra: list[str] | None = None) -> list[Path]:
+    files: list[Path] = []
+    for d in runbook_dirs(extra):
+        if d.is_dir():
+            files.extend(sorted(d.glob("*.toml")))
+    return files

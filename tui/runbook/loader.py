@@ -1,0 +1,160 @@
+"""Read a runbook file into a :class:`Runbook`, or into every problem it has, each with its line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from tui.runbook.model import KINDS, SCHEMA_VERSION, Runbook
+from tui.runbook.positions import Path, Positions, scan
+from tui.runbook.problems import Problem, RunbookError
+from tui.runbook.semantics import check_semantics
+
+MAX_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class Loaded:
+    """The outcome of loading: a runbook when there were no problems."""
+
+    path: str
+    runbook: Runbook | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.runbook is not None and not self.problems
+
+
+def load(path: str | FsPath) -> Loaded:
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return Loaded(name, None, [Problem(name, 1, 1, f"cannot read the file: {exc.strerror or exc}")])
+    if len(raw) > MAX_BYTES:
+        return Loaded(name, None, [Problem(name, 1, 1, f"file is larger than {MAX_BYTES // 1024} KiB")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return Loaded(name, None, [Problem(name, line, 1, "file is not valid UTF-8")])
+    return load_text(text, name)
+
+
+def load_or_raise(path: str | FsPath) -> Runbook:
+    loaded = load(path)
+    if not loaded.ok:
+        raise RunbookError(loaded.problems)
+    assert loaded.runbook is not None
+    return loaded.runbook
+
+
+def load_text(text: str, name: str = "<runbook>") -> Loaded:
+    if len(text) > MAX_BYTES:
+        return Loaded(name, None, [Problem(name, 1, 1, f"file is larger than {MAX_BYTES // 1024} KiB")])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return Loaded(name, None, [_syntax_problem(name, exc)])
+    except RecursionError:
+        return Loaded(name, None, [Problem(name, 1, 1, "TOML nesting is too deep")])
+    positions = scan(text)
+    problems: list[Problem] = []
+
+    def report(path: Path, message: str) -> None:
+        line, col = positions.locate(path)
+        problems.append(Problem(name, line, col, message))
+
+    def report_at(offset: int, message: str) -> None:
+        line, col = positions.line_col(offset)
+        problems.append(Problem(name, line, col, message))
+
+    schema = data.get("schema")
+    if schema != SCHEMA_VERSION:
+        message = (
+            "missing 'schema = 1' at the top of the runbook"
+            if schema is None
+            else f"unsupported schema {schema!r} (this rbconsole reads schema {SCHEMA_VERSION})"
+        )
+        report(("schema",), message)
+        return Loaded(name, None, problems)
+
+    runbook: Runbook | None = None
+    try:
+        runbook = Runbook.model_validate(data)
+    except ValidationError as exc:
+        _type_problems(exc, data, report)
+    except RecursionError:
+        report((), "runbook nesting is too deep")
+    check_semantics(data, report, report_at, positions, text)
+    problems = sorted(set(problems))
+    return Loaded(name, runbook if not problems else None, problems)
+
+
+def _syntax_problem(name: str, exc: tomllib.TOMLDecodeError) -> Problem:
+    message = str(exc)
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if match:
+        line, col = int(match.group(1)), int(match.group(2))
+        message = message[: match.start()].strip()
+    else:
+        line, col = 1, 1
+        message = message.replace("(at end of document)", "at the end of the file").strip()
+    return Problem(name, line, col, f"TOML syntax error: {message[:1].lower()}{message[1:]}")
+
+
+def _type_problems(exc: ValidationError, data: dict[str, Any], report: Any) -> None:
+    seen_paths: set[Path] = set()
+    for error in exc.errors(include_url=False, include_input=False):
+        path, missing, via_union = _data_path(tuple(error["loc"]), data)
+        if via_union:
+            if path in seen_paths:
+                continue
+            seen_paths.add(path)
+        report(path, _message(error, path, missing))
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path, str | None, bool]:
+    """The part of a pydantic location that exists in the data, the missing key at its end,
+    and whether a union member's name had to be skipped on the way."""
+    path: list[str | int] = []
+    node = data
+    via_union = False
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif last and isinstance(node, dict):
+            return tuple(path), str(part), via_union
+        else:
+            via_union = True
+    return tuple(path), None, via_union
+
+
+def _message(error: dict[str, Any], path: Path, missing: str | None) -> str:
+    kind = error["type"]
+    where = ".".join(str(p) for p in path) or "runbook"
+    if kind == "missing" and missing:
+        return f"missing required key '{missing}' in {where}"
+    if kind == "extra_forbidden":
+        return f"unknown key '{path[-1] if path else missing}' in {'.'.join(str(p) for p in path[:-1]) or 'runbook'}"
+    if kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag", "?")
+        return f"unknown kind '{tag}' in {where} (expected one of: {', '.join(KINDS)})"
+    if kind == "union_tag_not_found":
+        return f"missing 'kind' in {where} (one of: {', '.join(KINDS)})"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if path[:1] == ("checklists",) and len(path) == 3:
+        message = "an item is a string or a table with 'text' (and optional 'check')"
+    return f"{where}: {message}"

@@ -1,0 +1,183 @@
+"""``{{ name }}`` placeholders: finding them, and substituting them safely for where they land.
+
+The grammar is deliberately one identifier per placeholder (no expressions, no filters), so a
+runbook cannot compute anything and a value can only ever be data. Every substitution is made
+for its destination: shell-quoted (aware of the quoting around it) in a command, a bind
+parameter in SQL, percent-encoded in a URL unless the runbook's author wrote the value, a
+validated literal for a git ref, and refused where no safe form exists (a NUL anywhere, a line
+break in a header).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from urllib.parse import quote
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+BUILTINS: frozenset[str] = frozenset(
+    {
+        "service",
+        "current_version",
+        "target_version",
+        "runbook",
+        "now",
+        "operator",
+        "session",
+        "plan",
+        "plan_title",
+        "profile",
+        "severity",
+        "mode",
+        "started",
+    }
+)
+
+
+class RenderError(ValueError):
+    """A value cannot be placed safely where the runbook puts it."""
+
+
+@dataclass(frozen=True)
+class Value:
+    text: str
+    trusted: bool = False  # written by the runbook's author, not typed by an operator or read from output
+    secret: bool = False
+
+
+Scope = Mapping[str, Value]
+
+
+def names_in(text: str) -> Iterator[tuple[str, int]]:
+    """Each placeholder name in ``text`` with its offset."""
+    for match in PLACEHOLDER.finditer(text):
+        yield match.group(1), match.start()
+
+
+def _lookup(scope: Scope, name: str) -> Value:
+    try:
+        value = scope[name]
+    except KeyError:
+        raise RenderError(f"no value for {{{{ {name} }}}}") from None
+    if "\x00" in value.text:
+        raise RenderError(f"the value of {{{{ {name} }}}} contains a NUL byte")
+    return value
+
+
+def render_text(template: str, scope: Scope) -> str:
+    """Plain text (messages, titles, vars built from other values): no quoting."""
+    return PLACEHOLDER.sub(lambda m: _lookup(scope, m.group(1)).text, template)
+
+
+def is_trusted(template: str, scope: Scope) -> bool:
+    return all(_lookup(scope, name).trusted for name, _ in names_in(template))
+
+
+def is_secret(template: str, scope: Scope) -> bool:
+    return any(_lookup(scope, name).secret for name, _ in names_in(template))
+
+
+def render_shell(template: str, scope: Scope) -> str:
+    """A shell command with every value quoted for the quoting context it sits in.
+
+    Outside quotes a value becomes one single-quoted word; inside single quotes the quote is
+    closed around it; inside double quotes the characters the shell still expands there are
+    escaped. In every case the value arrives as literal data and cannot run.
+    """
+    out: list[str] = []
+    state = ""  # "", "'" or '"'
+    pos = 0
+    for match in PLACEHOLDER.finditer(template):
+        state = _shell_state(template[pos : match.start()], state)
+        out.append(template[pos : match.start()])
+        text = _lookup(scope, match.group(1)).text
+        if state == "'":
+            out.append("'" + shlex.quote(text) + "'")
+        elif state == '"':
+            out.append(re.sub(r'([\\$`"])', r"\\\1", text))
+        else:
+            out.append(shlex.quote(text))
+        pos = match.end()
+    out.append(template[pos:])
+    return "".join(out)
+
+
+def _shell_state(chunk: str, state: str) -> str:
+    i = 0
+    while i < len(chunk):
+        ch = chunk[i]
+        if state == "'":
+            if ch == "'":
+                state = ""
+        elif state == '"':
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                state = ""
+        elif ch == "\\":
+            i += 1
+        elif ch in "'\"":
+            state = ch
+        i += 1
+    return state
+
+
+def render_sql(template: str, scope: Scope) -> tuple[str, list[str]]:
+    """A query for psycopg with each placeholder turned into a bind parameter (``%s``)."""
+    params: list[str] = []
+    out: list[str] = []
+    pos = 0
+    for match in PLACEHOLDER.finditer(template):
+        out.append(template[pos : match.start()].replace("%", "%%"))
+        params.append(_lookup(scope, match.group(1)).text)
+        out.append("%s")
+        pos = match.end()
+    out.append(template[pos:].replace("%", "%%"))
+    return "".join(out), params
+
+
+def render_url(template: str, scope: Scope) -> str:
+    """A URL: the author's own values go in as written (``{{ api }}/health``); any value an
+    operator typed or a step captured is percent-encoded, so it stays one path segment or
+    query value."""
+
+    def sub(match: re.Match[str]) -> str:
+        value = _lookup(scope, match.group(1))
+        if value.trusted:
+            if any(ch in value.text for ch in "\r\n\t "):
+                raise RenderError(f"{{{{ {match.group(1)} }}}} has whitespace and cannot go in a URL")
+            return value.text
+        return quote(value.text, safe="")
+
+    return PLACEHOLDER.sub(sub, template)
+
+
+def render_header(template: str, scope: Scope) -> str:
+    text = render_text(template, scope)
+    if any(ch in text for ch in "\r\n"):
+        raise RenderError("a header value cannot contain a line break")
+    return text
+
+
+_REF_BAD = re.compile(r"(^-)|(\.\.)|([\x00-\x20\x7f~^:?*\[\\])|(@\{)|(^/)|(/$)|(\.lock$)|(//)|(^\.)|(/\.)|(\.$)|(^@$)")
+
+
+def render_ref(template: str, scope: Scope) -> str:
+    """A git ref name, checked against git's ref-format rules (no options, no ranges)."""
+    text = render_text(template, scope)
+    if not text or _REF_BAD.search(text) or text.startswith("ext::"):
+        raise RenderError(f"{text!r} is not a valid git ref name")
+    return text
+
+
+def render_data(data: object, scope: Scope) -> object:
+    """A JSON body: placeholders filled inside strings, so a value is always one JSON string."""
+    if isinstance(data, str):
+        return render_text(data, scope)
+    if isinstance(data, list):
+        return [render_data(item, scope) for item in data]
+    if isinstance(data, dict):
+        return {key: render_data(item, scope) for key, item in data.items()}
+    return data

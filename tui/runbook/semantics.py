@@ -1,0 +1,225 @@
+"""Checks that span the whole runbook: ids, references, the flowchart's shape, placeholders.
+
+They run on the raw TOML data (not the typed model) so they still report everything when some
+other part of the file fails type validation: the author sees every problem in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tui.runbook.placeholders import BUILTINS, PLACEHOLDER
+from tui.runbook.positions import Path, Positions
+
+Report = Callable[[Path, str], None]
+ReportAt = Callable[[int, str], None]
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def iter_actions(data: dict[str, Any]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every check, step, verification and drill step, with its path."""
+    for i, check in enumerate(_list(data.get("checks"))):
+        yield ("checks", i), _dict(check)
+    for plan_id, plan in _dict(data.get("plans")).items():
+        for part in ("steps", "verify"):
+            for i, step in enumerate(_list(_dict(plan).get(part))):
+                yield ("plans", plan_id, part, i), _dict(step)
+    for d, drill in enumerate(_list(data.get("drills"))):
+        for part in ("setup", "teardown"):
+            for i, step in enumerate(_list(_dict(drill).get(part))):
+                yield ("drills", d, part, i), _dict(step)
+
+
+def check_semantics(data: dict[str, Any], report: Report, report_at: ReportAt, positions: Positions, text: str) -> None:
+    plans = set(_dict(data.get("plans")))
+    hosts = set(_dict(data.get("hosts")))
+    for profile in _dict(data.get("profiles")).values():
+        hosts |= set(_dict(_dict(profile).get("hosts")))
+    groups = _dict(data.get("groups"))
+    checks = {c.get("id") for c in map(_dict, _list(data.get("checks")))}
+    templates = {t.get("id") for t in map(_dict, _list(data.get("templates")))}
+    profiles = set(_dict(data.get("profiles")))
+
+    def ref(path: Path, value: Any, known: set[Any], what: str) -> None:
+        if isinstance(value, str) and value not in known:
+            choices = ", ".join(sorted(str(k) for k in known if k)) or "none defined"
+            report(path, f"{what} {value!r} is not defined (known: {choices})")
+
+    _unique(data, report)
+
+    for i, sev in enumerate(_list(data.get("severity"))):
+        ref(("severity", i, "plan"), _dict(sev).get("plan"), plans, "plan")
+    for i, risk in enumerate(_list(data.get("risks"))):
+        ref(("risks", i, "plan"), _dict(risk).get("plan"), plans, "plan")
+    for i, row in enumerate(_list(data.get("matrix"))):
+        ref(("matrix", i, "plan"), _dict(row).get("plan"), plans, "plan")
+    for i, mon in enumerate(_list(data.get("monitors"))):
+        ref(("monitors", i, "check"), _dict(mon).get("check"), checks, "check")
+    for i, drill in enumerate(_list(data.get("drills"))):
+        ref(("drills", i, "plan"), _dict(drill).get("plan"), plans, "plan")
+        ref(("drills", i, "profile"), _dict(drill).get("profile"), profiles, "profile")
+    for name, members in groups.items():
+        for j, member in enumerate(_list(members)):
+            ref(("groups", name, j), member, hosts, "host")
+    for part, items in _dict(data.get("checklists")).items():
+        for j, item in enumerate(_list(items)):
+            ref(("checklists", part, j, "check"), _dict(item).get("check"), checks, "check")
+
+    for path, action in iter_actions(data):
+        ref((*path, "host"), action.get("host"), hosts, "host")
+        for j, host in enumerate(_list(action.get("hosts"))):
+            ref((*path, "hosts", j), host, hosts, "host")
+        ref((*path, "group"), action.get("group"), set(groups), "group")
+        ref((*path, "template"), action.get("template"), templates, "template")
+        ref((*path, "until"), action.get("until"), checks, "check")
+        if action.get("kind") == "sql" and isinstance(action.get("query"), str):
+            for match in re.finditer(r"(['\"])\s*\{\{[^}]*\}\}\s*\1", action["query"]):
+                report(
+                    (*path, "query"),
+                    f"write {match.group(0).strip(chr(39) + chr(34))} without quotes: "
+                    "in SQL a placeholder is a bound parameter, never spliced text",
+                )
+
+    _check_flow(data, report, plans)
+    _check_placeholders(data, report_at, positions, text)
+
+
+def _unique(data: dict[str, Any], report: Report) -> None:
+    def once(items: list[Any], base: Path, key: str, what: str) -> None:
+        seen: set[Any] = set()
+        for i, item in enumerate(items):
+            value = _dict(item).get(key)
+            if isinstance(value, str) and value in seen:
+                report((*base, i, key), f"duplicate {what} {value!r}")
+            seen.add(value)
+
+    once(_list(data.get("checks")), ("checks",), "id", "check id")
+    once(_list(data.get("risks")), ("risks",), "id", "risk id")
+    once(_list(data.get("templates")), ("templates",), "id", "template id")
+    once(_list(data.get("drills")), ("drills",), "id", "drill id")
+    once(_list(data.get("monitors")), ("monitors",), "id", "monitor id")
+    once(_list(data.get("severity")), ("severity",), "level", "severity level")
+    for plan_id, plan in _dict(data.get("plans")).items():
+        seen: set[Any] = set()
+        for part in ("steps", "verify"):
+            for i, step in enumerate(_list(_dict(plan).get(part))):
+                value = _dict(step).get("id")
+                if isinstance(value, str) and value in seen:
+                    report(("plans", plan_id, part, i, "id"), f"duplicate step id {value!r} in plan {plan_id!r}")
+                seen.add(value)
+    for d, drill in enumerate(_list(data.get("drills"))):
+        seen = set()
+        for part in ("setup", "teardown"):
+            for i, step in enumerate(_list(_dict(drill).get(part))):
+                value = _dict(step).get("id")
+                if isinstance(value, str) and value in seen:
+                    report(("drills", d, part, i, "id"), f"duplicate step id {value!r} in drill")
+                seen.add(value)
+
+
+def _check_flow(data: dict[str, Any], report: Report, plans: set[str]) -> None:
+    flow = _dict(data.get("flow"))
+    nodes = _dict(flow.get("nodes"))
+    if not flow:
+        return
+    edges: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        node = _dict(node)
+        targets: list[tuple[Path, Any]] = [(("flow", "nodes", node_id, "next"), node.get("next"))]
+        for j, option in enumerate(_list(node.get("options"))):
+            targets.append((("flow", "nodes", node_id, "options", j, "next"), _dict(option).get("next")))
+        edges[node_id] = []
+        for path, target in targets:
+            if isinstance(target, str):
+                if target in nodes:
+                    edges[node_id].append(target)
+                else:
+                    report(path, f"flow node {target!r} is not defined")
+        if isinstance(node.get("plan"), str) and node["plan"] not in plans:
+            report(("flow", "nodes", node_id, "plan"), f"plan {node['plan']!r} is not defined")
+    start = flow.get("start")
+    if not isinstance(start, str) or start not in nodes:
+        report(("flow", "start"), f"flow start {start!r} is not a node")
+        return
+    reached = {start}
+    todo = [start]
+    while todo:
+        for target in edges.get(todo.pop(), []):
+            if target not in reached:
+                reached.add(target)
+                todo.append(target)
+    for node_id in nodes:
+        if node_id not in reached:
+            report(("flow", "nodes", node_id), f"flow node {node_id!r} cannot be reached from {start!r}")
+    leaves = {n for n, node in nodes.items() if "plan" in _dict(node) or "action" in _dict(node)}
+    exits = set(leaves)
+    changed = True
+    while changed:
+        changed = False
+        for node_id, targets in edges.items():
+            if node_id not in exits and any(t in exits for t in targets):
+                exits.add(node_id)
+                changed = True
+    for node_id in sorted(reached - exits):
+        if edges.get(node_id):
+            report(
+                ("flow", "nodes", node_id),
+                f"flow node {node_id!r} is in a cycle with no way out to a plan or action",
+            )
+
+
+def _known_names(data: dict[str, Any]) -> set[str]:
+    names = set(BUILTINS)
+    names |= set(_dict(data.get("params")))
+    names |= set(_dict(data.get("vars")))
+    names |= set(_dict(data.get("secrets")))
+    for profile in _dict(data.get("profiles")).values():
+        names |= set(_dict(_dict(profile).get("vars")))
+    for _, action in iter_actions(data):
+        names |= set(_dict(action.get("capture")))
+    return names
+
+
+def _check_placeholders(data: dict[str, Any], report_at: ReportAt, positions: Positions, text: str) -> None:
+    known = _known_names(data)
+
+    def walk(value: Any, path: Path) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*path, i))
+        elif isinstance(value, str) and "{{" in value:
+            for match in PLACEHOLDER.finditer(value):
+                if match.group(1) not in known:
+                    report_at(
+                        _offset_in_value(positions, path, text, match.start()),
+                        f"unknown placeholder {{{{ {match.group(1)} }}}}",
+                    )
+
+    walk(data, ())
+
+
+def _offset_in_value(positions: Positions, path: Path, text: str, index: int) -> int:
+    start = positions.value_offset(path)
+    if start is None:
+        line, col = positions.locate(path)
+        return positions.line_starts[line - 1] + col - 1
+    if text.startswith(('"""', "'''"), start):
+        start += 3
+        if text.startswith("\n", start):
+            start += 1
+        elif text.startswith("\r\n", start):
+            start += 2
+        return start + index
+    return start + 1 + index
