@@ -1,0 +1,1 @@
+"""The session engine: sessions, their journal, values and secrets; no Textual here."""

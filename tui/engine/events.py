@@ -1,0 +1,116 @@
+"""What a session emits: one typed event per thing that happened, in journal order.
+
+Every event except ``output`` is appended to the session journal (and fsynced) before any
+subscriber sees it, so whatever a screen shows or a record says is a view of the journal.
+``output`` events carry step output chunks; they go to the output file and to subscribers
+only (10M lines must not become 10M journal lines) and the step's ``step_finished`` event
+carries a bounded, redacted tail of them.
+
+Event ``data`` payloads (all JSON values; secrets already redacted):
+
+- ``session_started``: session, runbook_id, runbook_path, runbook_title, runbook_sha256, service,
+  current_version, target_version, operator, reason, severity, params (secret ones masked),
+  profile, mode ("live" | "drill"), dry_run, yes, scenario, plan (may be null), user, host, pid
+- ``session_resumed``: operator, user, host, pid, yes
+- ``triage_answered``: node, text, ask, option (index), label, next
+- ``triage_reached``: node, text, plan (recommended plan or null), action (e.g. "observe" or null)
+- ``plan_chosen``: plan, title, target_minutes, recommended, reason (why the recommendation was overridden)
+- ``check_started``: id, title, kind, phase, attempt, describe (resolved command/request lines)
+- ``check_finished``: id, title, kind, phase, attempt, status, detail, exit_status, duration,
+  severity ("blocking" | "warning"), summary, hosts, captured, excerpt, output
+- ``check_overridden``: id, phase, reason
+- ``step_started``: id, title, kind, phase, attempt, index, describe, confirm, targets
+- ``step_finished``: like ``check_finished`` plus index; status "dry_run" in a dry run
+- ``step_skipped``: id, phase, index, reason
+- ``step_resolved``: id, phase, attempt, answer ("rerun" | "done" | "failed" | "skip"), by — the
+  operator's answer about a step whose outcome was unknown after a crash
+- ``confirmation``: id, phase, question ("destructive" | "manual" | "on_failure" | "unknown"),
+  answer, by ("operator" | "--yes" | "no-tty")
+- ``checklist_ticked``: list ("pre" | "during" | "post" | "followup"), index, text, ticked, by
+  ("operator" | "check:ID")
+- ``note``: text, by
+- ``warning``: message (e.g. a journal write that failed, a secret that could not be read)
+- ``session_ended``: result ("success" | "partial" | "failed" | "aborted"), reason, duration
+- ``output`` (transient): id, phase, attempt, host, stream ("stdout" | "stderr" | "info"), text
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+SESSION_STARTED: Final = "session_started"
+SESSION_RESUMED: Final = "session_resumed"
+TRIAGE_ANSWERED: Final = "triage_answered"
+TRIAGE_REACHED: Final = "triage_reached"
+PLAN_CHOSEN: Final = "plan_chosen"
+CHECK_STARTED: Final = "check_started"
+CHECK_FINISHED: Final = "check_finished"
+CHECK_OVERRIDDEN: Final = "check_overridden"
+STEP_STARTED: Final = "step_started"
+STEP_FINISHED: Final = "step_finished"
+STEP_SKIPPED: Final = "step_skipped"
+STEP_RESOLVED: Final = "step_resolved"
+CONFIRMATION: Final = "confirmation"
+CHECKLIST_TICKED: Final = "checklist_ticked"
+NOTE: Final = "note"
+WARNING: Final = "warning"
+SESSION_ENDED: Final = "session_ended"
+OUTPUT: Final = "output"
+
+JOURNALED: Final = frozenset(
+    {
+        SESSION_STARTED,
+        SESSION_RESUMED,
+        TRIAGE_ANSWERED,
+        TRIAGE_REACHED,
+        PLAN_CHOSEN,
+        CHECK_STARTED,
+        CHECK_FINISHED,
+        CHECK_OVERRIDDEN,
+        STEP_STARTED,
+        STEP_FINISHED,
+        STEP_SKIPPED,
+        STEP_RESOLVED,
+        CONFIRMATION,
+        CHECKLIST_TICKED,
+        NOTE,
+        WARNING,
+        SESSION_ENDED,
+    }
+)
+
+# Phases an action runs in: drill setup, pre-checks, plan steps, verification, drill teardown.
+PHASES: Final = ("setup", "pre", "step", "verify", "teardown")
+RESULTS: Final = ("success", "partial", "failed", "aborted")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened. ``seq`` counts journaled events from 1; an ``output`` event
+    carries the seq of the last journaled event before it."""
+
+    seq: int
+    ts: float  # unix time, seconds
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def transient(self) -> bool:
+        return self.type == OUTPUT
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"seq": self.seq, "ts": round(self.ts, 6), "type": self.type, "data": self.data},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, line: str) -> Event:
+        raw = json.loads(line)
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            raise ValueError("not an event object")
+        data = raw.get("data")
+        return cls(int(raw["seq"]), float(raw["ts"]), raw["type"], data if isinstance(data, dict) else {})
