@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tui.runbook.model import KINDS, SCHEMA_VERSION, Runbook
-from tui.runbook.positions import Path, Positions, scan
+from tui.runbook.positions import Path, scan
 from tui.runbook.problems import Problem, RunbookError
 from tui.runbook.semantics import check_semantics
 
@@ -43,8 +43,10 @@ def load(path: str | FsPath) -> Loaded:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return Loaded(name, None, [Problem(name, line, 1, "file is not valid UTF-8")])
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        return Loaded(name, None, [Problem(name, line, col, "file is not valid UTF-8 (save it as UTF-8)")])
     return load_text(text, name)
 
 
@@ -59,10 +61,14 @@ def load_or_raise(path: str | FsPath) -> Runbook:
 def load_text(text: str, name: str = "<runbook>") -> Loaded:
     if len(text) > MAX_BYTES:
         return Loaded(name, None, [Problem(name, 1, 1, f"file is larger than {MAX_BYTES // 1024} KiB")])
+    if not text.strip():
+        return Loaded(name, None, [Problem(name, 1, 1, "the file is empty (a runbook starts with 'schema = 1')")])
+    # Editors on some systems write a byte-order mark and CRLF; neither changes a line or column.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return Loaded(name, None, [_syntax_problem(name, exc)])
+        return Loaded(name, None, [_syntax_problem(name, exc, text)])
     except RecursionError:
         return Loaded(name, None, [Problem(name, 1, 1, "TOML nesting is too deep")])
     positions = scan(text)
@@ -70,14 +76,14 @@ def load_text(text: str, name: str = "<runbook>") -> Loaded:
 
     def report(path: Path, message: str) -> None:
         line, col = positions.locate(path)
-        problems.append(Problem(name, line, col, message))
+        problems.append(Problem(name, line, col, _one_line(message)))
 
     def report_at(offset: int, message: str) -> None:
         line, col = positions.line_col(offset)
-        problems.append(Problem(name, line, col, message))
+        problems.append(Problem(name, line, col, _one_line(message)))
 
     schema = data.get("schema")
-    if schema != SCHEMA_VERSION:
+    if type(schema) is not int or schema != SCHEMA_VERSION:  # true and 1.0 equal 1 in Python, not in TOML
         message = (
             "missing 'schema = 1' at the top of the runbook"
             if schema is None
@@ -98,16 +104,46 @@ def load_text(text: str, name: str = "<runbook>") -> Loaded:
     return Loaded(name, runbook if not problems else None, problems)
 
 
-def _syntax_problem(name: str, exc: tomllib.TOMLDecodeError) -> Problem:
+def _syntax_problem(name: str, exc: tomllib.TOMLDecodeError, text: str) -> Problem:
     message = str(exc)
     match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    lines = text.split("\n")
     if match:
         line, col = int(match.group(1)), int(match.group(2))
         message = message[: match.start()].strip()
     else:
-        line, col = 1, 1
-        message = message.replace("(at end of document)", "at the end of the file").strip()
+        # tomllib gives no position at the end of the document; the last character is where it gave up
+        body = text.rstrip()
+        line = body.count("\n") + 1
+        col = len(body) - (body.rfind("\n") + 1) + 1
+        message = message.replace("(at end of document)", "").strip()
+        opener = max(text.rfind('"""'), text.rfind("'''"))
+        if message == "Unterminated string" and opener >= 0 and _odd(text, text[opener : opener + 3]):
+            line = text.count("\n", 0, opener) + 1
+            col = opener - (text.rfind("\n", 0, opener) + 1) + 1
+            return Problem(name, line, col, "TOML syntax error: a multi-line string opened here is never closed")
+        message += " at the end of the file"
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    key = re.match(r"\s*([^=\[\]#]+?)\s*=", source)
+    if message == "Cannot overwrite a value" and key:
+        col = key.start(1) + 1
+        message = f"duplicate key '{key.group(1).strip()}' (already set above)"
+    elif message.startswith("Cannot declare") and source.lstrip().startswith("["):
+        col = len(source) - len(source.lstrip()) + 1
+        message = f"table {source.strip()} is declared twice"
+    elif message.startswith("Duplicate inline table key"):
+        message = "duplicate key" + message.removeprefix("Duplicate inline table key")
+    elif message == "Illegal character '\\n'":
+        message = 'unterminated string (a line break inside a "..." string; use """ for several lines)'
     return Problem(name, line, col, f"TOML syntax error: {message[:1].lower()}{message[1:]}")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _odd(text: str, quote: str) -> bool:
+    return text.count(quote) % 2 == 1
 
 
 def _type_problems(exc: ValidationError, data: dict[str, Any], report: Any) -> None:
@@ -129,10 +165,9 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Path, str | None, bool]
     via_union = False
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
             path.append(part)
         elif last and isinstance(node, dict):

@@ -222,6 +222,43 @@ def _unescape(text: str) -> str:
     return "".join(out)
 
 
+def string_offset(text: str, start: int, index: int) -> int:
+    """The source offset of character ``index`` of the string literal starting at ``start``.
+
+    Escapes and line-ending backslashes make a parsed string shorter than its source, so an
+    index into the value is walked back through the literal rather than added to its start.
+    """
+    quote = text[start : start + 3] if text.startswith(('"""', "'''"), start) else text[start : start + 1]
+    i = start + len(quote)
+    if len(quote) == 3 and text.startswith("\n", i):
+        i += 1
+    basic = quote[0] == '"'
+    end = len(text)
+    seen = 0
+    while i < end:
+        if text.startswith(quote, i) or (len(quote) == 1 and text[i] == "\n"):
+            break
+        if basic and text[i] == "\\":
+            rest = text[i + 1 : i + 2]
+            if len(quote) == 3 and rest in (" ", "\t", "\n", "\r"):
+                j = i + 1
+                while j < end and text[j] in " \t\r\n":
+                    j += 1
+                if "\n" in text[i + 1 : j]:
+                    i = j
+                    continue
+            if seen == index:
+                return i
+            i += 2 + {"u": 4, "U": 8, "x": 2}.get(rest, 0)
+            seen += 1
+            continue
+        if seen == index:
+            return i
+        i += 1
+        seen += 1
+    return min(i, max(end - 1, 0))
+
+
 def scan(text: str) -> Positions:
     """Positions of every key in ``text`` (which must be valid TOML)."""
     return _Scanner(text).document()

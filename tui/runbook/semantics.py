@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tui.runbook.placeholders import BUILTINS, PLACEHOLDER
-from tui.runbook.positions import Path, Positions
+from tui.runbook.positions import Path, Positions, string_offset
 
 Report = Callable[[Path, str], None]
 ReportAt = Callable[[int, str], None]
@@ -51,7 +51,8 @@ def check_semantics(data: dict[str, Any], report: Report, report_at: ReportAt, p
 
     def ref(path: Path, value: Any, known: set[Any], what: str) -> None:
         if isinstance(value, str) and value not in known:
-            choices = ", ".join(sorted(str(k) for k in known if k)) or "none defined"
+            names = sorted(str(k) for k in known if k)
+            choices = ", ".join(names[:8]) + (f", … ({len(names)} in all)" if len(names) > 8 else "") or "none defined"
             report(path, f"{what} {value!r} is not defined (known: {choices})")
 
     _unique(data, report)
@@ -128,9 +129,9 @@ def _unique(data: dict[str, Any], report: Report) -> None:
 
 def _check_flow(data: dict[str, Any], report: Report, plans: set[str]) -> None:
     flow = _dict(data.get("flow"))
-    nodes = _dict(flow.get("nodes"))
-    if not flow:
-        return
+    nodes = flow.get("nodes")
+    if not isinstance(nodes, dict):
+        return  # the type check has reported it; a graph of nothing has no shape to check
     edges: dict[str, list[str]] = {}
     for node_id, node in nodes.items():
         node = _dict(node)
@@ -212,14 +213,7 @@ def _check_placeholders(data: dict[str, Any], report_at: ReportAt, positions: Po
 
 def _offset_in_value(positions: Positions, path: Path, text: str, index: int) -> int:
     start = positions.value_offset(path)
-    if start is None:
+    if start is None or not text.startswith(('"', "'"), start):
         line, col = positions.locate(path)
         return positions.line_starts[line - 1] + col - 1
-    if text.startswith(('"""', "'''"), start):
-        start += 3
-        if text.startswith("\n", start):
-            start += 1
-        elif text.startswith("\r\n", start):
-            start += 2
-        return start + index
-    return start + 1 + index
+    return string_offset(text, start, index)
