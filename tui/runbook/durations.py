@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
@@ -13,6 +14,8 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or a string like '90s', '5m', '1h'")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("a duration must be a finite number of seconds")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
@@ -20,7 +23,7 @@ def parse_duration(value: object) -> float:
         raise ValueError("a duration is a number of seconds or a string like '90s', '5m', '1h'")
     text = value.strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
+        return parse_duration(float(text))
     pos = 0
     total = 0.0
     for match in _PART.finditer(text):
@@ -30,7 +33,7 @@ def parse_duration(value: object) -> float:
         pos = match.end()
     if pos == 0 or text[pos:].strip():
         raise ValueError(f"cannot read {value!r} as a duration (use e.g. '90s', '5m', '1h30m')")
-    return total
+    return parse_duration(total)
 
 
 def format_duration(seconds: float | None) -> str:
