@@ -88,6 +88,8 @@ def _handler(lab: WebLab) -> type[BaseHTTPRequestHandler]:
             """Quiet: pytest output is not the place for access logs."""
 
         def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+            if status in (204, 304) or status < 200:
+                body = b""  # these statuses have no body; a stray one would corrupt the next response
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
