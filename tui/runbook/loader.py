@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tui.runbook.model import KINDS, SCHEMA_VERSION, Runbook
+from tui.runbook.model import ID_PATTERN, KINDS, SCHEMA_VERSION, Runbook
 from tui.runbook.positions import Path, scan
 from tui.runbook.problems import Problem, RunbookError
 from tui.runbook.semantics import check_semantics
@@ -87,7 +88,7 @@ def load_text(text: str, name: str = "<runbook>") -> Loaded:
         message = (
             "missing 'schema = 1' at the top of the runbook"
             if schema is None
-            else f"unsupported schema {schema!r} (this rbconsole reads schema {SCHEMA_VERSION})"
+            else f"unsupported schema {json.dumps(schema, default=str)} (this rbconsole reads schema {SCHEMA_VERSION})"
         )
         report(("schema",), message)
         return Loaded(name, None, problems)
@@ -189,6 +190,11 @@ def _message(error: dict[str, Any], path: Path, missing: str | None) -> str:
         return f"unknown kind '{tag}' in {where} (expected one of: {', '.join(KINDS)})"
     if kind == "union_tag_not_found":
         return f"missing 'kind' in {where} (one of: {', '.join(KINDS)})"
+    pattern = str(error.get("ctx", {}).get("pattern", ""))
+    if kind == "string_pattern_mismatch" and pattern == ID_PATTERN:
+        return f"{where}: not a valid id (letters, digits, '_', '.', '-', starting with a letter or digit)"
+    if kind == "string_pattern_mismatch" and pattern.startswith("^(stdout"):
+        return f"{where}: a capture is 'stdout', 'stderr', 'json:PATH' or 'regex:PATTERN'"
     message = str(error["msg"]).removeprefix("Value error, ")
     if path[:1] == ("checklists",) and len(path) == 3:
         message = "an item is a string or a table with 'text' (and optional 'check')"

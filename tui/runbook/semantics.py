@@ -133,6 +133,7 @@ def _check_flow(data: dict[str, Any], report: Report, plans: set[str]) -> None:
     if not isinstance(nodes, dict):
         return  # the type check has reported it; a graph of nothing has no shape to check
     edges: dict[str, list[str]] = {}
+    known_plans = ", ".join(sorted(plans)) or "none defined"
     for node_id, node in nodes.items():
         node = _dict(node)
         targets: list[tuple[Path, Any]] = [(("flow", "nodes", node_id, "next"), node.get("next"))]
@@ -146,7 +147,7 @@ def _check_flow(data: dict[str, Any], report: Report, plans: set[str]) -> None:
                 else:
                     report(path, f"flow node {target!r} is not defined")
         if isinstance(node.get("plan"), str) and node["plan"] not in plans:
-            report(("flow", "nodes", node_id, "plan"), f"plan {node['plan']!r} is not defined")
+            report(("flow", "nodes", node_id, "plan"), f"plan {node['plan']!r} is not defined (known: {known_plans})")
     start = flow.get("start")
     if not isinstance(start, str) or start not in nodes:
         report(("flow", "start"), f"flow start {start!r} is not a node")
