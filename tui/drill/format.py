@@ -1,0 +1,39 @@
+"""How drill times read: short, exact enough for a human, the same on screen and in the report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def seconds_text(seconds: float) -> str:
+    """``0.31s``, ``4.2s``, ``42s``, ``3m 05s``, ``1h 02m``."""
+    if seconds < 10:
+        return f"{seconds:.2f}s" if seconds < 1 else f"{seconds:.1f}s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60:02d}s"
+    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
+
+
+def against_target(seconds: float, target_minutes: float | None) -> str:
+    """``1m 23s of 10m target (14%, within)`` or ``12m 30s of 10m target (125%, over by 2m 30s)``."""
+    if target_minutes is None:
+        return f"{seconds_text(seconds)} (no target time set)"
+    target = target_minutes * 60
+    share = seconds / target * 100
+    if seconds <= target:
+        return f"{seconds_text(seconds)} of {seconds_text(target)} target ({share:.0f}%, within target)"
+    return f"{seconds_text(seconds)} of {seconds_text(target)} target ({share:.0f}%, over by {seconds_text(seconds - target)})"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """One bar per value, scaled between the smallest and the largest."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low
+    return "".join(_BARS[0 if span == 0 else round((v - low) / span * (len(_BARS) - 1))] for v in values)

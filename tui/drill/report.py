@@ -1,0 +1,181 @@
+"""The drill report in Markdown: time against target, steps, checks, checklists, drift and trend."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from tui.drill.drift import Drift, baselines, drifts
+from tui.drill.format import against_target, seconds_text, sparkline
+from tui.drill.summary import CheckResult, DrillRun, StepTime
+from tui.runbook.model import ChecklistItem, Runbook
+
+CHECKLISTS = ("pre", "during", "post", "followup")
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|") or "—"
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "—"
+
+
+def render_report(run: DrillRun, earlier: Sequence[DrillRun] = (), runbook: Runbook | None = None) -> str:
+    """The report of ``run``; ``earlier`` are previous drills of the same runbook and plan, oldest first."""
+    known = baselines(earlier)
+    found = drifts(run, known)
+    out = [f"## DRILL report: {run.runbook_title or run.runbook_id}, plan {run.plan} {run.plan_title}".rstrip(), ""]
+    out.append(
+        "> **DRILL** — a rehearsal, not a live rollback."
+        + (" **Dry run**: nothing was executed; times are not drill times." if run.dry_run else "")
+    )
+    out.append("")
+    out += ["| | |", "|---|---|"]
+    out.append(f"| Time against target | {_cell(against_target(run.seconds, run.target_minutes))} |")
+    out.append(f"| Result | {_cell(run.result)} |")
+    out.append(f"| Scenario | {_cell(run.scenario or 'none (plan only)')} |")
+    out.append(f"| Profile | {_cell(run.profile or 'default')} |")
+    out.append(f"| Operator | {_cell(run.operator)} |")
+    out.append(f"| Started | {_when(run.started)} |")
+    out.append(f"| Whole session | {seconds_text(run.session_seconds)} (setup and teardown included) |")
+    out.append(f"| Session | `{run.session}` |")
+    if run.yes:
+        out.append("| Confirmations | answered by `--yes` |")
+    out.append("")
+    out += _steps_section(run, known, found)
+    out += _problems_section(run)
+    out += _checks_section("Pre-checks", run.checks)
+    out += _checks_section("Verification", run.verify)
+    out += _checklist_section(run, runbook)
+    out += _scenario_section(run)
+    out += _drift_section(found, bool(known))
+    out += _trend_section(run, earlier)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _steps_section(run: DrillRun, known: dict, found: list[Drift]) -> list[str]:
+    flagged = {d.step_id: d for d in found}
+    out = [
+        "### Steps",
+        "",
+        "| # | step | kind | time | baseline | drift | status | attempts |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for position, step in enumerate(run.steps, start=1):
+        base = known.get(step.id)
+        ratio = ""
+        if base is not None and step.attempts and base.seconds > 0:
+            ratio = (
+                f"**{step.seconds / base.seconds:.1f}x**"
+                if step.id in flagged
+                else f"{step.seconds / base.seconds:.1f}x"
+            )
+        out.append(
+            f"| {position} | {_cell(step.id)} {_cell(step.title) if step.title else ''} | {_cell(step.kind)} "
+            f"| {seconds_text(step.seconds) if step.attempts else '—'} "
+            f"| {seconds_text(base.seconds) if base else '—'} | {_cell(ratio)} | {_cell(step.status)} | {step.attempts} |"
+        )
+    return [*out, ""]
+
+
+def _problems_section(run: DrillRun) -> list[str]:
+    skipped = [s for s in run.steps if s.status == "skipped"]
+    failed = [s for s in run.steps if s.attempts and not s.ok]
+    not_run = [s for s in run.steps if not s.attempts and s.status != "skipped"]
+    out = ["### Skipped or failed", ""]
+    for step in skipped:
+        out.append(f"- skipped: `{step.id}`" + (f" ({step.skip_reason})" if step.skip_reason else ""))
+    for step in failed:
+        out.append(f"- {step.status}: `{step.id}`" + (f": {step.detail}" if step.detail else ""))
+    for step in not_run:
+        out.append(f"- not run: `{step.id}`")
+    if len(out) == 2:
+        out.append("None: every step ran and passed.")
+    return [*out, ""]
+
+
+def _checks_section(title: str, checks: list[CheckResult]) -> list[str]:
+    out = [f"### {title}", ""]
+    if not checks:
+        return [*out, "None ran.", ""]
+    passed = sum(c.status in ("ok", "dry_run") for c in checks)
+    out += [f"{passed} of {len(checks)} passed.", "", "| check | status | severity | detail |", "|---|---|---|---|"]
+    for c in checks:
+        status = c.status + (f" (overridden: {c.overridden})" if c.overridden else "")
+        out.append(
+            f"| {_cell(c.id)} {_cell(c.title) if c.title else ''} | {_cell(status)} | {c.severity} | {_cell(c.detail)} |"
+        )
+    return [*out, ""]
+
+
+def _checklist_section(run: DrillRun, runbook: Runbook | None) -> list[str]:
+    out = ["### Checklists", ""]
+    if runbook is None:
+        for name in CHECKLISTS:
+            if run.checklist_ticked.get(name):
+                out.append(f"- {name}: {len(run.checklist_ticked[name])} ticked")
+        return [*out, "" if len(out) > 2 else "No items ticked.", ""]
+    total = ticked = 0
+    missing: list[str] = []
+    for name in CHECKLISTS:
+        items = getattr(runbook.checklists, name)
+        if not items:
+            continue
+        done = set(run.checklist_ticked.get(name, []))
+        total += len(items)
+        ticked += len(done & set(range(len(items))))
+        out.append(f"- {name}: {len(done & set(range(len(items))))} of {len(items)}")
+        missing += [
+            f"{name}: {item.text if isinstance(item, ChecklistItem) else item}"
+            for i, item in enumerate(items)
+            if i not in done
+        ]
+    if not total:
+        return [*out, "The runbook has no checklists.", ""]
+    out.insert(2, f"Completion: {ticked} of {total} items ({ticked / total * 100:.0f}%).")
+    out.insert(3, "")
+    if missing:
+        out += ["", "Not ticked:", *(f"- [ ] {_cell(m)}" for m in missing)]
+    return [*out, ""]
+
+
+def _scenario_section(run: DrillRun) -> list[str]:
+    if not run.setup and not run.teardown:
+        return []
+    out = ["### Scenario setup and teardown", ""]
+    for label, steps in (("setup", run.setup), ("teardown", run.teardown)):
+        for step in steps:
+            out.append(f"- {label} `{step.id}`: {step.status}, {seconds_text(step.seconds)}" + _detail(step))
+    return [*out, ""]
+
+
+def _detail(step: StepTime) -> str:
+    return f" ({step.detail})" if step.detail and not step.ok else ""
+
+
+def _drift_section(found: list[Drift], have_baselines: bool) -> list[str]:
+    out = ["### Drift against earlier drills", ""]
+    if not have_baselines:
+        return [*out, "No earlier drill of this plan: this one becomes the baseline.", ""]
+    if not found:
+        return [*out, "Every step within its drill time.", ""]
+    return [*out, *(f"- {d.text()}" for d in found), ""]
+
+
+def _trend_section(run: DrillRun, earlier: Sequence[DrillRun]) -> list[str]:
+    out = ["### Trend", ""]
+    if not earlier:
+        return [*out, "First recorded drill of this runbook and plan.", ""]
+    runs = [*earlier, run]
+    out.append(f"Total time over the last {len(runs)} drills: `{sparkline([r.seconds for r in runs])}` (oldest first)")
+    previous = earlier[-1]
+    delta = run.seconds - previous.seconds
+    word = "slower" if delta > 0 else "faster"
+    out += ["", f"This drill: {seconds_text(abs(delta))} {word} than the previous one ({_when(previous.started)}).", ""]
+    out += ["| drill | started | time | vs target | result |", "|---|---|---|---|---|"]
+    for r in runs[-10:]:
+        mark = "this" if r is run else f"`{r.session[:8]}`"
+        share = f"{r.seconds / (r.target_minutes * 60) * 100:.0f}%" if r.target_minutes else "—"
+        out.append(f"| {mark} | {_when(r.started)} | {seconds_text(r.seconds)} | {share} | {_cell(r.result)} |")
+    return [*out, ""]

@@ -1,0 +1,200 @@
+"""What one drill was, folded from its journal events alone: times, outcomes, checks, checklist ticks.
+
+The summary is plain data (JSON round-trips through :meth:`DrillRun.to_dict`), so the drill
+history can keep it beside the journal it came from and later drills can compare against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tui.engine import events as ev
+from tui.engine.events import Event
+
+OK_STATUSES = frozenset({"ok", "dry_run"})
+
+
+@dataclass
+class StepTime:
+    id: str
+    title: str = ""
+    kind: str = ""
+    phase: str = "step"
+    index: int | None = None
+    status: str = "not run"
+    detail: str = ""
+    seconds: float = 0.0  # wall time over every attempt, confirmations included
+    attempts: int = 0
+    skip_reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in OK_STATUSES or self.status == "skipped"
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: str = ""
+    phase: str = "pre"
+    status: str = ""
+    severity: str = "blocking"
+    detail: str = ""
+    overridden: str = ""  # the reason given for going on despite it
+
+
+@dataclass
+class DrillRun:
+    session: str
+    runbook_id: str
+    runbook_title: str = ""
+    plan: str = ""
+    plan_title: str = ""
+    scenario: str | None = None
+    profile: str | None = None
+    operator: str = ""
+    mode: str = "drill"
+    dry_run: bool = False
+    yes: bool = False
+    started: float = 0.0  # unix time of session start
+    seconds: float = 0.0  # the timed part: pre-checks, plan steps and verification
+    session_seconds: float = 0.0  # everything, setup and teardown included
+    target_minutes: float | None = None
+    result: str = "unfinished"
+    steps: list[StepTime] = field(default_factory=list)
+    setup: list[StepTime] = field(default_factory=list)
+    teardown: list[StepTime] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    verify: list[CheckResult] = field(default_factory=list)
+    checklist_ticked: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def within_target(self) -> bool | None:
+        if self.target_minutes is None:
+            return None
+        return self.seconds <= self.target_minutes * 60
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DrillRun:
+        raw = dict(data)
+        for part in ("steps", "setup", "teardown"):
+            raw[part] = [StepTime(**s) for s in raw.get(part, [])]
+        for part in ("checks", "verify"):
+            raw[part] = [CheckResult(**c) for c in raw.get(part, [])]
+        return cls(**raw)
+
+
+_TIMED_PHASES = frozenset({"pre", "step", "verify"})
+
+
+def summarise(events: Iterable[Event], target_minutes: float | None = None) -> DrillRun:
+    """Fold a session's journaled events into a :class:`DrillRun`.
+
+    ``target_minutes`` (a drill scenario's own target) wins over the chosen plan's.
+    """
+    run = DrillRun(session="", runbook_id="")
+    by_phase: dict[str, dict[str, StepTime]] = {"setup": {}, "step": {}, "teardown": {}}
+    checks: dict[str, dict[str, CheckResult]] = {"pre": {}, "verify": {}}
+    open_attempts: dict[tuple[str, str], float] = {}
+    ticks: dict[tuple[str, int], bool] = {}
+    first = last = timed_from = timed_to = None
+    for event in events:
+        data = event.data
+        first = event.ts if first is None else first
+        last = event.ts
+        phase = str(data.get("phase", ""))
+        if event.type == ev.SESSION_STARTED:
+            _start(run, data, event.ts)
+        elif event.type == ev.PLAN_CHOSEN:
+            run.plan = str(data.get("plan") or run.plan)
+            run.plan_title = str(data.get("title") or "")
+            if run.target_minutes is None and data.get("target_minutes") is not None:
+                run.target_minutes = float(data["target_minutes"])
+        elif event.type in (ev.STEP_STARTED, ev.CHECK_STARTED):
+            if phase in _TIMED_PHASES and timed_from is None:
+                timed_from = event.ts
+            if phase in by_phase:
+                step = by_phase[phase].setdefault(str(data.get("id")), StepTime(id=str(data.get("id"))))
+                step.title = str(data.get("title") or step.title)
+                step.kind = str(data.get("kind") or step.kind)
+                step.phase = phase
+                step.index = data.get("index", step.index)
+                open_attempts[(phase, step.id)] = event.ts
+        elif event.type in (ev.STEP_FINISHED, ev.CHECK_FINISHED):
+            if phase in _TIMED_PHASES:
+                timed_to = event.ts
+            if phase in by_phase:
+                _finish_step(by_phase[phase], data, event.ts, open_attempts.pop((phase, str(data.get("id"))), None))
+            elif phase in checks:
+                _finish_check(checks[phase], data)
+        elif event.type == ev.STEP_SKIPPED and phase in by_phase:
+            step = by_phase[phase].setdefault(str(data.get("id")), StepTime(id=str(data.get("id")), phase=phase))
+            step.status, step.skip_reason = "skipped", str(data.get("reason") or "")
+            step.index = data.get("index", step.index)
+        elif event.type == ev.CHECK_OVERRIDDEN and phase in checks:
+            check = checks[phase].setdefault(str(data.get("id")), CheckResult(id=str(data.get("id")), phase=phase))
+            check.overridden = str(data.get("reason") or "overridden")
+        elif event.type == ev.CHECKLIST_TICKED:
+            ticks[(str(data.get("list")), int(data.get("index", -1)))] = bool(data.get("ticked", True))
+        elif event.type == ev.SESSION_ENDED:
+            run.result = str(data.get("result") or run.result)
+    if target_minutes is not None:
+        run.target_minutes = target_minutes
+    if timed_from is not None and timed_to is not None:
+        run.seconds = max(0.0, timed_to - timed_from)
+    if first is not None and last is not None:
+        run.session_seconds = max(0.0, last - first)
+    run.steps = _ordered(by_phase["step"])
+    run.setup = _ordered(by_phase["setup"])
+    run.teardown = _ordered(by_phase["teardown"])
+    run.checks = list(checks["pre"].values())
+    run.verify = list(checks["verify"].values())
+    for (name, index), ticked in sorted(ticks.items()):
+        if ticked:
+            run.checklist_ticked.setdefault(name, []).append(index)
+    return run
+
+
+def _start(run: DrillRun, data: dict[str, Any], ts: float) -> None:
+    run.session = str(data.get("session") or "")
+    run.runbook_id = str(data.get("runbook_id") or "")
+    run.runbook_title = str(data.get("runbook_title") or "")
+    run.scenario = data.get("scenario")
+    run.profile = data.get("profile")
+    run.operator = str(data.get("operator") or "")
+    run.mode = str(data.get("mode") or "live")
+    run.dry_run = bool(data.get("dry_run"))
+    run.yes = bool(data.get("yes"))
+    run.plan = str(data.get("plan") or "")
+    run.started = ts
+
+
+def _finish_step(steps: dict[str, StepTime], data: dict[str, Any], ts: float, started: float | None) -> None:
+    step = steps.setdefault(str(data.get("id")), StepTime(id=str(data.get("id"))))
+    step.title = str(data.get("title") or step.title)
+    step.kind = str(data.get("kind") or step.kind)
+    step.index = data.get("index", step.index)
+    step.status = str(data.get("status") or "unknown")
+    step.detail = str(data.get("detail") or "")
+    step.attempts += 1
+    duration = float(data.get("duration") or 0.0)
+    step.seconds += max(duration, ts - started) if started is not None else duration
+
+
+def _finish_check(checks: dict[str, CheckResult], data: dict[str, Any]) -> None:
+    check = checks.setdefault(str(data.get("id")), CheckResult(id=str(data.get("id"))))
+    check.title = str(data.get("title") or check.title)
+    check.phase = str(data.get("phase") or check.phase)
+    check.status = str(data.get("status") or "unknown")
+    check.severity = str(data.get("severity") or check.severity)
+    check.detail = str(data.get("detail") or "")
+
+
+def _ordered(steps: dict[str, StepTime]) -> list[StepTime]:
+    # Journal order is run order, except that a retried or skipped step keeps its plan position.
+    return sorted(steps.values(), key=lambda s: (s.index is None, s.index if s.index is not None else 0))
