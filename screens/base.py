@@ -1,0 +1,89 @@
+"""What every screen of a started session shares: title bar, drill banner, engine events.
+
+A screen first replays the journal (so it shows the session whatever happened before it was
+first shown) and then applies the batches the app posts; journaled events carry a sequence
+number, so none is applied twice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tui.app import EngineEvents, RbConsoleApp
+from tui.engine.events import OUTPUT, Event
+from tui.widgets.drill_banner import DrillBanner
+from tui.widgets.title_bar import TitleBar
+
+if TYPE_CHECKING:
+    from tui.engine.session import Session
+    from tui.runbook.model import Runbook
+
+
+class ConsoleScreen(Screen[Any]):
+    """A full screen of the console with its title bar, a drill banner when drilling, a footer."""
+
+    WHERE = ""
+
+    @property
+    def console(self) -> RbConsoleApp:
+        app = self.app
+        assert isinstance(app, RbConsoleApp)
+        return app
+
+    @property
+    def runbook(self) -> Runbook:
+        loaded = self.console.loaded
+        assert loaded is not None and loaded.runbook is not None
+        return loaded.runbook
+
+    def compose_top(self, runbook: Runbook | None) -> ComposeResult:
+        if self.console.is_drill:
+            yield DrillBanner()
+        yield TitleBar(runbook, self.WHERE)
+
+    def compose_bottom(self) -> ComposeResult:
+        yield Footer()
+
+
+class SessionScreen(ConsoleScreen):
+    """A screen that presents the running session."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    @property
+    def session(self) -> Session:
+        session = self.console.session
+        assert session is not None
+        return session
+
+    def on_mount(self) -> None:
+        self.console.listen(self)
+        for event in self.session.events:
+            self._apply(event)
+
+    def on_unmount(self) -> None:
+        self.console.unlisten(self)
+
+    def on_engine_events(self, message: EngineEvents) -> None:
+        for event in message.events:
+            self._apply(event)
+        self.after_events()
+
+    def _apply(self, event: Event) -> None:
+        if event.type != OUTPUT:
+            if event.seq <= self.seen:
+                return
+            self.seen = event.seq
+        self.on_event(event)
+
+    def on_event(self, event: Event) -> None:
+        """Show one event (override)."""
+
+    def after_events(self) -> None:
+        """Called once per batch after its events (override to repaint once)."""

@@ -1,0 +1,126 @@
+"""The runbook picker: every runbook on the search path with its validation state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Input, Static
+
+from screens.base import ConsoleScreen
+from tui import paths
+from tui.runbook.loader import load
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    title: str
+    service: str
+    versions: str
+    problem: str  # the first problem, "" when valid
+    problems: int
+
+
+def scan(extra: list[str]) -> list[Entry]:
+    entries = []
+    for path in paths.runbook_files(extra):
+        loaded = load(path)
+        rb = loaded.runbook
+        first = loaded.problems[0] if loaded.problems else None
+        entries.append(
+            Entry(
+                path=path,
+                title=rb.title if rb else path.stem,
+                service=rb.service if rb else "",
+                versions=f"{rb.current_version} → {rb.target_version}" if rb and rb.current_version else "",
+                problem=f"{first.line}:{first.col}: {first.message}" if first else "",
+                problems=len(loaded.problems),
+            )
+        )
+    return entries
+
+
+class PickerScreen(ConsoleScreen):
+    WHERE = "Runbooks"
+    AUTO_FOCUS = "#picker-table"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", id="picker.open"),
+        Binding("slash", "filter", "Filter", key_display="/", id="picker.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="picker.clear"),
+        Binding("ctrl+r", "rescan", "Rescan", id="picker.rescan"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[Entry] = []
+        self.shown: list[Entry] = []
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top(None)
+        yield Input(placeholder="type to filter by title, service or file", id="picker-filter")
+        yield DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="picker-detail")
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("", "Runbook", "Service", "Versions", "File / first problem")
+        self.action_rescan()
+
+    def action_rescan(self) -> None:
+        self.entries = scan(list(self.console.options.runbook_dirs))
+        self.refill(self.query_one(Input).value)
+
+    def refill(self, term: str) -> None:
+        term = term.strip().lower()
+        self.shown = [
+            e for e in self.entries if not term or term in f"{e.title} {e.service} {e.path.name}".lower()
+        ]
+        table = self.query_one(DataTable)
+        table.clear()
+        for entry in self.shown:
+            if entry.problem:
+                state = Text("✗", style="bold red")
+                where = Text(f"{entry.path.name}:{entry.problem}", style="red")
+            else:
+                state = Text("✓", style="bold green")
+                where = Text(entry.path.name, style="dim")
+            table.add_row(state, entry.title, entry.service, entry.versions, where)
+        detail = self.query_one("#picker-detail", Static)
+        if not self.entries:
+            detail.update("No runbooks found. Add a folder with --runbooks DIR or $RBCONSOLE_PATH.")
+        else:
+            invalid = sum(1 for e in self.entries if e.problem)
+            detail.update(f"{len(self.shown)} of {len(self.entries)} runbooks · {invalid} invalid")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.refill(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one(Input).value = ""
+        self.query_one(DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.shown or table.cursor_row < 0:
+            return
+        entry = self.shown[min(table.cursor_row, len(self.shown) - 1)]
+        if entry.problem:
+            more = f" (and {entry.problems - 1} more; see rbconsole validate)" if entry.problems > 1 else ""
+            self.notify(f"{entry.path}:{entry.problem}{more}", title="Invalid runbook", severity="error")
+            return
+        self.console.open_runbook(entry.path)

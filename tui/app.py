@@ -1,0 +1,335 @@
+"""The console: a Textual app that presents a session and sends it the operator's intent.
+
+Build it with :func:`create_app` (tests, ``rbconsole``, ``rbconsole open`` and ``rbconsole drill``
+all do)::
+
+    create_app(
+        runbook=None,          # a runbook file: open straight on its overview; None: the picker
+        runbook_dirs=(),       # extra folders for the picker (--runbooks DIR)
+        operator=None,         # default operator in the incident form (default: the login name)
+        drill=False,           # drill mode: the DRILL banner, the session starts with mode="drill"
+        plan=None,             # preselect this plan (drill --plan)
+        scenario=None,         # a [[drills]] scenario id (drill --scenario); implies its plan/profile
+        profile=None,          # preselect a [profiles.P]
+        dry_run=False,         # start the session in dry-run
+        ssh_config=None, known_hosts=None,   # passed on to the session
+        clock=time.monotonic,  # what stopwatches read; tests pass a fixed clock
+    ) -> RbConsoleApp
+
+The app never runs a command itself: every engine call runs in a worker (``App.engine``) and
+engine events reach the screens as batched :class:`EngineEvents` messages, ~20 a second,
+however fast the output comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
+
+from tui.runbook.loader import Loaded, load
+
+if TYPE_CHECKING:
+    from tui.engine.events import Event
+    from tui.engine.session import Question, Session, StartOptions
+
+FLUSH_HZ = 20
+
+# name -> "module:Class" of the screens a started session offers; built lazily when first shown.
+SESSION_SCREENS: dict[str, str] = {
+    "triage": "screens.triage:TriageScreen",
+    "prechecks": "screens.prechecks:PrechecksScreen",
+    "plan": "screens.plan:PlanScreen",
+    "checklists": "screens.checklists:ChecklistsScreen",
+    "timeline": "screens.timeline:TimelineScreen",
+    "record": "screens.record:RecordScreen",
+    "contacts": "screens.contacts:ContactsScreen",
+}
+
+
+@dataclass(frozen=True)
+class ConsoleOptions:
+    runbook: str | None = None
+    runbook_dirs: tuple[str, ...] = ()
+    operator: str | None = None
+    drill: bool = False
+    plan: str | None = None
+    scenario: str | None = None
+    profile: str | None = None
+    dry_run: bool = False
+    ssh_config: str | None = None
+    known_hosts: str | None = None
+
+
+class EngineEvents(Message):
+    """A batch of engine events (journaled ones and output chunks) in the order they happened."""
+
+    def __init__(self, events: tuple[Event, ...]) -> None:
+        super().__init__()
+        self.events = events
+
+
+class SessionStarted(Message):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+
+class RbConsoleApp(App[int]):
+    CSS_PATH: ClassVar[str] = "app.tcss"
+    TITLE = "rbconsole"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit_console", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("f2", "show('triage')", "Triage", show=False, id="nav.triage"),
+        Binding("f3", "show('prechecks')", "Pre-checks", show=False, id="nav.prechecks"),
+        Binding("f4", "show('plan')", "Plan", show=False, id="nav.plan"),
+        Binding("f5", "show('checklists')", "Checklists", show=False, id="nav.checklists"),
+        Binding("f6", "show('timeline')", "Timeline", show=False, id="nav.timeline"),
+        Binding("f7", "show('record')", "Record", show=False, id="nav.record"),
+        Binding("f8", "show('contacts')", "Contacts", show=False, id="nav.contacts"),
+    ]
+
+    def __init__(self, options: ConsoleOptions, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.options = options
+        self.clock = clock
+        self.loaded: Loaded | None = None
+        self.session: Session | None = None
+        self._pending: deque[Event] = deque()
+        self._listeners: set[Screen[Any]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # --- theme ------------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {"danger": "#e5484d", "drill": "#ffb224", "drill-text": "#1a1a1a", "ok": "#46a758"}
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / FLUSH_HZ, self.flush_events, name="engine-events")
+        if self.options.drill:
+            self.sub_title = "DRILL"
+        if self.options.runbook:
+            self.open_runbook(self.options.runbook)
+        else:
+            from screens.picker import PickerScreen
+
+            self.push_screen(PickerScreen())
+
+    def open_runbook(self, path: str | Path) -> None:
+        """Show a runbook's overview; an invalid runbook shows its problems instead."""
+        from screens.overview import OverviewScreen
+
+        self.loaded = load(path)
+        if not self.loaded.ok:
+            problem = self.loaded.problems[0] if self.loaded.problems else None
+            more = len(self.loaded.problems) - 1
+            self.notify(
+                f"{problem}" + (f" (and {more} more)" if more > 0 else ""),
+                title="Invalid runbook",
+                severity="error",
+                timeout=15,
+            )
+            if not self.screen_stack or len(self.screen_stack) <= 1:
+                from screens.picker import PickerScreen
+
+                self.push_screen(PickerScreen())
+            return
+        self.push_screen(OverviewScreen(self.loaded))
+
+    # --- the session --------------------------------------------------------------------------
+
+    def start_session(self, options: StartOptions) -> Worker[None]:
+        """Start a session from the incident form (in a worker: it creates files and fsyncs)."""
+
+        async def start() -> None:
+            from tui.engine.session import Session
+
+            assert self.loaded is not None and self.loaded.runbook is not None
+            session = await asyncio.to_thread(
+                Session.start, self.loaded.runbook, self.loaded.path, options, self.ask
+            )
+            self.attach(session)
+
+        return self.engine(start(), "Start the incident")
+
+    def attach(self, session: Session) -> None:
+        self.session = session
+        self._unsubscribe = session.subscribe(self._pending.append)
+        for name, target in SESSION_SCREENS.items():
+            if name in self._installed_screens:
+                self.uninstall_screen(name)
+            module, _, cls = target.partition(":")
+            screen_class = getattr(__import__(module, fromlist=[cls]), cls)
+            self.install_screen(screen_class(), name)
+        self.post_message(SessionStarted(session))
+        self.show_first()
+
+    def show_first(self) -> None:
+        assert self.session is not None
+        if self.session.runbook.flow is not None and self.options.plan is None:
+            self.action_show("triage")
+        else:
+            self.action_show("prechecks")
+
+    def listen(self, screen: Screen[Any]) -> None:
+        self._listeners.add(screen)
+
+    def unlisten(self, screen: Screen[Any]) -> None:
+        self._listeners.discard(screen)
+
+    def flush_events(self) -> None:
+        if not self._pending:
+            return
+        batch: list[Event] = []
+        pending = self._pending
+        while pending:
+            batch.append(pending.popleft())
+        message_events = tuple(batch)
+        for screen in list(self._listeners):
+            screen.post_message(EngineEvents(message_events))
+
+    async def ask(self, question: Question) -> str:
+        """The engine's question to the operator: a modal; the engine waits for its answer."""
+        from screens.confirm import ConfirmScreen
+        from screens.question import QuestionScreen
+
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def answered(answer: str | None) -> None:
+            if not future.done():
+                future.set_result(answer or question.options[-1])
+
+        modal = ConfirmScreen(question) if question.kind == "destructive" else QuestionScreen(question)
+        self.push_screen(modal, callback=answered)
+        return await future
+
+    def engine(self, work: Coroutine[Any, Any, Any], what: str, *, group: str = "engine") -> Worker[Any]:
+        """Run engine work in a worker; an error becomes a one-line notification, never a traceback."""
+
+        async def guarded() -> Any:
+            from tui.engine.session import SessionError
+
+            try:
+                return await work
+            except SessionError as exc:
+                self.notify(str(exc), title=what, severity="error", timeout=10)
+            except (OSError, ValueError, RuntimeError, KeyError, NotImplementedError) as exc:
+                self.log.error(what, repr(exc))
+                self.notify(f"{type(exc).__name__}: {exc}", title=what, severity="error", timeout=10)
+            return None
+
+        return self.run_worker(guarded(), group=group, exit_on_error=False, description=what)
+
+    @property
+    def is_drill(self) -> bool:
+        if self.options.drill:
+            return True
+        events = self.session.events if self.session is not None else []
+        return bool(events) and events[0].data.get("mode") == "drill"
+
+    @property
+    def busy(self) -> bool:
+        return any(w.group in ("engine", "step") and w.is_running for w in self.workers)
+
+    # --- navigation, help, quit ----------------------------------------------------------------
+
+    def action_show(self, name: str) -> None:
+        if self.session is None:
+            self.notify("Start an incident first (enter on the overview).", severity="warning")
+            return
+        if isinstance(self.screen, ModalScreen):
+            return
+        target = self.get_screen(name)
+        if self.screen is target:
+            return
+        if self.is_session_screen(self.screen):
+            self.switch_screen(name)
+        else:
+            self.push_screen(name)
+
+    def is_session_screen(self, screen: Screen[Any]) -> bool:
+        return any(n in self._installed_screens and self._installed_screens[n] is screen for n in SESSION_SCREENS)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_quit_console(self) -> None:
+        if not self.busy:
+            self.exit(0)
+            return
+        from screens.question import ask_yes_no
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                if self.session is not None:
+                    self.session.abort("the operator quit the console")
+                self.exit(1)
+
+        self.push_screen(ask_yes_no("A step is running", "Abort it and quit?"), callback=answered)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            node = active.node
+
+            def run(action: str = binding.action, node: Any = node) -> None:
+                self.call_later(self.run_action, action, node)
+
+            yield SystemCommand(binding.description, f"key: {binding.key_display or key}", run)
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.session is not None:
+            await self.session.close()
+
+
+def create_app(
+    runbook: str | Path | None = None,
+    *,
+    runbook_dirs: Iterable[str] = (),
+    operator: str | None = None,
+    drill: bool = False,
+    plan: str | None = None,
+    scenario: str | None = None,
+    profile: str | None = None,
+    dry_run: bool = False,
+    ssh_config: str | None = None,
+    known_hosts: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> RbConsoleApp:
+    options = ConsoleOptions(
+        runbook=str(runbook) if runbook is not None else None,
+        runbook_dirs=tuple(runbook_dirs),
+        operator=operator,
+        drill=drill,
+        plan=plan,
+        scenario=scenario,
+        profile=profile,
+        dry_run=dry_run,
+        ssh_config=ssh_config,
+        known_hosts=known_hosts,
+    )
+    return RbConsoleApp(options, clock=clock)

@@ -1,0 +1,1 @@
+"""Reusable console widgets (no screen logic): output pane, flowchart, stopwatch, drill banner."""

@@ -1,0 +1,22 @@
+"""The banner that makes a drill impossible to mistake for a live incident."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+
+class DrillBanner(Static):
+    DEFAULT_CSS = """
+    DrillBanner {
+        dock: top;
+        width: 100%;
+        height: 1;
+        background: $warning;
+        color: $background;
+        text-style: bold;
+        content-align: center middle;
+    }
+    """
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text or "▲ DRILL ▲ rehearsal, not a live incident ▲ DRILL ▲", id="drill-banner")

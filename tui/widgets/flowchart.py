@@ -1,0 +1,57 @@
+"""The decision flowchart drawn as a graph, with the triage path highlighted in theme colours."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.runbook.model import Flow
+from tui.widgets.flowgraph import draw_flow
+
+
+class FlowChart(Widget):
+    """Boxes and arrows; scroll it when the graph is wider or taller than the pane."""
+
+    DEFAULT_CSS = """
+    FlowChart {
+        width: auto;
+        height: auto;
+    }
+    """
+
+    path: reactive[tuple[str, ...]] = reactive((), layout=True)
+    current: reactive[str | None] = reactive(None)
+
+    def __init__(self, flow: Flow, plan_titles: dict[str, str] | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.flow = flow
+        self.plan_titles = plan_titles or {}
+
+    def _styles(self) -> dict[str, Style]:
+        theme = self.app.current_theme
+        accent = theme.accent or "yellow"
+        primary = theme.primary or "blue"
+        success = theme.success or "green"
+        return {
+            "path": Style(color=accent, bold=True),
+            "path_label": Style(color=accent, bold=True),
+            "current": Style(color=theme.background or "black", bgcolor=accent, bold=True),
+            "label": Style(color=primary),
+            "leaf": Style(color=success),
+        }
+
+    def _rows(self) -> list[Text]:
+        return draw_flow(self.flow, list(self.path), self.current, self.plan_titles, self._styles())
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max((row.cell_len for row in self._rows()), default=0)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._rows())
+
+    def render(self) -> Group:
+        return Group(*self._rows())

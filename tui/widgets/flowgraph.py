@@ -1,0 +1,278 @@
+"""Lay out a runbook's decision flowchart as boxes and arrows on a character canvas.
+
+Nodes go in layers by their shortest distance from the start, edges into the next layer are
+drawn as lines with their option label above the arrow; an edge back to an earlier layer (or
+sideways) would cross everything, so it is written inside the box as "↪ label: target".
+Widths are Rich cell widths so CJK text lines up.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+
+from tui.runbook.model import Flow
+
+BOX_TEXT_WIDTH = 22
+GAP = 3
+
+UP, DOWN, LEFT, RIGHT = 1, 2, 4, 8
+_LINES = {
+    UP | DOWN: "│",
+    LEFT | RIGHT: "─",
+    DOWN | RIGHT: "┌",
+    DOWN | LEFT: "┐",
+    UP | RIGHT: "└",
+    UP | LEFT: "┘",
+    UP | DOWN | RIGHT: "├",
+    UP | DOWN | LEFT: "┤",
+    LEFT | RIGHT | DOWN: "┬",
+    LEFT | RIGHT | UP: "┴",
+    UP | DOWN | LEFT | RIGHT: "┼",
+    UP: "│",
+    DOWN: "│",
+    LEFT: "─",
+    RIGHT: "─",
+}
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Wrap ``text`` to ``width`` terminal cells, breaking at spaces where possible (CJK has none)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        current = ""
+        for word in paragraph.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if cell_len(candidate) <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = ""
+            for char in word:
+                if cell_len(current + char) > width:
+                    lines.append(current)
+                    current = ""
+                current += char
+        lines.append(current)
+    return lines
+
+
+def truncate_cells(text: str, width: int) -> str:
+    if cell_len(text) <= width:
+        return text
+    out = ""
+    for char in text:
+        if cell_len(out + char) > width - 1:
+            break
+        out += char
+    return out + "…"
+
+
+class Canvas:
+    """A grid of terminal cells; a wide character takes its cell and blanks the next one."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        self.chars: list[list[str]] = [[" "] * width for _ in range(height)]
+        self.styles: list[list[str]] = [[""] * width for _ in range(height)]
+        self.lines: dict[tuple[int, int], int] = {}
+        self.line_styles: dict[tuple[int, int], str] = {}
+
+    def text(self, x: int, y: int, text: str, style: str = "") -> None:
+        for char in text:
+            w = cell_len(char)
+            if x + w > self.width:
+                return
+            self.chars[y][x] = char
+            self.styles[y][x] = style
+            if w == 2:
+                self.chars[y][x + 1] = ""
+            x += w
+
+    def line(self, x: int, y: int, bits: int, style: str = "") -> None:
+        self.lines[(x, y)] = self.lines.get((x, y), 0) | bits
+        if style or (x, y) not in self.line_styles:
+            self.line_styles[(x, y)] = style
+
+    def hline(self, x0: int, x1: int, y: int, style: str = "") -> None:
+        lo, hi = min(x0, x1), max(x0, x1)
+        for x in range(lo, hi + 1):
+            self.line(x, y, (LEFT if x > lo else 0) | (RIGHT if x < hi else 0), style)
+
+    def render(self, styles: dict[str, Style]) -> list[Text]:
+        for (x, y), bits in self.lines.items():
+            if self.chars[y][x] != " ":
+                continue  # a label or arrow written on the line wins
+            self.chars[y][x] = _LINES.get(bits, " ")
+            self.styles[y][x] = self.line_styles.get((x, y), "")
+        rows = []
+        for y in range(self.height):
+            row = Text(no_wrap=True)
+            for char, style in zip(self.chars[y], self.styles[y], strict=True):
+                if char:
+                    row.append(char, styles.get(style))
+            rows.append(row)
+        return rows
+
+
+@dataclass
+class Box:
+    node: str
+    lines: list[str]
+    width: int
+    layer: int
+    x: int = 0
+    y: int = 0
+    incoming: list[str] = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        return len(self.lines) + 2
+
+    @property
+    def center(self) -> int:
+        return self.x + self.width // 2
+
+
+def _edges(flow: Flow, node_id: str) -> list[tuple[str, str]]:
+    node = flow.nodes[node_id]
+    if node.next:
+        return [("", node.next)]
+    return [(option.label, option.next) for option in node.options]
+
+
+def _layers(flow: Flow) -> dict[str, int]:
+    depth = {flow.start: 0}
+    queue = deque([flow.start])
+    while queue:
+        current = queue.popleft()
+        for _, target in _edges(flow, current):
+            if target in flow.nodes and target not in depth:
+                depth[target] = depth[current] + 1
+                queue.append(target)
+    return depth
+
+
+def _has_labels(flow: Flow, parents: list[str], depth: dict[str, int], d: int) -> int:
+    return int(any(label for p in parents for label, t in _edges(flow, p) if depth.get(t) == d + 1))
+
+
+def _node_lines(flow: Flow, node_id: str, depth: dict[str, int], plan_titles: dict[str, str]) -> list[str]:
+    node = flow.nodes[node_id]
+    lines = wrap_cells(node.text, BOX_TEXT_WIDTH)
+    if node.ask:
+        lines += wrap_cells(f"? {node.ask}", BOX_TEXT_WIDTH)
+    if node.plan:
+        title = plan_titles.get(node.plan, "")
+        lines += wrap_cells(f"⇒ plan {node.plan}" + (f": {title}" if title else ""), BOX_TEXT_WIDTH)
+    if node.action:
+        lines += [f"⇒ {node.action}"]
+    for label, target in _edges(flow, node_id):
+        if target in depth and depth[target] != depth[node_id] + 1:
+            target_text = flow.nodes[target].text
+            lines.append(truncate_cells(f"↪ {label + ': ' if label else ''}{target_text}", BOX_TEXT_WIDTH))
+    return lines
+
+
+def draw_flow(
+    flow: Flow,
+    path: list[str] | None = None,
+    current: str | None = None,
+    plan_titles: dict[str, str] | None = None,
+    styles: dict[str, Style] | None = None,
+) -> list[Text]:
+    """The flowchart as rows of styled text; nodes and edges on ``path`` use the "path" style."""
+    path = path or []
+    on_path_edges = set(zip(path, path[1:], strict=False))
+    depth = _layers(flow)
+    layers: dict[int, list[str]] = {}
+    for node_id, d in depth.items():
+        layers.setdefault(d, []).append(node_id)
+    boxes: dict[str, Box] = {}
+    for node_id, d in depth.items():
+        lines = _node_lines(flow, node_id, depth, plan_titles or {})
+        width = max(cell_len(line) for line in lines) + 4
+        boxes[node_id] = Box(node_id, lines, width, d)
+
+    layer_widths = {d: sum(boxes[n].width for n in ids) + GAP * (len(ids) - 1) for d, ids in layers.items()}
+    total_width = max(layer_widths.values()) + 2
+
+    # Rows between layer d and d+1: one bus row per parent with children below, a label row, an arrow row.
+    y = 0
+    gaps: dict[int, list[str]] = {}
+    for d in sorted(layers):
+        # A lone box sits exactly on the axis so a straight edge into it has no jog.
+        x = (total_width // 2 - boxes[layers[d][0]].width // 2) if len(layers[d]) == 1 else (total_width - layer_widths[d]) // 2
+        for node_id in layers[d]:
+            box = boxes[node_id]
+            box.x, box.y = x, y
+            x += box.width + GAP
+        y += max(boxes[n].height for n in layers[d])
+        parents = [n for n in layers[d] if any(depth.get(t) == d + 1 for _, t in _edges(flow, n))]
+        gaps[d] = parents
+        if parents:
+            y += len(parents) + _has_labels(flow, parents, depth, d) + 1
+    canvas = Canvas(total_width, max(y, 1))
+
+    for d in sorted(layers):
+        parents = gaps[d]
+        if not parents:
+            continue
+        layer_bottom = boxes[layers[d][0]].y + max(boxes[n].height for n in layers[d])
+        label_row = layer_bottom + len(parents) - 1 + _has_labels(flow, parents, depth, d)
+        labels: dict[str, list[str]] = {}
+        for i, parent in enumerate(parents):
+            source = boxes[parent]
+            bus = layer_bottom + i
+            targets = [(label, t) for label, t in _edges(flow, parent) if depth.get(t) == d + 1]
+            any_on_path = any((parent, t) in on_path_edges for _, t in targets)
+            for yy in range(source.y + source.height, bus):
+                canvas.line(source.center, yy, UP | DOWN, "path" if any_on_path else "")
+            canvas.line(source.center, bus, UP, "path" if any_on_path else "")
+            for label, target in targets:
+                style = "path" if (parent, target) in on_path_edges else ""
+                cx = boxes[target].center
+                canvas.hline(source.center, cx, bus, style)
+                canvas.line(cx, bus, DOWN, style)
+                for yy in range(bus + 1, label_row + 2):
+                    canvas.line(cx, yy, UP | DOWN, style)
+                if label:
+                    labels.setdefault(target, []).append(label)
+        for target, names in labels.items():
+            box = boxes[target]
+            text = truncate_cells(" / ".join(names), box.width + GAP - 1)
+            start = max(0, box.center - cell_len(text) // 2)
+            style = "path_label" if any((p, target) in on_path_edges for p in parents) else "label"
+            canvas.text(start, label_row, text, style)
+        for target in {t for p in parents for _, t in _edges(flow, p) if depth.get(t) == d + 1}:
+            box = boxes[target]
+            on_path = target in path
+            canvas.text(box.center, label_row + 1, "▼", "path" if on_path else "")
+
+    drawn_sources = {p for parents in gaps.values() for p in parents}
+    for node_id, box in boxes.items():
+        if node_id == current:
+            style = "current"
+        elif node_id in path:
+            style = "path"
+        elif flow.nodes[node_id].plan:
+            style = "leaf"
+        else:
+            style = ""
+        inner = box.width - 2
+        canvas.text(box.x, box.y, "┌" + "─" * inner + "┐", style)
+        for i, line in enumerate(box.lines):
+            pad = inner - 2 - cell_len(line)
+            canvas.text(box.x, box.y + 1 + i, "│ " + line + " " * pad + " │", style)
+        bottom = "└" + "─" * inner + "┘"
+        if node_id in drawn_sources:
+            cut = box.width // 2
+            bottom = bottom[:cut] + "┬" + bottom[cut + 1 :]
+        canvas.text(box.x, box.y + box.height - 1, bottom, style)
+    return canvas.render(styles or {})
