@@ -335,6 +335,7 @@ class Contact(Model):
     name: str = ""
     phone: str = ""
     email: str = ""
+    chat: str = ""  # an instant-messaging handle or group link (WeChat, DingTalk, Slack)
     duty: str = ""
 
 
