@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tui.drill import history
 from tui.drill.format import seconds_text
 from tui.drill.summary import DrillRun
 
@@ -100,3 +101,8 @@ def drifts(run: DrillRun, known: dict[str, Baseline], **bounds: float) -> list[D
             if d is not None:
                 found.append(d)
     return found
+
+
+def plan_baselines(runbook_id: str, plan_id: str) -> dict[str, Baseline]:
+    """Baselines of a plan's steps from the drill history (what the plan screen compares a live step with)."""
+    return baselines(history.load(runbook_id, plan_id))

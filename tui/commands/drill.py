@@ -1,0 +1,177 @@
+"""``rbconsole drill FILE [--plan ID] [--scenario S] [--profile P] [--headless] ...``: a timed, marked rehearsal.
+
+Without ``--headless`` it opens the console in drill mode. Headless, it runs the session with the
+shared headless runner (scenario setup first, teardown always, also after a failure, Ctrl-C or
+SIGTERM), then folds the journal into a drill summary, compares it with the drill history,
+prints the time against the target and the drift, keeps the summary in the history, and
+appends the drill report to the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from tui.cli import EXIT_FAILED, EXIT_USAGE
+from tui.drill.scenario import DrillChoice, DrillChoiceError, choose
+from tui.runbook.loader import load
+from tui.runbook.model import Runbook
+
+
+def main(args: argparse.Namespace) -> int:
+    loaded = load(args.file)
+    if not loaded.ok or loaded.runbook is None:
+        for problem in loaded.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    runbook = loaded.runbook
+    try:
+        choice = choose(runbook, args.plan, args.scenario, args.profile)
+        values = _values(args.var)
+    except (DrillChoiceError, ValueError) as exc:
+        print(f"rbconsole drill: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.headless:
+        return _console(args, choice)
+    return _headless(args, runbook, choice, values)
+
+
+def _values(pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--var {pair!r}: write it as NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def _console(args: argparse.Namespace, choice: DrillChoice) -> int:
+    from tui.app import create_app
+
+    app = create_app(
+        runbook=args.file,
+        operator=args.operator,
+        drill=True,
+        plan=choice.plan,
+        scenario=choice.scenario_id,
+        profile=choice.profile,
+        dry_run=args.dry_run,
+        ssh_config=args.ssh_config,
+        known_hosts=args.known_hosts,
+    )
+    app.run()
+    return int(app.return_code or 0)
+
+
+def _headless(
+    args: argparse.Namespace, runbook: Runbook, choice: DrillChoice, values: dict[str, str], out: TextIO = sys.stdout
+) -> int:
+    from tui.engine.headless import HeadlessOptions
+    from tui.engine.session import StartOptions
+    from tui.engine.store import session_dirs
+
+    scenario = choice.scenario
+    target = f"target {choice.target_minutes:g} min" if choice.target_minutes else "no target time"
+    about = f"scenario {scenario.id}: {scenario.title}" if scenario else "no scenario: the plan alone"
+    print(f"== DRILL == {runbook.id} plan {choice.plan} ({target}); {about}", file=out, flush=True)
+    start = StartOptions(
+        operator=args.operator,
+        reason=args.reason or f"drill: {scenario.title if scenario else runbook.plans[choice.plan].title}",
+        severity=args.severity,
+        values=values,
+        profile=choice.profile,
+        mode="drill",
+        dry_run=args.dry_run,
+        yes=args.yes,
+        scenario=choice.scenario_id,
+        plan=choice.plan,
+        ssh_config=args.ssh_config,
+        known_hosts=args.known_hosts,
+    )
+    options = HeadlessOptions(
+        start,
+        record=args.record,
+        setup=tuple(scenario.setup) if scenario else (),
+        teardown=tuple(scenario.teardown) if scenario else (),
+    )
+    before = set(session_dirs())
+    code, interrupted = asyncio.run(_run(runbook, args.file, options, out))
+    session = _this_session(set(session_dirs()) - before)
+    if session is None:
+        return code if not interrupted else EXIT_FAILED
+    _conclude(runbook, choice, session, args.record, out)
+    return EXIT_FAILED if interrupted else code
+
+
+async def _run(runbook: Runbook, path: str, options: object, out: TextIO) -> tuple[int, bool]:
+    """The headless run with Ctrl-C and SIGTERM turned into a cancel, so teardown still runs."""
+    from tui.engine.headless import run_headless
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    interrupts = 0
+
+    def interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            print("\n== DRILL == interrupted: aborting, then tearing the scenario down", file=out, flush=True)
+            task.cancel()
+        else:
+            print("== DRILL == still tearing down (each teardown step has its timeout)", file=out, flush=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, interrupt)
+    try:
+        return await run_headless(runbook, path, options, out), False  # type: ignore[arg-type]
+    except asyncio.CancelledError:
+        return EXIT_FAILED, True
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def _this_session(new: set[Path]) -> Path | None:
+    """The session this process just ran (another drill may have started one meanwhile)."""
+    from tui.engine.journal import JOURNAL_NAME, read_events
+
+    for directory in sorted(new, reverse=True):
+        events = read_events(directory / JOURNAL_NAME)
+        if events and events[0].data.get("pid") == os.getpid() and events[0].data.get("mode") == "drill":
+            return directory
+    return None
+
+
+def _conclude(runbook: Runbook, choice: DrillChoice, session: Path, record: str | None, out: TextIO) -> None:
+    from tui.drill import history
+    from tui.drill.drift import baselines, drifts
+    from tui.drill.format import against_target
+    from tui.drill.report import render_report
+    from tui.drill.summary import summarise
+    from tui.engine.journal import JOURNAL_NAME, read_events
+
+    run = summarise(read_events(session / JOURNAL_NAME), choice.target_minutes)
+    earlier = [r for r in history.load(runbook.id, run.plan, dry_run=run.dry_run) if r.session != run.session]
+    report = render_report(run, earlier, runbook)
+    (session / "drill-report.md").write_text(report, encoding="utf-8")
+    history.save(run)
+    verdict = {True: "within target", False: "OVER TARGET", None: "no target"}[run.within_target]
+    print(f"== DRILL == {run.result}: {against_target(run.seconds, run.target_minutes)}: {verdict}", file=out)
+    for found in drifts(run, baselines(earlier)):
+        print(f"== DRILL == drift: {found.text()}", file=out)
+    if earlier:
+        print(f"== DRILL == {len(earlier)} earlier drill(s) of this plan; trend in the report", file=out)
+    print(f"== DRILL == report: {session / 'drill-report.md'}", file=out)
+    if record:
+        try:
+            with open(record, "a", encoding="utf-8") as handle:
+                handle.write("\n" + report)
+        except OSError as exc:
+            print(f"rbconsole drill: cannot write the drill report to {record}: {exc.strerror or exc}", file=sys.stderr)
