@@ -68,11 +68,11 @@ def load_text(text: str, name: str = "<runbook>") -> Loaded:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     try:
         data = tomllib.loads(text)
+        positions = scan(text)
     except tomllib.TOMLDecodeError as exc:
         return Loaded(name, None, [_syntax_problem(name, exc, text)])
     except RecursionError:
         return Loaded(name, None, [Problem(name, 1, 1, "TOML nesting is too deep")])
-    positions = scan(text)
     problems: list[Problem] = []
 
     def report(path: Path, message: str) -> None:
@@ -98,9 +98,10 @@ def load_text(text: str, name: str = "<runbook>") -> Loaded:
         runbook = Runbook.model_validate(data)
     except ValidationError as exc:
         _type_problems(exc, data, report)
+    try:
+        check_semantics(data, report, report_at, positions, text)
     except RecursionError:
         report((), "runbook nesting is too deep")
-    check_semantics(data, report, report_at, positions, text)
     problems = sorted(set(problems))
     return Loaded(name, runbook if not problems else None, problems)
 

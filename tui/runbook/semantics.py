@@ -25,6 +25,11 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _ids(items: Any, key: str) -> set[str]:
+    """The string values of ``key`` across a list of tables (anything else is a type error reported elsewhere)."""
+    return {value for item in _list(items) if isinstance(value := _dict(item).get(key), str)}
+
+
 def iter_actions(data: dict[str, Any]) -> Iterator[tuple[Path, dict[str, Any]]]:
     """Every check, step, verification and drill step, with its path."""
     for i, check in enumerate(_list(data.get("checks"))):
@@ -45,8 +50,8 @@ def check_semantics(data: dict[str, Any], report: Report, report_at: ReportAt, p
     for profile in _dict(data.get("profiles")).values():
         hosts |= set(_dict(_dict(profile).get("hosts")))
     groups = _dict(data.get("groups"))
-    checks = {c.get("id") for c in map(_dict, _list(data.get("checks")))}
-    templates = {t.get("id") for t in map(_dict, _list(data.get("templates")))}
+    checks = _ids(data.get("checks"), "id")
+    templates = _ids(data.get("templates"), "id")
     profiles = set(_dict(data.get("profiles")))
 
     def ref(path: Path, value: Any, known: set[Any], what: str) -> None:
@@ -101,7 +106,8 @@ def _unique(data: dict[str, Any], report: Report) -> None:
             value = _dict(item).get(key)
             if isinstance(value, str) and value in seen:
                 report((*base, i, key), f"duplicate {what} {value!r}")
-            seen.add(value)
+            if isinstance(value, str):
+                seen.add(value)
 
     once(_list(data.get("checks")), ("checks",), "id", "check id")
     once(_list(data.get("risks")), ("risks",), "id", "risk id")
@@ -116,7 +122,8 @@ def _unique(data: dict[str, Any], report: Report) -> None:
                 value = _dict(step).get("id")
                 if isinstance(value, str) and value in seen:
                     report(("plans", plan_id, part, i, "id"), f"duplicate step id {value!r} in plan {plan_id!r}")
-                seen.add(value)
+                if isinstance(value, str):
+                    seen.add(value)
     for d, drill in enumerate(_list(data.get("drills"))):
         seen = set()
         for part in ("setup", "teardown"):
@@ -124,7 +131,8 @@ def _unique(data: dict[str, Any], report: Report) -> None:
                 value = _dict(step).get("id")
                 if isinstance(value, str) and value in seen:
                     report(("drills", d, part, i, "id"), f"duplicate step id {value!r} in drill")
-                seen.add(value)
+                if isinstance(value, str):
+                    seen.add(value)
 
 
 def _check_flow(data: dict[str, Any], report: Report, plans: set[str]) -> None:
