@@ -22,95 +22,142 @@ Typical use (the console does the same from workers)::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import asyncio
+import getpass
+import hashlib
+import os
+import secrets as random
+import socket
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
-from tui.engine.events import Event
-from tui.runbook.model import Runbook, Step
+from tui import paths
+from tui.engine import events as ev
+from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
+from tui.engine.core import SessionCore
+from tui.engine.journal import Journal, fsync_dir
+from tui.engine.lock import SessionLock
+from tui.engine.store import SessionNotFound, find
+from tui.engine.values import ValuesError, resolve
+from tui.runbook.loader import load
+from tui.runbook.model import Checklists, ManualAction, Plan, Runbook, Step
+from tui.runbook.placeholders import Value
 
-Phase = Literal["setup", "pre", "step", "verify", "teardown"]
-Subscriber = Callable[[Event], None]
+__all__ = ["ActionResult", "Ask", "Phase", "Question", "Session", "SessionError", "StartOptions", "Subscriber"]
 
-
-class SessionError(Exception):
-    """Bad input at the session's edge (unknown plan, missing param, unreadable secret, a
-    session locked by another process); the message is one line for the operator."""
-
-
-@dataclass(frozen=True)
-class Question:
-    """Something only the operator can answer. ``options[0]`` is what ``--yes`` answers.
-
-    kind "destructive": options ("yes", "no"); the console asks the operator to type one of
-    ``targets`` (host / group names, or the step id for local steps).
-    kind "manual": options ("yes", "no") — did you do it?
-    kind "on_failure": options ("abort", "retry", "skip", "continue").
-    kind "unknown": options ("rerun", "done", "failed", "skip") — the process died mid-step.
-    """
-
-    kind: Literal["destructive", "manual", "on_failure", "unknown"]
-    step_id: str
-    phase: str
-    title: str
-    text: str
-    options: tuple[str, ...]
-    describe: tuple[str, ...] = ()
-    targets: tuple[str, ...] = ()
+DESTRUCTIVE_OPTIONS = ("yes", "no")
+ON_FAILURE_OPTIONS = ("abort", "retry", "skip", "continue")
+UNKNOWN_OPTIONS = ("rerun", "done", "failed", "skip")
 
 
-Ask = Callable[[Question], Awaitable[str]]
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
-@dataclass(frozen=True)
-class StartOptions:
-    operator: str | None = None  # default: the login name
-    reason: str = ""
-    severity: str | None = None
-    values: Mapping[str, str] = field(default_factory=dict)  # --var k=v: params and var overrides
-    profile: str | None = None
-    mode: Literal["live", "drill"] = "live"
-    dry_run: bool = False
-    yes: bool = False
-    scenario: str | None = None
-    plan: str | None = None  # choose this plan at start (headless)
-    ssh_config: str | None = None
-    known_hosts: str | None = None
+def _builtins(runbook: Runbook, session_id: str, operator: str, options: StartOptions, started: float) -> dict:
+    stamp = datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
+    trusted = {
+        "service": runbook.service,
+        "current_version": runbook.current_version,
+        "target_version": runbook.target_version,
+        "runbook": runbook.id,
+        "session": session_id,
+        "profile": options.profile or "",
+        "mode": options.mode,
+        "started": stamp,
+        "now": stamp,
+        "plan": "",
+        "plan_title": "",
+    }
+    scope = {name: Value(text, trusted=True) for name, text in trusted.items()}
+    scope["operator"] = Value(operator)
+    scope["severity"] = Value(options.severity or "")
+    return scope
 
 
-@dataclass(frozen=True)
-class ActionResult:
-    """The engine's view of one finished check or step (the same as its journaled event)."""
-
-    id: str
-    phase: str
-    status: str  # ok | failed | timeout | aborted | unknown | error | skipped | declined | dry_run
-    detail: str = ""
-    exit_status: int | None = None
-    duration: float = 0.0
-    attempt: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("ok", "skipped", "dry_run")
-
-
-class Session:
+class Session(SessionCore):
     """One session. Create with :meth:`start` (new) or :meth:`open` (resume / read-only view)."""
-
-    id: str
-    dir: Path
-    runbook: Runbook
-    runbook_path: str
-    read_only: bool
-    locked_by: str | None
 
     @classmethod
     def start(cls, runbook: Runbook, runbook_path: str, options: StartOptions, ask: Ask | None = None) -> Session:
         """Create the session folder, take its lock, resolve params/vars/secrets and journal
         ``session_started``. Raises :class:`SessionError` for bad input."""
-        raise NotImplementedError
+        if options.plan is not None and options.plan not in runbook.plans:
+            raise SessionError(f"plan {options.plan!r} is not defined (known: {', '.join(runbook.plans)})")
+        started = time.time()
+        session_id = f"{datetime.fromtimestamp(started, UTC):%Y%m%d-%H%M%S}-{random.token_hex(3)}"
+        operator = options.operator or login_name()
+        given = dict(options.values)
+        if "reason" in runbook.params and "reason" not in given and options.reason:
+            given["reason"] = options.reason
+        try:
+            values = resolve(
+                runbook,
+                given,
+                builtins=_builtins(runbook, session_id, operator, options, started),
+                profile=options.profile,
+                ssh_config=options.ssh_config,
+                known_hosts=options.known_hosts,
+            )
+        except ValuesError as exc:
+            raise SessionError(str(exc)) from None
+        directory = paths.sessions_dir() / session_id
+        try:
+            (directory / "output").mkdir(parents=True)
+            fsync_dir(directory.parent)
+            lock = SessionLock(directory)
+            lock.acquire()
+            journal = Journal.create(directory)
+        except OSError as exc:
+            raise SessionError(f"cannot create the session in {directory}: {exc.strerror or exc}") from None
+        session = cls(
+            session_id=session_id,
+            directory=directory,
+            runbook=runbook,
+            runbook_path=str(Path(runbook_path).resolve()),
+            values=values,
+            journal=journal,
+            lock=lock,
+            history=[],
+            ask=ask,
+            yes=options.yes,
+            dry_run=options.dry_run,
+            live=True,
+        )
+        session._record_now(
+            ev.SESSION_STARTED,
+            {
+                "session": session_id,
+                "runbook_id": runbook.id,
+                "runbook_path": session.runbook_path,
+                "runbook_title": runbook.title,
+                "runbook_sha256": _sha256(runbook_path),
+                "record_title": runbook.record.title,
+                "service": runbook.service,
+                "current_version": runbook.current_version,
+                "target_version": runbook.target_version,
+                "operator": operator,
+                "reason": options.reason,
+                "severity": options.severity,
+                "params": values.params,
+                "given": {k: values.params.get(k, v) for k, v in given.items()},
+                "profile": options.profile,
+                "mode": options.mode,
+                "dry_run": options.dry_run,
+                "yes": options.yes,
+                "scenario": options.scenario,
+                "plan": options.plan,
+                "user": login_name(),
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+            },
+        )
+        return session
 
     @classmethod
     def open(
@@ -122,102 +169,385 @@ class Session:
         read_only: bool = False,
         ssh_config: str | None = None,
         known_hosts: str | None = None,
+        operator: str | None = None,
     ) -> Session:
         """Reopen a recorded session by id or unique id prefix. If another process holds its
         lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it."""
-        raise NotImplementedError
-
-    # --- watching -------------------------------------------------------------------------
-
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber`` with every event from now on (after it is journaled); returns
-        a function that unsubscribes."""
-        raise NotImplementedError
-
-    @property
-    def events(self) -> list[Event]:
-        """Every journaled event so far (``output`` chunks excluded)."""
-        raise NotImplementedError
-
-    @property
-    def state(self) -> object:
-        """The session folded from its events (:class:`tui.engine.state.SessionState`)."""
-        raise NotImplementedError
+        try:
+            directory = find(ref)
+        except SessionNotFound as exc:
+            raise SessionError(str(exc)) from None
+        lock = SessionLock(directory)
+        writable = not read_only and lock.acquire()
+        try:
+            journal = Journal.open(directory) if writable else None
+            history = journal.events if journal else _read_only_events(directory)
+        except OSError as exc:
+            lock.release()
+            raise SessionError(f"cannot read the journal of {directory.name}: {exc.strerror or exc}") from None
+        if not history or history[0].type != ev.SESSION_STARTED:
+            lock.release()
+            raise SessionError(f"session {directory.name} has no start event; it cannot be reopened")
+        meta = history[0].data
+        loaded = load(meta.get("runbook_path", ""))
+        if not loaded.ok or loaded.runbook is None:
+            lock.release()
+            first = loaded.problems[0] if loaded.problems else "it cannot be loaded"
+            raise SessionError(f"the session's runbook is not usable now: {first}")
+        runbook = loaded.runbook
+        options = StartOptions(
+            operator=meta.get("operator"),
+            severity=meta.get("severity"),
+            profile=meta.get("profile"),
+            mode=meta.get("mode", "live"),
+            dry_run=bool(meta.get("dry_run")),
+            yes=yes,
+        )
+        masked = [k for k, v in (meta.get("given") or {}).items() if v == "••••••"]
+        if masked and writable:
+            lock.release()
+            raise SessionError(f"secret param {masked[0]!r} is never stored, so this session cannot be resumed")
+        try:
+            values = resolve(
+                runbook,
+                dict(meta.get("given") or {}),
+                builtins=_builtins(runbook, directory.name, meta.get("operator", ""), options, history[0].ts),
+                profile=options.profile,
+                ssh_config=ssh_config,
+                known_hosts=known_hosts,
+                secrets=None if writable else dict.fromkeys(runbook.secrets, ""),
+            )
+        except ValuesError as exc:
+            lock.release()
+            raise SessionError(str(exc)) from None
+        session = cls(
+            session_id=directory.name,
+            directory=directory,
+            runbook=runbook,
+            runbook_path=meta.get("runbook_path", ""),
+            values=values,
+            journal=journal,
+            lock=lock,
+            history=history,
+            ask=ask,
+            yes=yes,
+            dry_run=options.dry_run,
+            live=False,
+        )
+        for name, text in session.state.captured.items():
+            session._scope[name] = Value(text)
+        if session.state.plan:
+            session._set_plan_scope(session.state.plan)
+        if writable:
+            data = {"operator": operator or login_name(), "user": login_name(), "host": socket.gethostname()}
+            data |= {"pid": os.getpid(), "yes": yes, "repaired": journal.repaired if journal else False}
+            if _sha256(session.runbook_path) != meta.get("runbook_sha256"):
+                data["warning"] = "the runbook file changed since the session started"
+            session._record_now(ev.SESSION_RESUMED, data)
+        return session
 
     # --- triage and plan ------------------------------------------------------------------
 
     async def answer_triage(self, node: str, option: int) -> str:
         """Answer flow node ``node``'s question with option index ``option``; returns the next node id."""
-        raise NotImplementedError
+        flow = self.runbook.flow
+        if flow is None or node not in flow.nodes:
+            raise SessionError(f"flow node {node!r} is not defined")
+        current = flow.nodes[node]
+        if not 0 <= option < len(current.options):
+            raise SessionError(f"flow node {node!r} has no option {option + 1}")
+        chosen = current.options[option]
+        await self._emit(
+            ev.TRIAGE_ANSWERED,
+            {"node": node, "text": current.text, "ask": current.ask, "option": option, "label": chosen.label},
+        )
+        target = chosen.next
+        # Walk plain `next` links to the next question or leaf, so the path shows every box.
+        for _ in range(len(flow.nodes)):
+            step = flow.nodes[target]
+            if step.next is None:
+                break
+            target = step.next
+        leaf = flow.nodes[target]
+        if leaf.plan is not None or leaf.action is not None:
+            await self._emit(
+                ev.TRIAGE_REACHED, {"node": target, "text": leaf.text, "plan": leaf.plan, "action": leaf.action}
+            )
+        return target
 
     @property
     def recommended_plan(self) -> str | None:
         """The plan the triage path (or the severity table) recommends, if any."""
-        raise NotImplementedError
+        if self.state.reached and self.state.reached.get("plan"):
+            return str(self.state.reached["plan"])
+        level = self.state.meta.get("severity")
+        return next((s.plan for s in self.runbook.severity if s.level == level and s.plan), None)
+
+    def _set_plan_scope(self, plan_id: str) -> None:
+        self._scope["plan"] = Value(plan_id, trusted=True)
+        self._scope["plan_title"] = Value(self.runbook.plans[plan_id].title, trusted=True)
 
     async def choose_plan(self, plan_id: str, reason: str = "") -> None:
         """Choose the plan; ``reason`` says why when it differs from the recommendation."""
-        raise NotImplementedError
+        if plan_id not in self.runbook.plans:
+            raise SessionError(f"plan {plan_id!r} is not defined (known: {', '.join(self.runbook.plans)})")
+        plan = self.runbook.plans[plan_id]
+        self._set_plan_scope(plan_id)
+        await self._emit(
+            ev.PLAN_CHOSEN,
+            {
+                "plan": plan_id,
+                "title": plan.title,
+                "target_minutes": plan.target_minutes,
+                "recommended": self.recommended_plan,
+                "reason": reason,
+            },
+        )
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.runbook.plans.get(self.state.plan or "")
 
     # --- checks -----------------------------------------------------------------------------
 
     async def run_checks(self, ids: Sequence[str] | None = None) -> list[ActionResult]:
         """Run pre-checks (all, or ``ids``) in parallel; re-running one is ``run_checks([id])``."""
-        raise NotImplementedError
+        chosen = [c for c in self.runbook.checks if ids is None or c.id in ids]
+        results = await asyncio.gather(*(self._run_action(check, "pre") for check in chosen))
+        for result in results:
+            await self._tick_from_check(result)
+        return list(results)
 
     async def override_check(self, check_id: str, reason: str) -> None:
         """Go on despite a failed blocking pre-check, saying why."""
-        raise NotImplementedError
+        if not reason.strip():
+            raise SessionError("overriding a pre-check needs a reason")
+        await self._emit(ev.CHECK_OVERRIDDEN, {"id": check_id, "phase": "pre", "reason": reason})
 
     def blocking_failures(self) -> list[str]:
         """Ids of blocking pre-checks that did not pass and were not overridden."""
-        raise NotImplementedError
+        failed = []
+        for check in self.runbook.checks:
+            action = self.state.action("pre", check.id)
+            blocking = check.severity == "blocking" and check.id not in self.state.overrides
+            if blocking and action is not None and not action.done:
+                failed.append(check.id)
+        return failed
+
+    async def _tick_from_check(self, result: ActionResult) -> None:
+        lists: Checklists = self.runbook.checklists
+        for name in ("pre", "during", "post", "followup"):
+            for index, item in enumerate(getattr(lists, name)):
+                if isinstance(item, str) or item.check != result.id:
+                    continue
+                current = self.state.ticks.get((name, index), {}).get("ticked", False)
+                if current != result.ok:
+                    await self._emit(
+                        ev.CHECKLIST_TICKED,
+                        {
+                            "list": name,
+                            "index": index,
+                            "text": item.text,
+                            "ticked": result.ok,
+                            "by": f"check:{result.id}",
+                        },
+                    )
 
     # --- steps ------------------------------------------------------------------------------
 
+    def _step(self, step_id: str) -> tuple[int, Step]:
+        plan = self.plan
+        if plan is None:
+            raise SessionError("choose a plan first")
+        for index, step in enumerate(plan.steps):
+            if step.id == step_id:
+                return index, step
+        raise SessionError(f"plan {self.state.plan!r} has no step {step_id!r}")
+
     def pending_steps(self) -> list[str]:
         """Ids of the chosen plan's steps not yet finished (ok or skipped), in order."""
-        raise NotImplementedError
+        plan = self.plan
+        if plan is None:
+            return []
+        return [s.id for s in plan.steps if not (a := self.state.action("step", s.id)) or not a.done]
 
     async def run_step(self, step_id: str) -> ActionResult:
         """Run (or retry) one plan step, confirming first if it is destructive or manual."""
-        raise NotImplementedError
+        index, step = self._step(step_id)
+        return await self._confirm_and_run(step, "step", index)
+
+    async def _confirm_and_run(self, step: Step, phase: str, index: int | None) -> ActionResult:
+        manual = isinstance(step, ManualAction)
+        if (step.confirm or manual) and not self._dry_run:
+            if step.confirm and not self.journal_ok:
+                return ActionResult(
+                    step.id, phase, "declined", "the journal cannot be written; a destructive step will not start"
+                )
+            kind = "manual" if manual and not step.confirm else "destructive"
+            text = step.instruction if isinstance(step, ManualAction) and step.instruction else step.title or step.id
+            question = Question(
+                kind, step.id, phase, step.title or step.id, text, DESTRUCTIVE_OPTIONS,
+                tuple(self.describe(step, phase)), self.targets(step),
+            )  # fmt: skip
+            answer, _ = await self._question(question)
+            if answer is None:
+                return ActionResult(step.id, phase, "declined", f"step {step.id} needs confirmation; use --yes")
+            if answer != "yes":
+                return ActionResult(step.id, phase, "declined", f"step {step.id} was not confirmed")
+        return await self._run_action(step, phase, index)
 
     async def skip_step(self, step_id: str, reason: str = "") -> None:
-        raise NotImplementedError
+        index, _ = self._step(step_id)
+        await self._emit(ev.STEP_SKIPPED, {"id": step_id, "phase": "step", "index": index, "reason": reason})
+
+    async def _resolve_unknown(self, step: Step, phase: str) -> str | None:
+        question = Question(
+            "unknown", step.id, phase, step.title or step.id,
+            f"step {step.id} was running when the session was interrupted; its outcome is unknown",
+            UNKNOWN_OPTIONS, tuple(self.describe(step, phase)), self.targets(step),
+        )  # fmt: skip
+        answer, by = await self._question(question)
+        if answer is not None:
+            attempt = self.state.actions[(phase, step.id)].attempts
+            await self._emit(
+                ev.STEP_RESOLVED, {"id": step.id, "phase": phase, "attempt": attempt, "answer": answer, "by": by}
+            )
+        return answer
 
     async def run_plan(self) -> bool:
         """Run the pending steps in order, honouring ``on_failure``; True if all passed."""
-        raise NotImplementedError
+        plan = self.plan
+        if plan is None:
+            raise SessionError("choose a plan first")
+        self._stop_reason = ""
+        for index, step in enumerate(plan.steps):
+            while not self._aborted:
+                action = self.state.action("step", step.id)
+                if action is not None and action.done:
+                    break
+                if action is not None and action.status == "unknown":
+                    answer = await self._resolve_unknown(step, "step")
+                    if answer is None:
+                        self._stop_reason = f"step {step.id} has an unknown outcome; resume with --yes to re-run it"
+                        return False
+                    if answer != "rerun":
+                        if answer == "failed":
+                            self._stop_reason = f"step {step.id} failed (answered after the interruption)"
+                            return False
+                        break
+                result = await self._confirm_and_run(step, "step", index)
+                if result.ok:
+                    break
+                if result.status == "declined":
+                    self._stop_reason, self._declined = result.detail, True
+                    return False
+                decision = step.on_failure
+                if decision == "ask":
+                    question = Question(
+                        "on_failure", step.id, "step", step.title or step.id,
+                        f"step {step.id} {result.status}: {result.detail}", ON_FAILURE_OPTIONS,
+                    )  # fmt: skip
+                    decision = (await self._question(question))[0] or "stop"
+                if decision == "retry":
+                    continue
+                if decision == "skip":
+                    await self.skip_step(step.id, f"skipped after it {result.status}")
+                    break
+                if decision == "continue":
+                    break
+                self._stop_reason = f"step {step.id} {result.status}: {result.detail}".rstrip(": ")
+                return False
+            if self._aborted:
+                self._stop_reason = self._aborted
+                return False
+        return all(a.done or a.status == "skipped" for a in self.state.in_phase("step")) and not self.pending_steps()
+
+    @property
+    def stop_reason(self) -> str:
+        """Why :meth:`run_plan` stopped early (empty if it did not)."""
+        return self._stop_reason
 
     async def run_actions(self, actions: Sequence[Step], phase: Phase) -> list[ActionResult]:
         """Run a list of actions in order (drill ``setup`` / ``teardown``); stops at the first failure."""
-        raise NotImplementedError
-
-    def abort(self, reason: str = "aborted by the operator") -> None:
-        """Cancel whatever is running (executors signal their commands) and stop the plan."""
-        raise NotImplementedError
+        results = []
+        for index, action in enumerate(actions):
+            result = await self._confirm_and_run(action, phase, index)
+            results.append(result)
+            if not result.ok and action.on_failure != "continue":
+                break
+        return results
 
     async def verify(self) -> list[ActionResult]:
         """Run the plan's ``verify`` checks in order."""
-        raise NotImplementedError
+        plan = self.plan
+        if plan is None:
+            raise SessionError("choose a plan first")
+        results = []
+        for index, check in enumerate(plan.verify):
+            if self._aborted:
+                break
+            result = await self._run_action(check, "verify", index)
+            await self._tick_from_check(result)
+            results.append(result)
+        return results
 
     # --- checklists, notes, end --------------------------------------------------------------
 
     async def tick(self, checklist: str, index: int, ticked: bool = True) -> None:
-        raise NotImplementedError
+        items = getattr(self.runbook.checklists, checklist, None)
+        if checklist not in ("pre", "during", "post", "followup") or items is None or not 0 <= index < len(items):
+            raise SessionError(f"checklist {checklist!r} has no item {index + 1}")
+        item = items[index]
+        text = item if isinstance(item, str) else item.text
+        await self._emit(
+            ev.CHECKLIST_TICKED, {"list": checklist, "index": index, "text": text, "ticked": ticked, "by": "operator"}
+        )
 
     async def note(self, text: str) -> None:
-        raise NotImplementedError
+        if text.strip():
+            await self._emit(ev.NOTE, {"text": text, "by": self.state.meta.get("operator", "")})
 
     def result(self) -> str:
         """The result the session would end with now: success | partial | failed | aborted."""
-        raise NotImplementedError
+        plan = self.plan
+        if self._aborted or plan is None:
+            return "aborted"
+        steps = [self.state.action("step", s.id) for s in plan.steps]
+        checks = [self.state.action("verify", c.id) for c in plan.verify]
+        failed = [a for a in steps if a is not None and a.status not in ("ok", "dry_run", "skipped", "pending")]
+        pending = self.pending_steps()
+        if any(a is not None and not a.done for a in checks):
+            return "failed"
+        if (failed and pending) or any(a.status == "unknown" for a in failed):
+            return "failed"
+        if pending and self._declined:
+            return "aborted"
+        skipped = any(a is not None and a.status == "skipped" for a in steps)
+        if failed or pending or skipped or any(a is None for a in checks) or self.state.overrides:
+            return "partial"
+        return "success"
 
     async def end(self, result: str | None = None, reason: str = "") -> str:
         """Journal ``session_ended`` (``result`` defaults to :meth:`result`) and return it."""
-        raise NotImplementedError
+        result = result or self.result()
+        if result not in ev.RESULTS:
+            raise SessionError(f"{result!r} is not a result ({', '.join(ev.RESULTS)})")
+        started = self.state.started or time.time()
+        reason = reason or self._aborted or self.stop_reason
+        await self._emit(
+            ev.SESSION_ENDED, {"result": result, "reason": reason, "duration": round(time.time() - started, 3)}
+        )
+        return result
 
-    async def close(self) -> None:
-        """Close executors (connections), output files and the lock. Safe to call twice."""
-        raise NotImplementedError
+
+def _sha256(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _read_only_events(directory: Path) -> list[ev.Event]:
+    from tui.engine.journal import JOURNAL_NAME, read_events
+
+    return read_events(directory / JOURNAL_NAME)

@@ -1,0 +1,75 @@
+"""The types the session engine's callers use: questions for the operator, start options,
+action results, and errors. (Re-exported by :mod:`tui.engine.session`.)"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tui.engine.events import Event
+
+Phase = Literal["setup", "pre", "step", "verify", "teardown"]
+Subscriber = Callable[[Event], None]
+
+
+class SessionError(Exception):
+    """Bad input at the session's edge (unknown plan, missing param, unreadable secret, a
+    session locked by another process); the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """Something only the operator can answer. ``options[0]`` is what ``--yes`` answers.
+
+    kind "destructive": options ("yes", "no"); the console asks the operator to type one of
+    ``targets`` (host / group names, or the step id for local steps).
+    kind "manual": options ("yes", "no") — did you do it?
+    kind "on_failure": options ("abort", "retry", "skip", "continue").
+    kind "unknown": options ("rerun", "done", "failed", "skip") — the process died mid-step.
+    """
+
+    kind: Literal["destructive", "manual", "on_failure", "unknown"]
+    step_id: str
+    phase: str
+    title: str
+    text: str
+    options: tuple[str, ...]
+    describe: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+
+Ask = Callable[[Question], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    operator: str | None = None  # default: the login name
+    reason: str = ""
+    severity: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)  # --var k=v: params and var overrides
+    profile: str | None = None
+    mode: Literal["live", "drill"] = "live"
+    dry_run: bool = False
+    yes: bool = False
+    scenario: str | None = None
+    plan: str | None = None  # choose this plan at start (headless)
+    ssh_config: str | None = None
+    known_hosts: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The engine's view of one finished check or step (the same as its journaled event)."""
+
+    id: str
+    phase: str
+    status: str  # ok | failed | timeout | aborted | unknown | error | skipped | declined | dry_run
+    detail: str = ""
+    exit_status: int | None = None
+    duration: float = 0.0
+    attempt: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "skipped", "dry_run")

@@ -1,0 +1,349 @@
+"""The machinery under :class:`tui.engine.session.Session`: journaling events in order,
+delivering them, and running one action (check or step) through its executor.
+
+Kept apart from the session's public flow so each file reads in one sitting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from tui.engine import events as ev
+from tui.engine.api import ActionResult, Ask, Question, SessionError, Subscriber
+from tui.engine.events import Event
+from tui.engine.journal import Journal, JournalError
+from tui.engine.lock import SessionLock
+from tui.engine.output import OutputCollector
+from tui.engine.redact import Redactor
+from tui.engine.state import SessionState, apply
+from tui.engine.values import Values
+from tui.executors import executor_class
+from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.runbook.model import Runbook, SshAction, Step
+from tui.runbook.placeholders import Value
+
+CHECK_PHASES = ("pre", "verify")
+DEFAULT_TIMEOUT = 300.0
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class SessionCore:
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        directory: Path,
+        runbook: Runbook,
+        runbook_path: str,
+        values: Values,
+        journal: Journal | None,
+        lock: SessionLock,
+        history: list[Event],
+        ask: Ask | None,
+        yes: bool,
+        dry_run: bool,
+        live: bool,
+    ) -> None:
+        self.id = session_id
+        self.dir = directory
+        self.runbook = runbook
+        self.runbook_path = runbook_path
+        self.read_only = journal is None
+        self.locked_by = lock.holder
+        self._journal = journal
+        self._lock = lock
+        self._values = values
+        self._scope: dict[str, Value] = values.scope
+        self._redact = Redactor(values.secrets)
+        self._ask = ask
+        self._yes = yes
+        self._dry_run = dry_run
+        self._events: list[Event] = []
+        self._state = SessionState()
+        self._seq = 0
+        for event in history:
+            self._take(event)
+        if not live:
+            for action in self._state.actions.values():
+                if action.status == "running":
+                    action.status = "unknown"
+        self._subscribers: list[Subscriber] = []
+        self._executors: dict[str, Executor] = {}
+        self._running: set[asyncio.Task[Outcome]] = set()
+        self._aborted: str | None = None
+        self._stop_reason = ""
+        self._declined = False  # the plan stopped because a confirmation was refused or impossible
+        self._emit_lock: asyncio.Lock | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        self._journal_ok = True
+        self._closed = False
+
+    # --- events ------------------------------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    @property
+    def events(self) -> list[Event]:
+        return list(self._events)
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def journal_ok(self) -> bool:
+        return self._journal_ok and self._journal is not None
+
+    @property
+    def redact(self) -> Callable[[str], str]:
+        return self._redact
+
+    def _take(self, event: Event) -> None:
+        self._events.append(event)
+        self._seq = max(self._seq, event.seq)
+        apply(self._state, event)
+
+    def _deliver(self, event: Event) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception:
+                continue
+
+    def _make(self, kind: str, data: Mapping[str, Any]) -> Event:
+        self._seq += 1
+        return Event(self._seq, time.time(), kind, self._redact.data(dict(data)))
+
+    def _record_now(self, kind: str, data: Mapping[str, Any]) -> Event:
+        """Journal an event synchronously (session start and resume, before any loop runs)."""
+        if self._journal is None:
+            raise SessionError(f"session {self.id} is read-only (locked by {self.locked_by})")
+        event = self._make(kind, data)
+        self._journal.append(event)
+        self._take(event)
+        self._deliver(event)
+        return event
+
+    async def _emit(self, kind: str, data: Mapping[str, Any]) -> Event:
+        if self._journal is None:
+            raise SessionError(f"session {self.id} is read-only (locked by {self.locked_by})")
+        if self._emit_lock is None:
+            self._emit_lock = asyncio.Lock()
+        warning: Event | None = None
+        async with self._emit_lock:
+            event = self._make(kind, data)
+            if self._journal_ok:
+                try:
+                    await asyncio.get_running_loop().run_in_executor(self._pool, self._journal.append, event)
+                except JournalError as exc:
+                    self._journal_ok = False
+                    warning = Event(event.seq, event.ts, ev.WARNING, {"message": self._redact(str(exc))})
+            self._take(event)
+            self._deliver(event)
+            if warning is not None:
+                self._deliver(warning)
+        return event
+
+    def _output(self, phase: str, action_id: str, attempt: int) -> OutputSink:
+        def forward(host: str, stream: str, text: str) -> None:
+            if self._subscribers:
+                data = {"id": action_id, "phase": phase, "attempt": attempt, "host": host, "stream": stream}
+                self._deliver(Event(self._seq, time.time(), ev.OUTPUT, {**data, "text": text}))
+
+        return forward
+
+    # --- asking the operator -------------------------------------------------------------------
+
+    async def _question(self, question: Question) -> tuple[str | None, str]:
+        """The answer and who gave it; (None, "no-tty") when nobody can answer."""
+        if self._yes:
+            answer, by = question.options[0], "--yes"
+        elif self._ask is None:
+            answer, by = None, "no-tty"
+        else:
+            answer, by = await self._ask(question), "operator"
+            if answer not in question.options:
+                answer = question.options[-1] if question.kind == "unknown" else "no"
+        await self._emit(
+            ev.CONFIRMATION,
+            {"id": question.step_id, "phase": question.phase, "question": question.kind, "answer": answer, "by": by},
+        )
+        return answer, by
+
+    # --- running one action -------------------------------------------------------------------
+
+    def _executor(self, kind: str) -> Executor:
+        executor = self._executors.get(kind)
+        if executor is None:
+            executor = self._executors[kind] = executor_class(kind)()
+            if hasattr(executor, "poll"):
+                executor.poll = self._poll  # type: ignore[attr-defined]
+        return executor
+
+    def _context(self, phase: str) -> ExecContext:
+        return ExecContext(
+            runbook=self.runbook,
+            scope=MappingProxyType(self._scope),
+            hosts=MappingProxyType(dict(self._values.hosts)),
+            ssh=self._values.ssh,
+            check_mode=phase in CHECK_PHASES,
+            dry_run=self._dry_run,
+            default_timeout=DEFAULT_TIMEOUT,
+            redact=self._redact,
+        )
+
+    def describe(self, action: Step, phase: str = "step") -> list[str]:
+        """What ``action`` would run, resolved and with secrets masked."""
+        try:
+            return [self._redact(line) for line in self._executor(action.kind).describe(action, self._context(phase))]
+        except Exception as exc:
+            return [f"(cannot resolve: {one_line(self._redact(str(exc)))})"]
+
+    async def _poll(self, check_id: str, sink: OutputSink) -> Outcome:
+        """Run check ``check_id`` once for a ``wait`` step polling it."""
+        check = self.runbook.check(check_id)
+        if check is None:
+            return Outcome("error", f"no check {check_id!r}")
+        return await self._executor(check.kind).run(check, self._context("verify"), sink)
+
+    @staticmethod
+    def targets(action: Step) -> tuple[str, ...]:
+        if isinstance(action, SshAction):
+            if action.group:
+                return (action.group,)
+            return tuple(action.hosts) or ((action.host,) if action.host else ())
+        return (action.id,)
+
+    async def _run_action(self, action: Step, phase: str, index: int | None = None) -> ActionResult:
+        is_check = phase in CHECK_PHASES
+        started, finished = (ev.CHECK_STARTED, ev.CHECK_FINISHED) if is_check else (ev.STEP_STARTED, ev.STEP_FINISHED)
+        previous = self._state.action(phase, action.id)
+        attempt = (previous.attempts if previous else 0) + 1
+        describe = self.describe(action, phase)
+        base: dict[str, Any] = {"id": action.id, "title": action.title, "kind": action.kind, "phase": phase}
+        if is_check:
+            base["severity"] = action.severity
+        if index is not None:
+            base["index"] = index
+        await self._emit(
+            started,
+            {
+                **base,
+                "attempt": attempt,
+                "describe": describe,
+                "confirm": action.confirm,
+                "targets": self.targets(action),
+            },
+        )
+        if self._dry_run:
+            return await self._finish(finished, base, attempt, Outcome("ok"), None, dry_run=True)
+        collector = OutputCollector(
+            self.dir / "output", f"{phase}-{action.id}-{attempt}", self._redact, self._output(phase, action.id, attempt)
+        )
+        task = asyncio.ensure_future(self._executor(action.kind).run(action, self._context(phase), collector))
+        self._running.add(task)
+        try:
+            outcome = await task
+        except asyncio.CancelledError:
+            # Either abort() cancelled the executor or our caller was cancelled (Ctrl-C): both
+            # wait for the executor to signal its command, and both are journaled as aborted.
+            outcome = Outcome("aborted", self._aborted or "interrupted")
+            result = await self._finish(finished, base, attempt, outcome, collector)
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            return result
+        except Exception as exc:
+            outcome = Outcome("error", f"{type(exc).__name__}: {one_line(str(exc))}")
+        finally:
+            self._running.discard(task)
+        return await self._finish(finished, base, attempt, outcome, collector)
+
+    async def _finish(
+        self,
+        kind: str,
+        base: dict[str, Any],
+        attempt: int,
+        outcome: Outcome,
+        collector: OutputCollector | None,
+        *,
+        dry_run: bool = False,
+    ) -> ActionResult:
+        status = "dry_run" if dry_run else outcome.status
+        excerpt: dict[str, str] = {}
+        files: dict[str, str] = {}
+        if collector is not None:
+            await asyncio.get_running_loop().run_in_executor(None, collector.close)
+            excerpt, files = collector.excerpts(), collector.files()
+        for name, text in outcome.captured.items():
+            self._scope[name] = Value(text, trusted=False)
+        hosts = {
+            name: {
+                "status": host.status,
+                "exit_status": host.exit_status,
+                "detail": one_line(host.detail),
+                "started": host.started,
+                "duration": round(host.duration, 3),
+            }
+            for name, host in outcome.hosts.items()
+        }
+        data = {
+            **base,
+            "attempt": attempt,
+            "status": status,
+            "detail": one_line(outcome.detail, 500),
+            "exit_status": outcome.exit_status,
+            "duration": round(outcome.duration, 3),
+            "summary": outcome.summary[:2000],
+            "hosts": hosts,
+            "captured": dict(outcome.captured),
+            "excerpt": excerpt,
+            "output": files,
+        }
+        await self._emit(kind, data)
+        return ActionResult(
+            base["id"], base["phase"], status, data["detail"], outcome.exit_status, outcome.duration, attempt
+        )
+
+    # --- stopping -----------------------------------------------------------------------------------
+
+    def abort(self, reason: str = "aborted by the operator") -> None:
+        self._aborted = reason
+        for task in list(self._running):
+            task.cancel()
+
+    @property
+    def aborted(self) -> str | None:
+        return self._aborted
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for executor in self._executors.values():
+            try:
+                await executor.close()
+            except Exception:
+                continue
+        self._executors.clear()
+        if self._journal is not None:
+            self._journal.close()
+        self._lock.release()
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,153 @@
+"""A session's state, folded from its events alone (live, on resume, and for the record).
+
+Folding is pure: the same events always give the same state, so the console, ``resume``
+and the record can never disagree about what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.engine import events as ev
+
+FINISHED_OK = frozenset({"ok", "skipped", "dry_run"})
+
+
+@dataclass
+class ActionState:
+    id: str
+    phase: str
+    title: str = ""
+    kind: str = ""
+    index: int | None = None
+    status: str = "pending"  # pending | running | unknown, or a finished status
+    attempts: int = 0
+    started: float | None = None
+    last: dict[str, Any] = field(default_factory=dict)  # the last step/check_finished data
+    history: list[dict[str, Any]] = field(default_factory=list)  # every finished attempt
+    resolved: str | None = None  # the operator's answer about an unknown outcome
+    skip_reason: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINISHED_OK
+
+
+@dataclass
+class SessionState:
+    meta: dict[str, Any] = field(default_factory=dict)
+    started: float | None = None
+    ended: float | None = None
+    result: str | None = None
+    end_reason: str = ""
+    resumed: list[dict[str, Any]] = field(default_factory=list)
+    triage: list[dict[str, Any]] = field(default_factory=list)
+    reached: dict[str, Any] | None = None
+    plan: str | None = None
+    plan_event: dict[str, Any] = field(default_factory=dict)
+    actions: dict[tuple[str, str], ActionState] = field(default_factory=dict)
+    overrides: dict[str, str] = field(default_factory=dict)
+    ticks: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    confirmations: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    captured: dict[str, str] = field(default_factory=dict)
+    last_seq: int = 0
+    last_ts: float | None = None
+
+    def action(self, phase: str, action_id: str) -> ActionState | None:
+        return self.actions.get((phase, action_id))
+
+    def in_phase(self, phase: str) -> list[ActionState]:
+        return [a for (p, _), a in self.actions.items() if p == phase]
+
+    @property
+    def ongoing(self) -> list[ActionState]:
+        return [a for a in self.actions.values() if a.status in ("running", "unknown")]
+
+
+def _action(state: SessionState, data: dict[str, Any]) -> ActionState:
+    key = (str(data.get("phase", "step")), str(data.get("id", "")))
+    action = state.actions.get(key)
+    if action is None:
+        action = state.actions[key] = ActionState(key[1], key[0])
+    action.title = data.get("title", action.title) or action.title
+    action.kind = data.get("kind", action.kind) or action.kind
+    if data.get("index") is not None:
+        action.index = data["index"]
+    return action
+
+
+def apply(state: SessionState, event: ev.Event) -> None:
+    """Fold one journaled event into ``state``."""
+    data = event.data
+    state.last_seq = max(state.last_seq, event.seq)
+    state.last_ts = event.ts
+    kind = event.type
+    if kind == ev.SESSION_STARTED:
+        state.meta = dict(data)
+        state.started = event.ts
+    elif kind == ev.SESSION_RESUMED:
+        state.resumed.append({**data, "ts": event.ts})
+        state.ended = state.result = None
+    elif kind == ev.TRIAGE_ANSWERED:
+        state.triage.append({**data, "ts": event.ts})
+    elif kind == ev.TRIAGE_REACHED:
+        state.reached = dict(data)
+    elif kind == ev.PLAN_CHOSEN:
+        state.plan = data.get("plan")
+        state.plan_event = {**data, "ts": event.ts}
+    elif kind in (ev.CHECK_STARTED, ev.STEP_STARTED):
+        action = _action(state, data)
+        action.status = "running"
+        action.attempts = max(action.attempts, int(data.get("attempt", 1)))
+        action.started = event.ts
+        action.resolved = None
+    elif kind in (ev.CHECK_FINISHED, ev.STEP_FINISHED):
+        action = _action(state, data)
+        action.status = str(data.get("status", "error"))
+        action.last = {**data, "ts": event.ts, "started": action.started}
+        action.history.append(action.last)
+        state.captured.update(data.get("captured") or {})
+    elif kind == ev.CHECK_OVERRIDDEN:
+        state.overrides[str(data.get("id"))] = str(data.get("reason", ""))
+    elif kind == ev.STEP_SKIPPED:
+        action = _action(state, data)
+        action.status = "skipped"
+        action.skip_reason = str(data.get("reason", ""))
+        action.last = {**data, "status": "skipped", "ts": event.ts}
+    elif kind == ev.STEP_RESOLVED:
+        action = _action(state, data)
+        answer = str(data.get("answer"))
+        action.resolved = answer
+        action.status = {"done": "ok", "failed": "failed", "skip": "skipped"}.get(answer, "unknown")
+        if answer != "rerun":
+            action.last = {**action.last, "status": action.status, "resolved": answer, "ts": event.ts}
+    elif kind == ev.CONFIRMATION:
+        state.confirmations.append({**data, "ts": event.ts})
+    elif kind == ev.CHECKLIST_TICKED:
+        state.ticks[(str(data.get("list")), int(data.get("index", 0)))] = {**data, "ts": event.ts}
+    elif kind == ev.NOTE:
+        state.notes.append({**data, "ts": event.ts})
+    elif kind == ev.WARNING:
+        state.warnings.append(str(data.get("message", "")))
+    elif kind == ev.SESSION_ENDED:
+        state.ended = event.ts
+        state.result = data.get("result")
+        state.end_reason = str(data.get("reason", ""))
+
+
+def fold(events: Iterable[ev.Event], *, live: bool = False) -> SessionState:
+    """The state after ``events``. Unless ``live`` (this process is running the session), an
+    action started but never finished is "unknown": the process died while it ran."""
+    state = SessionState()
+    for event in events:
+        if not event.transient:
+            apply(state, event)
+    if not live:
+        for action in state.actions.values():
+            if action.status == "running":
+                action.status = "unknown"
+    return state

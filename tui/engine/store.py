@@ -1,0 +1,82 @@
+"""Recorded sessions on disk: listing them and finding one by id or unique id prefix."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui import paths
+from tui.engine.journal import JOURNAL_NAME, read_events
+from tui.engine.lock import LOCK_NAME
+from tui.engine.state import SessionState, fold
+
+
+class SessionNotFound(LookupError):
+    """No session, or more than one, matches; the message is one line for the operator."""
+
+
+@dataclass
+class SessionInfo:
+    id: str
+    dir: Path
+    state: SessionState
+    live: bool  # another process holds the session's lock right now
+
+    @property
+    def status(self) -> str:
+        """running | success | partial | failed | aborted | interrupted"""
+        if self.state.result:
+            return self.state.result
+        return "running" if self.live else "interrupted"
+
+
+def is_live(directory: Path) -> bool:
+    """True if some process holds the session's lock (it is being run right now)."""
+    try:
+        fd = os.open(directory / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def session_dirs() -> list[Path]:
+    root = paths.sessions_dir()
+    if not root.is_dir():
+        return []
+    return sorted(d for d in root.iterdir() if (d / JOURNAL_NAME).is_file())
+
+
+def info(directory: Path) -> SessionInfo:
+    live = is_live(directory)
+    return SessionInfo(directory.name, directory, fold(read_events(directory / JOURNAL_NAME), live=live), live)
+
+
+def list_sessions() -> list[SessionInfo]:
+    return [info(d) for d in session_dirs()]
+
+
+def find(ref: str) -> Path:
+    """The folder of the session ``ref`` names: an id, a unique prefix of one, or a unique
+    prefix of its random part (the bit after the timestamp)."""
+    ref = ref.strip()
+    if not ref or "/" in ref or ref in (".", ".."):
+        raise SessionNotFound(f"{ref!r} is not a session id")
+    dirs = session_dirs()
+    exact = [d for d in dirs if d.name == ref]
+    if exact:
+        return exact[0]
+    matches = [d for d in dirs if d.name.startswith(ref) or d.name.rsplit("-", 1)[-1].startswith(ref)]
+    if not matches:
+        raise SessionNotFound(f"no session matches {ref!r} (see `rbconsole sessions`)")
+    if len(matches) > 1:
+        shown = ", ".join(d.name for d in matches[:5])
+        raise SessionNotFound(f"{ref!r} matches {len(matches)} sessions ({shown}); give more of the id")
+    return matches[0]
