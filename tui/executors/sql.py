@@ -1,0 +1,279 @@
+"""SQL checks and steps (psycopg 3, async, imported on first use).
+
+A step is one transaction: committed when the step passes, rolled back when the query fails,
+an expectation is not met, or the step is cancelled. Checks (and ``read_only`` steps) run in a
+READ ONLY transaction. Every step carries a server-side ``statement_timeout`` from its
+timeout, with a client-side deadline behind it; cancelling cancels the query on the server
+(``cancel_safe``). Placeholders become bind parameters, never query text. A DSN is parsed by
+libpq and rebuilt parameter by parameter, so a substituted value can only ever be one
+parameter's value; its password never appears in any message or output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.expect import compare, parse_comparison, show
+from tui.runbook.model import SqlAction, Step
+from tui.runbook.placeholders import PLACEHOLDER, RenderError, render_data, render_sql, render_text
+
+if TYPE_CHECKING:
+    import psycopg
+
+MASK = "••••••"
+HOST = "local"
+SHOW_ROWS = 10
+SHOW_WIDTH = 40
+CONNECT_TIMEOUT = 10  # seconds; libpq's own default is to wait forever
+GRACE = 5.0  # the client deadline trails the server's statement_timeout by this much
+
+
+class _Target:
+    """Where a step connects: the libpq parameters, and how to name them without the password."""
+
+    def __init__(self, action: SqlAction, ctx: ExecContext, timeout: float) -> None:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        if action.dsn_env is not None:
+            template = os.environ.get(action.dsn_env)
+            if not template:
+                raise RenderError(f"environment variable {action.dsn_env} (dsn_env) is not set")
+            tokens: dict[str, str] = {}
+        else:
+            template, tokens = _tokenise(action.dsn or "")
+        try:
+            params = {key: str(value) for key, value in conninfo_to_dict(template).items()}
+        except Exception:
+            # libpq's message quotes the DSN, password and all.
+            raise RenderError("the DSN cannot be parsed (check its syntax)") from None
+        for key, value in params.items():
+            for token, name in tokens.items():
+                if token in value:
+                    value = value.replace(token, render_text(f"{{{{ {name} }}}}", ctx.scope))
+            params[key] = value
+        params.setdefault("connect_timeout", str(max(2, min(CONNECT_TIMEOUT, round(timeout)))))
+        self.password = params.get("password", "")
+        self.conninfo = make_conninfo("", **params)
+        shown = {key: (MASK if key == "password" else value) for key, value in params.items()}
+        self.shown = make_conninfo("", **shown)
+        self.where = f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
+
+    def redactor(self, ctx: ExecContext) -> Callable[[str], str]:
+        password = self.password
+
+        def redact(text: str) -> str:
+            text = ctx.redact(text)
+            return text.replace(password, MASK) if password else text
+
+        return redact
+
+
+def _tokenise(template: str) -> tuple[str, dict[str, str]]:
+    """``template`` with each placeholder swapped for an inert token libpq parses as plain text."""
+    tokens: dict[str, str] = {}
+
+    def swap(match: Any) -> str:
+        token = f"rbconsoleph{len(tokens)}x"
+        tokens[token] = match.group(1)
+        return token
+
+    return PLACEHOLDER.sub(swap, template), tokens
+
+
+class _Query:
+    def __init__(self, action: SqlAction, ctx: ExecContext) -> None:
+        text, params = render_sql(action.query, ctx.scope)
+        # Without parameters the query goes as written (several statements allowed, no %% escaping).
+        self.text = text if params else action.query
+        self.params: list[str] | None = params or None
+        self.secret = [ctx.scope[name].secret for name, _ in _names(action.query)]
+        self.read_only = action.read_only if action.read_only is not None else ctx.check_mode
+        self.expect_value = render_data(action.expect_value, ctx.scope)
+
+
+def _names(query: str) -> list[tuple[str, int]]:
+    return [(m.group(1), m.start()) for m in PLACEHOLDER.finditer(query)]
+
+
+class SqlExecutor(Executor):
+    kind = "sql"
+
+    def __init__(self) -> None:
+        self._connections: dict[str, psycopg.AsyncConnection[Any]] = {}
+
+    async def close(self) -> None:
+        connections, self._connections = list(self._connections.values()), {}
+        for conn in connections:
+            await conn.close()
+
+    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
+        assert isinstance(action, SqlAction)
+        timeout = action.timeout or ctx.default_timeout
+        try:
+            target = _Target(action, ctx, timeout)
+            query = _Query(action, ctx)
+        except RenderError as exc:
+            return [f"sql {action.id}: cannot resolve: {ctx.redact(str(exc))}"]
+        redact = target.redactor(ctx)
+        mode = "read-only" if query.read_only else "read-write"
+        lines = [redact(f"sql on {target.shown} ({mode}, statement_timeout {timeout:g}s, one transaction)")]
+        lines.extend("  " + redact(line) for line in query.text.strip().splitlines())
+        for index, value in enumerate(query.params or [], start=1):
+            lines.append(f"  bind ${index} = " + (MASK if query.secret[index - 1] else redact(repr(value))))
+        if action.expect_rows is not None:
+            lines.append(f"  expect rows {_expectation(action.expect_rows)}")
+        if action.expect_value is not None:
+            lines.append("  expect value " + redact(_expectation(query.expect_value)))
+        return lines
+
+    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
+        assert isinstance(action, SqlAction)
+        if ctx.dry_run:
+            return Outcome("skipped", detail="dry run: nothing sent")
+        import psycopg
+
+        timeout = action.timeout or ctx.default_timeout
+        try:
+            target = _Target(action, ctx, timeout)
+            query = _Query(action, ctx)
+        except RenderError as exc:
+            return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+        redact = target.redactor(ctx)
+        where = f"sql {action.id} on {target.where}"
+        started = time.perf_counter()
+        sink(HOST, "info", redact(f"{where} ({'read-only' if query.read_only else 'read-write'})\n"))
+        try:
+            conn = await self._connect(target, timeout)
+        except (psycopg.Error, OSError, TimeoutError) as exc:
+            return Outcome(
+                "failed", detail=redact(f"{where}: cannot connect: {_message(exc)}"), duration=_since(started)
+            )
+        try:
+            async with asyncio.timeout(timeout + GRACE):
+                columns, rows, count, failures = await self._transaction(conn, query, action, timeout)
+        except asyncio.CancelledError:
+            await self._cancel(target, conn)
+            raise
+        except (TimeoutError, psycopg.errors.QueryCanceled) as exc:
+            await self._cancel(target, conn)
+            reason = "statement timeout" if isinstance(exc, psycopg.errors.QueryCanceled) else "no answer"
+            return Outcome("timeout", detail=f"{where}: {reason} after {timeout:g}s", duration=_since(started))
+        except psycopg.Error as exc:
+            if conn.broken or conn.closed:
+                self._connections.pop(target.conninfo, None)
+            return Outcome("failed", detail=redact(f"{where}: {_message(exc)}"), duration=_since(started))
+        elapsed = _since(started)
+        summary = f"{count} row{'s' if count != 1 else ''} in {elapsed * 1000:.0f} ms"
+        sink(HOST, "stdout", redact("\n".join([*_table(columns, rows), f"({summary})"]) + "\n"))
+        if failures:
+            return Outcome(
+                "failed", detail=redact(f"{where}: " + "; ".join(failures)), duration=elapsed, summary=summary
+            )
+        return Outcome("ok", detail=redact(f"{where}: {summary}"), duration=elapsed, summary=summary)
+
+    async def _connect(self, target: _Target, timeout: float) -> psycopg.AsyncConnection[Any]:
+        import psycopg
+
+        conn = self._connections.get(target.conninfo)
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        async with asyncio.timeout(min(timeout, CONNECT_TIMEOUT) + GRACE):
+            conn = await psycopg.AsyncConnection.connect(target.conninfo, autocommit=True)
+        self._connections[target.conninfo] = conn
+        return conn
+
+    async def _transaction(
+        self, conn: psycopg.AsyncConnection[Any], query: _Query, action: SqlAction, timeout: float
+    ) -> tuple[list[str], list[Sequence[Any]], int, list[str]]:
+        """Run the query in its own transaction; roll back unless every expectation holds."""
+        import psycopg
+
+        columns: list[str] = []
+        rows: list[Sequence[Any]] = []
+        count = 0
+        failures: list[str] = []
+        async with conn.transaction(), conn.cursor() as cur:
+            if query.read_only:
+                await cur.execute("SET TRANSACTION READ ONLY")
+            await cur.execute("SELECT set_config('statement_timeout', %s, true)", [str(max(1, round(timeout * 1000)))])
+            await cur.execute(query.text, query.params)  # type: ignore[arg-type]
+            # Several statements: the last one that returned rows is the answer.
+            while True:
+                if cur.description is not None:
+                    columns = [column.name for column in cur.description]
+                    rows = await cur.fetchall()
+                    count = len(rows)
+                elif not columns:
+                    count = max(cur.rowcount, 0)
+                if not cur.nextset():
+                    break
+            failures = _check(action, query, rows, count)
+            if failures:
+                # An unmet expectation undoes the step's writes, as a failed statement would.
+                raise psycopg.Rollback()
+        return columns, rows, count, failures
+
+    async def _cancel(self, target: _Target, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Stop the query on the server and drop the connection (its state is unknown)."""
+        self._connections.pop(target.conninfo, None)
+        with contextlib.suppress(Exception):  # best effort: the connection is closed next anyway
+            await asyncio.shield(conn.cancel_safe(timeout=5))
+        await asyncio.shield(conn.close())
+
+
+def _check(action: SqlAction, query: _Query, rows: list[Sequence[Any]], count: int) -> list[str]:
+    failures = []
+    if action.expect_rows is not None:
+        reason = compare(count, action.expect_rows)
+        if reason is not None:
+            failures.append(f"row count {reason}")
+    if action.expect_value is not None:
+        if not rows or not rows[0]:
+            failures.append(f"no rows (expected a value {_expectation(query.expect_value)})")
+        else:
+            reason = compare(rows[0][0], query.expect_value)
+            if reason is not None:
+                failures.append(f"value {reason}")
+    return failures
+
+
+def _expectation(value: object) -> str:
+    return str(value) if parse_comparison(value) else f"= {show(value)}"
+
+
+def _table(columns: list[str], rows: list[Sequence[Any]]) -> list[str]:
+    """The first rows as a small fixed-width text table."""
+    if not columns:
+        return []
+    shown = [[_cell(value) for value in row] for row in rows[:SHOW_ROWS]]
+    widths = [max([len(name), *(len(row[i]) for row in shown)]) for i, name in enumerate(columns)]
+    lines = [" | ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("-+-".join("-" * width for width in widths))
+    lines.extend(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in shown)
+    if len(rows) > SHOW_ROWS:
+        lines.append(f"… {len(rows) - SHOW_ROWS} more rows")
+    return lines
+
+
+def _cell(value: object) -> str:
+    text = "NULL" if value is None else " ".join(str(value).split())
+    return text if len(text) <= SHOW_WIDTH else text[: SHOW_WIDTH - 1] + "…"
+
+
+def _message(exc: BaseException) -> str:
+    """libpq's first line (its later lines are hints), with the SQLSTATE when there is one."""
+    text = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    text = " ".join(text.split())
+    text = text if len(text) <= 300 else text[:299] + "…"
+    sqlstate = getattr(exc, "sqlstate", None)
+    return f"{text} (SQLSTATE {sqlstate})" if sqlstate else text
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
