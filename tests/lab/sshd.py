@@ -12,6 +12,7 @@ fan-out), ``behind`` (alpha reached through ``jump``). known_hosts pins every se
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import getpass
 import os
@@ -26,6 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tui.executors.base import ExecContext
+from tui.runbook.model import Runbook, SshAction, SshSettings
+from tui.runbook.placeholders import Value
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 START_ATTEMPTS = 5
@@ -239,6 +244,76 @@ class SshLab:
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
+
+
+def lab_context(
+    lab: SshLab,
+    *,
+    config: Path | None = None,
+    known_hosts: Path | None = None,
+    hosts: dict[str, dict[str, object]] | None = None,
+    groups: dict[str, list[str]] | None = None,
+    scope: dict[str, Value] | None = None,
+    connect_timeout: float = 10.0,
+    default_timeout: float = 120.0,
+) -> ExecContext:
+    """An ExecContext whose runbook has one ``[hosts.X]`` per lab alias (``address = X``) plus ``hosts``."""
+    table = {alias: {"address": alias} for alias in lab.aliases}
+    table.update(hosts or {})
+    runbook = Runbook.model_validate(
+        {
+            "schema": 1,
+            "id": "lab",
+            "title": "lab",
+            "service": "lab",
+            "hosts": table,
+            "groups": groups or {},
+            "plans": {"A": {"title": "A", "steps": [{"id": "s", "kind": "manual"}]}},
+        }
+    )
+    settings = SshSettings(
+        config=str(config or lab.config),
+        known_hosts=str(known_hosts or lab.known_hosts),
+        connect_timeout=connect_timeout,
+    )
+    return ExecContext(runbook, scope or {}, runbook.hosts, settings, default_timeout=default_timeout)
+
+
+def ssh_step(run: str, **fields: object) -> SshAction:
+    """An ssh step (``host = "alpha"`` unless ``host`` / ``hosts`` / ``group`` is given)."""
+    if not {"host", "hosts", "group"} & fields.keys():
+        fields["host"] = "alpha"
+    return SshAction.model_validate({"id": "step", "kind": "ssh", "run": run, **fields})
+
+
+class Collector:
+    """An output sink that counts what arrives and keeps a bounded tail per host and stream."""
+
+    TAIL = 64 * 1024
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.chars: dict[tuple[str, str], int] = {}
+        self.lines: dict[tuple[str, str], int] = {}
+        self.tails: dict[tuple[str, str], str] = {}
+        self.events: dict[str, asyncio.Event] = {}
+
+    def __call__(self, host: str, stream: str, text: str) -> None:
+        self.calls += 1
+        key = (host, stream)
+        self.chars[key] = self.chars.get(key, 0) + len(text)
+        self.lines[key] = self.lines.get(key, 0) + text.count("\n")
+        self.tails[key] = (self.tails.get(key, "") + text)[-self.TAIL :]
+        for marker, event in self.events.items():
+            if marker in text:
+                event.set()
+
+    def text(self, host: str = "alpha", stream: str = "stdout") -> str:
+        return self.tails.get((host, stream), "")
+
+    def seen(self, marker: str) -> asyncio.Event:
+        """An event set once ``marker`` shows up in any output (wait on it instead of sleeping)."""
+        return self.events.setdefault(marker, asyncio.Event())
 
 
 def kill_sessions(server: Sshd) -> list[int]:

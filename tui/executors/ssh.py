@@ -1,0 +1,244 @@
+"""The ssh executor: one command on one or many hosts, streamed, with rolling batches.
+
+Hosts come from ``host`` / ``hosts`` / ``group``; ``batch = 0`` runs them all at once,
+``batch = N`` runs N at a time and starts the next batch only when every host of the last
+one passed (unless ``on_failure = "continue"``); hosts never reached are "skipped". Each host
+keeps one connection for the executor's life, so later steps reuse it. A host whose link
+died mid-command is "unknown" (the command may or may not have finished) and so is the step:
+it is never reported "ok". ``capture`` reads the first host's output.
+
+asyncssh is imported only when a step actually runs (``tui.executors.ssh_connect``), so
+loading this module, ``--version`` and dry-runs stay fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from tui.executors.base import ExecContext, Executor, HostOutcome, Outcome, OutputSink, Status
+from tui.executors.capture import CaptureError, capture_values
+from tui.runbook.model import SshAction, SshSettings, Step
+from tui.runbook.placeholders import RenderError, render_shell, render_text
+
+if TYPE_CHECKING:
+    from tui.executors.ssh_connect import Pool, Target
+
+# When hosts disagree, the step takes the most alarming outcome.
+_WORST: tuple[Status, ...] = ("aborted", "unknown", "timeout", "failed", "error", "skipped")
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def host_names(action: SshAction, ctx: ExecContext) -> list[str]:
+    if action.host is not None:
+        return [action.host]
+    if action.hosts:
+        return list(action.hosts)
+    return ctx.runbook.group_hosts(action.group or "")
+
+
+def command_for(action: SshAction, ctx: ExecContext) -> str:
+    """The remote command line: values shell-quoted; with ``sudo`` the whole line runs under ``sudo -n sh -c``."""
+    command = render_shell(action.run, ctx.scope)
+    if action.sudo:
+        # -n: never wait for a password prompt nobody will answer.
+        command = f"sudo -n -- sh -c {_shell_quote(command)}"
+    return command
+
+
+def settings_for(ctx: ExecContext) -> SshSettings:
+    """ctx.ssh with any placeholders in its paths filled in."""
+    updates = {}
+    for key in ("config", "known_hosts", "identity"):
+        value = getattr(ctx.ssh, key)
+        if value and "{{" in value:
+            updates[key] = render_text(value, ctx.scope)
+    return ctx.ssh.model_copy(update=updates) if updates else ctx.ssh
+
+
+def hosts_for(ctx: ExecContext) -> dict[str, object]:
+    """ctx.hosts (falling back to the runbook's) with placeholders in address/user/jump filled in."""
+    hosts = dict(ctx.hosts) if ctx.hosts else dict(ctx.runbook.hosts)
+    for name, host in list(hosts.items()):
+        fields = {k: getattr(host, k, None) for k in ("address", "user", "jump")}
+        updates = {k: render_text(v, ctx.scope) for k, v in fields.items() if isinstance(v, str) and "{{" in v}
+        if updates:
+            hosts[name] = host.model_copy(update=updates)  # type: ignore[attr-defined]
+    return hosts
+
+
+def _overall(outcomes: dict[str, HostOutcome]) -> Status:
+    statuses = {o.status for o in outcomes.values()}
+    if statuses <= {"ok"}:
+        return "ok"
+    return next(s for s in _WORST if s in statuses)
+
+
+class SshExecutor(Executor):
+    kind = "ssh"
+
+    def __init__(self) -> None:
+        # One pool per ssh settings: a connection checked under one known_hosts is never reused under another.
+        self._pools: dict[SshSettings, Pool] = {}
+
+    @property
+    def connections_opened(self) -> int:
+        """How many SSH connections this executor has made (jumps included)."""
+        return sum(pool.opened for pool in self._pools.values())
+
+    def _pool_for(self, settings: SshSettings) -> Pool:
+        from tui.executors.ssh_connect import Pool
+
+        if settings not in self._pools:
+            self._pools[settings] = Pool(settings)
+        return self._pools[settings]
+
+    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
+        from tui.executors.ssh_connect import ConnectError, resolve
+
+        assert isinstance(action, SshAction)
+        try:
+            command = command_for(action, ctx)
+            settings, hosts = settings_for(ctx), hosts_for(ctx)
+        except RenderError as exc:
+            return [ctx.redact(f"step {action.id}: {exc}")]
+        lines = []
+        for name in host_names(action, ctx):
+            try:
+                where = resolve(name, hosts, settings).where
+            except ConnectError as exc:
+                where = f"({exc})"
+            lines.append(ctx.redact(f"[{name}] {where} $ {command}"))
+        return lines
+
+    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
+        from tui.executors.ssh_connect import ConnectError, resolve
+
+        assert isinstance(action, SshAction)
+        clock = time.monotonic()
+        names = host_names(action, ctx)
+        if not names:
+            return Outcome("error", detail=f"step {action.id}: no hosts (group {action.group!r} is empty)")
+        try:
+            command = command_for(action, ctx)
+            settings, hosts = settings_for(ctx), hosts_for(ctx)
+        except RenderError as exc:
+            return Outcome("error", detail=ctx.redact(f"step {action.id}: {exc}"))
+        if ctx.dry_run:
+            for line in self.describe(action, ctx):
+                sink("local", "info", line + "\n")
+            return Outcome("skipped", detail="dry run")
+        pool = self._pool_for(settings)
+        try:
+            await pool.refresh_known_hosts()
+            targets = await asyncio.to_thread(lambda: {n: resolve(n, hosts, settings) for n in names})
+        except ConnectError as exc:
+            return Outcome("error", detail=ctx.redact(str(exc)))
+
+        from tui.executors.ssh_stream import Streams
+
+        timeout = action.timeout or ctx.default_timeout
+        streams = {n: Streams(n, sink, keep=bool(action.capture) and n == names[0]) for n in names}
+        size = action.batch or len(names)
+        outcomes: dict[str, HostOutcome] = {}
+        for start in range(0, len(names), size):
+            batch = names[start : start + size]
+            async with asyncio.TaskGroup() as group:
+                tasks = {
+                    n: group.create_task(self._on_host(pool, targets[n], command, timeout, streams[n], action, ctx))
+                    for n in batch
+                }
+            outcomes.update({n: t.result() for n, t in tasks.items()})
+            if action.on_failure != "continue" and any(outcomes[n].status != "ok" for n in batch):
+                for name in names[start + size :]:
+                    outcomes[name] = HostOutcome(
+                        name, "skipped", detail=f"host {name}: not run (an earlier batch failed)"
+                    )
+                break
+        return self._outcome(action, ctx, names, outcomes, streams, time.monotonic() - clock)
+
+    async def _on_host(
+        self,
+        pool: Pool,
+        target: Target,
+        command: str,
+        timeout: float,
+        streams: object,
+        action: SshAction,
+        ctx: ExecContext,
+    ) -> HostOutcome:
+        import asyncssh
+
+        from tui.executors.ssh_connect import ConnectError
+        from tui.executors.ssh_stream import Streams, run_command
+
+        assert isinstance(streams, Streams)
+        name = target.name
+        started, clock = time.time(), time.monotonic()
+        # Nothing has run until the channel opens, so a connection found dead then is replaced once.
+        for attempt in (1, 2):
+            try:
+                conn = await pool.get(target)
+                return await run_command(conn, name, command, timeout, streams, action.expect_exit, action.sudo)
+            except ConnectError as exc:
+                detail = ctx.redact(str(exc))
+            except (asyncssh.Error, OSError) as exc:
+                pool.forget(target)
+                detail = ctx.redact(f"host {name}: could not start the command: {exc}")
+                if attempt == 1:
+                    continue
+            streams.sink(name, "info", detail + "\n")
+            break
+        return HostOutcome(name, "error", None, detail, started, time.monotonic() - clock)
+
+    def _outcome(
+        self,
+        action: SshAction,
+        ctx: ExecContext,
+        names: list[str],
+        outcomes: dict[str, HostOutcome],
+        streams: dict[str, object],
+        duration: float,
+    ) -> Outcome:
+        from tui.executors.ssh_stream import Streams
+
+        status = _overall(outcomes)
+        bad = [outcomes[n] for n in names if outcomes[n].status != "ok"]
+        ok_count = len(names) - len(bad)
+        if len(names) == 1:
+            detail = outcomes[names[0]].detail
+        else:
+            detail = "; ".join(o.detail or f"host {o.host}: {o.status}" for o in bad[:5])
+            if len(bad) > 5:
+                detail += f"; and {len(bad) - 5} more"
+        exit_status = bad[0].exit_status if bad else outcomes[names[0]].exit_status
+        outcome = Outcome(
+            status,
+            detail=detail,
+            exit_status=exit_status,
+            duration=duration,
+            hosts=outcomes,
+            summary=f"{ok_count}/{len(names)} hosts ok",
+        )
+        first = streams[names[0]]
+        if action.capture and status == "ok" and isinstance(first, Streams):
+            kept = first.kept
+            try:
+                outcome.captured = capture_values(
+                    action.capture,
+                    kept["stdout"].text() if "stdout" in kept else "",
+                    stderr=kept["stderr"].text() if "stderr" in kept else "",
+                )
+            except CaptureError as exc:
+                outcome.status = "failed"
+                outcome.detail = ctx.redact(f"step {action.id}: {exc}")
+        return outcome
+
+    async def close(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.close()
