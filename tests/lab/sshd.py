@@ -254,7 +254,9 @@ def lab_context(
     hosts: dict[str, dict[str, object]] | None = None,
     groups: dict[str, list[str]] | None = None,
     scope: dict[str, Value] | None = None,
+    identity: Path | None = None,
     connect_timeout: float = 10.0,
+    keepalive: float = 5.0,
     default_timeout: float = 120.0,
 ) -> ExecContext:
     """An ExecContext whose runbook has one ``[hosts.X]`` per lab alias (``address = X``) plus ``hosts``."""
@@ -274,7 +276,9 @@ def lab_context(
     settings = SshSettings(
         config=str(config or lab.config),
         known_hosts=str(known_hosts or lab.known_hosts),
+        identity=str(identity) if identity else None,
         connect_timeout=connect_timeout,
+        keepalive=keepalive,
     )
     return ExecContext(runbook, scope or {}, runbook.hosts, settings, default_timeout=default_timeout)
 
