@@ -18,8 +18,9 @@ from typing import Any
 MISSING = object()
 
 # The operator must be followed by a space unless a number follows directly ("<0.01"), so a
-# literal such as "<html>" or "!important" is still compared for equality.
-_COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>|~)(?:\s+(.*)|([-+]?\d.*))$", re.DOTALL)
+# literal such as "<html>" or "!important" is still compared for equality; "~" (a regex)
+# needs no space.
+_COMPARISON = re.compile(r"^\s*(?:(<=|>=|==|!=|<|>)(?:\s+(.*)|([-+]?\d.*))|(~)\s*(.+))$", re.DOTALL)
 _NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
@@ -103,6 +104,8 @@ def parse_comparison(expected: object) -> tuple[str, str] | None:
     match = _COMPARISON.match(expected)
     if match is None:
         return None
+    if match.group(4):
+        return "~", match.group(5).strip()
     operand = match.group(2) if match.group(2) is not None else match.group(3)
     return match.group(1), operand.strip()
 
