@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -70,12 +71,15 @@ def _console(args: argparse.Namespace, choice: DrillChoice) -> int:
 
 
 def _headless(
-    args: argparse.Namespace, runbook: Runbook, choice: DrillChoice, values: dict[str, str], out: TextIO = sys.stdout
+    args: argparse.Namespace, runbook: Runbook, choice: DrillChoice, values: dict[str, str], out: TextIO | None = None
 ) -> int:
     from tui.engine.headless import HeadlessOptions
     from tui.engine.session import StartOptions
     from tui.engine.store import session_dirs
 
+    out = out or sys.stdout
+    if args.dry_run:
+        values = _dry_run_stand_ins(runbook, values, out)
     scenario = choice.scenario
     target = f"target {choice.target_minutes:g} min" if choice.target_minutes else "no target time"
     about = f"scenario {scenario.id}: {scenario.title}" if scenario else "no scenario: the plan alone"
@@ -107,6 +111,31 @@ def _headless(
         return code if not interrupted else EXIT_FAILED
     _conclude(runbook, choice, session, args.record, out)
     return EXIT_FAILED if interrupted else code
+
+
+def _dry_run_stand_ins(runbook: Runbook, values: dict[str, str], out: TextIO) -> dict[str, str]:
+    """Stand-ins for required params and unset secrets, so any runbook drills in dry-run with no input.
+
+    A dry run executes nothing, so these values only ever appear in the printed commands (a
+    secret's stand-in is redacted like any secret); the record shows the params as given.
+    """
+    filled = dict(values)
+    for name, param in runbook.params.items():
+        if name in filled or param.default is not None or not param.required or name == "reason":
+            continue
+        typed = {"choice": (param.choices or [""])[0], "int": "0", "bool": "false", "duration": "1m"}.get(param.type)
+        version = runbook.target_version
+        candidates = [typed] if typed is not None else [f"DRILL-{name}", version, version.lstrip("vV"), "0", "0.0.0"]
+        stand_in = next((c for c in candidates if c and (not param.pattern or re.fullmatch(param.pattern, c))), None)
+        if stand_in is None:
+            continue  # the session will ask for it by name: no stand-in fits its pattern
+        filled[name] = stand_in
+        print(f"== DRILL == dry run: param {name} = {stand_in!r} (choose with --var {name}=...)", file=out)
+    for name, secret in runbook.secrets.items():
+        if secret.env is not None and secret.env not in os.environ:
+            os.environ[secret.env] = f"dry-run-stand-in-{name}"
+            print(f"== DRILL == dry run: secret {name} stands in (${secret.env} is not set)", file=out)
+    return filled
 
 
 async def _run(runbook: Runbook, path: str, options: object, out: TextIO) -> tuple[int, bool]:
@@ -159,7 +188,7 @@ def _conclude(runbook: Runbook, choice: DrillChoice, session: Path, record: str 
 
     run = summarise(read_events(session / JOURNAL_NAME), choice.target_minutes)
     earlier = [r for r in history.load(runbook.id, run.plan, dry_run=run.dry_run) if r.session != run.session]
-    report = render_report(run, earlier, runbook)
+    report = render_report(run, earlier)
     (session / "drill-report.md").write_text(report, encoding="utf-8")
     history.save(run)
     verdict = {True: "within target", False: "OVER TARGET", None: "no target"}[run.within_target]

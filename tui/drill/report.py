@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from tui.drill.drift import Drift, baselines, drifts
+from tui.drill.drift import Baseline, Drift, baselines, drifts
 from tui.drill.format import against_target, seconds_text, sparkline
 from tui.drill.summary import CheckResult, DrillRun, StepTime
-from tui.runbook.model import ChecklistItem, Runbook
 
 CHECKLISTS = ("pre", "during", "post", "followup")
 
@@ -21,7 +20,7 @@ def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "—"
 
 
-def render_report(run: DrillRun, earlier: Sequence[DrillRun] = (), runbook: Runbook | None = None) -> str:
+def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     """The report of ``run``; ``earlier`` are previous drills of the same runbook and plan, oldest first."""
     known = baselines(earlier)
     found = drifts(run, known)
@@ -47,14 +46,14 @@ def render_report(run: DrillRun, earlier: Sequence[DrillRun] = (), runbook: Runb
     out += _problems_section(run)
     out += _checks_section("Pre-checks", run.checks)
     out += _checks_section("Verification", run.verify)
-    out += _checklist_section(run, runbook)
+    out += _checklist_section(run)
     out += _scenario_section(run)
     out += _drift_section(found, bool(known))
     out += _trend_section(run, earlier)
     return "\n".join(out).rstrip() + "\n"
 
 
-def _steps_section(run: DrillRun, known: dict, found: list[Drift]) -> list[str]:
+def _steps_section(run: DrillRun, known: dict[str, Baseline], found: list[Drift]) -> list[str]:
     flagged = {d.step_id: d for d in found}
     out = [
         "### Steps",
@@ -65,14 +64,12 @@ def _steps_section(run: DrillRun, known: dict, found: list[Drift]) -> list[str]:
     for position, step in enumerate(run.steps, start=1):
         base = known.get(step.id)
         ratio = ""
-        if base is not None and step.attempts and base.seconds > 0:
-            ratio = (
-                f"**{step.seconds / base.seconds:.1f}x**"
-                if step.id in flagged
-                else f"{step.seconds / base.seconds:.1f}x"
-            )
+        if step.id in flagged:
+            ratio = f"**{flagged[step.id].ratio:.1f}x**"
+        elif base is not None and step.attempts:
+            ratio = "≈"  # within bounds: a ratio of two tiny times would only be noise
         out.append(
-            f"| {position} | {_cell(step.id)} {_cell(step.title) if step.title else ''} | {_cell(step.kind)} "
+            f"| {position} | `{_cell(step.id)}` {_cell(step.title) if step.title else ''} | {_cell(step.kind)} "
             f"| {seconds_text(step.seconds) if step.attempts else '—'} "
             f"| {seconds_text(base.seconds) if base else '—'} | {_cell(ratio)} | {_cell(step.status)} | {step.attempts} |"
         )
@@ -104,37 +101,27 @@ def _checks_section(title: str, checks: list[CheckResult]) -> list[str]:
     for c in checks:
         status = c.status + (f" (overridden: {c.overridden})" if c.overridden else "")
         out.append(
-            f"| {_cell(c.id)} {_cell(c.title) if c.title else ''} | {_cell(status)} | {c.severity} | {_cell(c.detail)} |"
+            f"| `{_cell(c.id)}` {_cell(c.title) if c.title else ''} | {_cell(status)} | {c.severity} | {_cell(c.detail)} |"
         )
     return [*out, ""]
 
 
-def _checklist_section(run: DrillRun, runbook: Runbook | None) -> list[str]:
+def _checklist_section(run: DrillRun) -> list[str]:
     out = ["### Checklists", ""]
-    if runbook is None:
-        for name in CHECKLISTS:
-            if run.checklist_ticked.get(name):
-                out.append(f"- {name}: {len(run.checklist_ticked[name])} ticked")
-        return [*out, "" if len(out) > 2 else "No items ticked.", ""]
     total = ticked = 0
     missing: list[str] = []
     for name in CHECKLISTS:
-        items = getattr(runbook.checklists, name)
+        items = run.checklist_items.get(name, [])
         if not items:
             continue
-        done = set(run.checklist_ticked.get(name, []))
+        done = set(run.checklist_ticked.get(name, [])) & set(range(len(items)))
         total += len(items)
-        ticked += len(done & set(range(len(items))))
-        out.append(f"- {name}: {len(done & set(range(len(items))))} of {len(items)}")
-        missing += [
-            f"{name}: {item.text if isinstance(item, ChecklistItem) else item}"
-            for i, item in enumerate(items)
-            if i not in done
-        ]
+        ticked += len(done)
+        out.append(f"- {name}: {len(done)} of {len(items)}")
+        missing += [f"{name}: {text}" for i, text in enumerate(items) if i not in done]
     if not total:
         return [*out, "The runbook has no checklists.", ""]
-    out.insert(2, f"Completion: {ticked} of {total} items ({ticked / total * 100:.0f}%).")
-    out.insert(3, "")
+    out[2:2] = [f"Completion: {ticked} of {total} items ({ticked / total * 100:.0f}%).", ""]
     if missing:
         out += ["", "Not ticked:", *(f"- [ ] {_cell(m)}" for m in missing)]
     return [*out, ""]
@@ -175,7 +162,7 @@ def _trend_section(run: DrillRun, earlier: Sequence[DrillRun]) -> list[str]:
     out += ["", f"This drill: {seconds_text(abs(delta))} {word} than the previous one ({_when(previous.started)}).", ""]
     out += ["| drill | started | time | vs target | result |", "|---|---|---|---|---|"]
     for r in runs[-10:]:
-        mark = "this" if r is run else f"`{r.session[:8]}`"
+        mark = "this one" if r is run else f"`{r.session.rsplit('-', 1)[-1]}`"
         share = f"{r.seconds / (r.target_minutes * 60) * 100:.0f}%" if r.target_minutes else "—"
         out.append(f"| {mark} | {_when(r.started)} | {seconds_text(r.seconds)} | {share} | {_cell(r.result)} |")
     return [*out, ""]

@@ -68,6 +68,7 @@ class DrillRun:
     teardown: list[StepTime] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     verify: list[CheckResult] = field(default_factory=list)
+    checklist_items: dict[str, list[str]] = field(default_factory=dict)  # as the session started with them
     checklist_ticked: dict[str, list[int]] = field(default_factory=dict)
 
     @property
@@ -172,6 +173,10 @@ def _start(run: DrillRun, data: dict[str, Any], ts: float) -> None:
     run.yes = bool(data.get("yes"))
     run.plan = str(data.get("plan") or "")
     run.started = ts
+    lists = data.get("checklists")
+    for name, items in (lists if isinstance(lists, dict) else {}).items():
+        if isinstance(items, list):
+            run.checklist_items[str(name)] = [str(i.get("text", "")) if isinstance(i, dict) else str(i) for i in items]
 
 
 def _finish_step(steps: dict[str, StepTime], data: dict[str, Any], ts: float, started: float | None) -> None:
