@@ -108,6 +108,11 @@ class SessionCore:
         return self._state
 
     @property
+    def yes(self) -> bool:
+        """Confirmations are answered by ``--yes``."""
+        return self._yes
+
+    @property
     def journal_ok(self) -> bool:
         return self._journal_ok and self._journal is not None
 

@@ -3,18 +3,30 @@
 It drives a :class:`~tui.engine.session.Session` from start to end without a console: output
 goes to ``out`` with ``[host] `` prefixes, a destructive or manual step is asked on the
 terminal (or answered by ``--yes``; with no TTY it fails clearly), and the exit status is 0
-only if the session ended "success".
+only if the session ended "success". Drill scenarios' ``setup`` runs first and their
+``teardown`` always runs last, after a failure or an interruption too.
+
+Cancelling the task running it (the caller turns SIGINT / SIGTERM into that, see
+:func:`cancel_on_signals`) aborts the running step, journals the session as aborted, runs
+the teardown and returns 1.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TextIO
 
-from tui.engine.session import StartOptions
+from tui.engine.headless_print import Printer, terminal_ask
+from tui.engine.session import Session, SessionError, StartOptions
 from tui.runbook.model import Runbook, Step
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -23,16 +35,165 @@ class HeadlessOptions:
     record: str | None = None  # write the Markdown record here at the end
     setup: Sequence[Step] = ()  # drill scenario setup, run before the pre-checks
     teardown: Sequence[Step] = ()  # always run at the end (after a failure or an abort too)
-    stop_on_blocking: bool = True  # a failed blocking pre-check stops the run unless --yes
+    stop_on_blocking: bool = True  # a failed blocking pre-check stops the run before any step
+
+
+def _scenario_steps(runbook: Runbook, options: HeadlessOptions) -> HeadlessOptions:
+    """A scenario named in the start options brings its own setup and teardown, unless given."""
+    scenario = runbook.drill(options.start.scenario) if options.start.scenario else None
+    if scenario is None or options.setup or options.teardown:
+        return options
+    return replace(options, setup=tuple(scenario.setup), teardown=tuple(scenario.teardown))
+
+
+def _interactive() -> bool:
+    with contextlib.suppress(ValueError, OSError):
+        return sys.stdin.isatty()
+    return False
 
 
 async def run_headless(runbook: Runbook, runbook_path: str, options: HeadlessOptions, out: TextIO = sys.stdout) -> int:
-    """Run options.start.plan end to end; return the exit status (0 success, 1 otherwise)."""
-    raise NotImplementedError
+    """Run options.start.plan end to end; return the exit status (0 success, 1 otherwise,
+    2 for bad input such as an unknown plan or a missing param)."""
+    options = _scenario_steps(runbook, options)
+    plan = options.start.plan
+    if plan is None:
+        level = options.start.severity
+        plan = next((s.plan for s in runbook.severity if s.level == level and s.plan), None)
+    if plan is None:
+        print(
+            f"rbconsole: {runbook_path}: no plan given (use --plan; plans: {', '.join(runbook.plans)})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    printer = Printer(out)
+    try:
+        session = Session.start(
+            runbook, runbook_path, replace(options.start, plan=plan), ask=terminal_ask(out) if _interactive() else None
+        )
+    except SessionError as exc:
+        print(f"rbconsole: {runbook_path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    session.subscribe(printer)
+    printer.opening(session)
+    return await _drive(session, options, out, printer, fresh=True)
 
 
 async def resume_headless(
-    ref: str, *, yes: bool = False, record: str | None = None, out: TextIO = sys.stdout, **ssh: str | None
+    ref: str,
+    *,
+    yes: bool = False,
+    record: str | None = None,
+    out: TextIO = sys.stdout,
+    ssh_config: str | None = None,
+    known_hosts: str | None = None,
+    operator: str | None = None,
 ) -> int:
     """Continue a recorded session at its first unfinished step; return the exit status."""
-    raise NotImplementedError
+    printer = Printer(out)
+    try:
+        session = Session.open(
+            ref,
+            ask=terminal_ask(out) if _interactive() else None,
+            yes=yes,
+            ssh_config=ssh_config,
+            known_hosts=known_hosts,
+            operator=operator,
+        )
+    except SessionError as exc:
+        print(f"rbconsole: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if session.read_only:
+        print(f"rbconsole: session {session.id} is locked by {session.locked_by}; not resuming", file=sys.stderr)
+        await session.close()
+        return EXIT_FAILED
+    state = session.state
+    if state.result:
+        print(f"session {session.id} already ended: {state.result}", file=out)
+        await session.close()
+        return EXIT_OK if state.result == "success" else EXIT_FAILED
+    session.subscribe(printer)
+    printer.opening(session, resumed=True)
+    scenario = session.runbook.drill(state.meta.get("scenario") or "")
+    teardown = tuple(scenario.teardown) if scenario else ()
+    start = StartOptions(plan=state.plan or state.meta.get("plan"), yes=yes)
+    return await _drive(session, HeadlessOptions(start, record=record, teardown=teardown), out, printer, fresh=False)
+
+
+async def _drive(session: Session, options: HeadlessOptions, out: TextIO, printer: Printer, *, fresh: bool) -> int:
+    main = asyncio.current_task()
+    result = "failed"
+    try:
+        result = await _flow(session, options, fresh=fresh)
+    except asyncio.CancelledError:
+        if main is not None:
+            main.uncancel()
+        session.abort("interrupted (SIGINT/SIGTERM)")
+        result = await session.end("aborted")
+    except SessionError as exc:
+        print(f"rbconsole: {exc}", file=sys.stderr)
+        result = await session.end("failed", str(exc))
+    finally:
+        if options.teardown:
+            printer.heading("teardown")
+            with contextlib.suppress(asyncio.CancelledError):
+                await session.run_actions(options.teardown, "teardown")
+        await session.close()
+    printer.closing(session, result)
+    if options.record:
+        _write_record(session, options.record, out)
+    return EXIT_OK if result == "success" else EXIT_FAILED
+
+
+async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> str:
+    state = session.state
+    if options.setup and fresh:
+        session_setup = await session.run_actions(options.setup, "setup")
+        if not all(r.ok for r in session_setup):
+            return await session.end("failed", "the drill scenario's setup failed")
+    if state.plan is None:
+        plan = options.start.plan
+        if plan is None:
+            raise SessionError("no plan was chosen; resume it in the console")
+        recommended = session.recommended_plan
+        reason = "" if recommended in (None, plan) else "chosen with --plan"
+        await session.choose_plan(plan, reason)
+    pre = state.in_phase("pre")
+    if not pre or any(a.status in ("running", "unknown") for a in pre):
+        redo = None if not pre else [a.id for a in pre if a.status in ("running", "unknown")]
+        await session.run_checks(redo)
+    blocking = session.blocking_failures()
+    if blocking and options.stop_on_blocking:
+        return await session.end("failed", f"blocking pre-check failed: {', '.join(blocking)}")
+    ok = await session.run_plan()
+    if session.stop_reason:
+        print(f"rbconsole: {session.stop_reason}", file=sys.stderr)
+    if ok or not session.pending_steps():
+        await session.verify()
+    return await session.end()
+
+
+def _write_record(session: Session, path: str, out: TextIO) -> None:
+    from tui.record import render_markdown
+
+    try:
+        Path(path).write_text(render_markdown(session.events), encoding="utf-8")
+    except OSError as exc:
+        print(f"rbconsole: cannot write the record to {path}: {exc.strerror or exc}", file=sys.stderr)
+        return
+    print(f"record: {path}", file=out)
+
+
+async def cancel_on_signals(coro: Coroutine[object, object, int]) -> int:
+    """Run ``coro`` with SIGINT and SIGTERM cancelling it (so a step is aborted, not orphaned)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(coro)
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        return EXIT_FAILED
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

@@ -137,7 +137,17 @@ class Session(SessionCore):
                 "runbook_path": session.runbook_path,
                 "runbook_title": runbook.title,
                 "runbook_sha256": _sha256(runbook_path),
-                "record_title": runbook.record.title,
+                "record": runbook.record.model_dump(),
+                "checklists": {
+                    name: [
+                        item if isinstance(item, str) else item.model_dump()
+                        for item in getattr(runbook.checklists, name)
+                    ]
+                    for name in ("pre", "during", "post", "followup")
+                },
+                "checks": [
+                    {"id": c.id, "title": c.title, "kind": c.kind, "severity": c.severity} for c in runbook.checks
+                ],
                 "service": runbook.service,
                 "current_version": runbook.current_version,
                 "target_version": runbook.target_version,
@@ -299,6 +309,8 @@ class Session(SessionCore):
                 "plan": plan_id,
                 "title": plan.title,
                 "target_minutes": plan.target_minutes,
+                "steps": [_outline(step) for step in plan.steps],
+                "verify": [_outline(check) for check in plan.verify],
                 "recommended": self.recommended_plan,
                 "reason": reason,
             },
@@ -538,6 +550,10 @@ class Session(SessionCore):
             ev.SESSION_ENDED, {"result": result, "reason": reason, "duration": round(time.time() - started, 3)}
         )
         return result
+
+
+def _outline(action: Step) -> dict[str, object]:
+    return {"id": action.id, "title": action.title, "kind": action.kind, "confirm": action.confirm}
 
 
 def _sha256(path: str) -> str:

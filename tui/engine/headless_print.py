@@ -1,0 +1,152 @@
+"""How a headless session looks on a terminal or in a CI log: a view of its events, plus
+asking the operator on the terminal when a step needs them."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from tui.engine import events as ev
+from tui.engine.api import Ask, Question
+from tui.runbook.durations import format_duration
+
+if TYPE_CHECKING:
+    from tui.engine.session import Session
+
+MARK = {"ok": "✓", "dry_run": "·", "skipped": "-"}
+
+
+class Printer:
+    """A session subscriber writing one line per event and output with ``[host] `` prefixes."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._phase = ""
+        self.dry_run = False
+
+    def heading(self, text: str) -> None:
+        self.out.write(f"== {text}\n")
+        self._phase = text
+
+    def opening(self, session: Session, *, resumed: bool = False) -> None:
+        meta = session.state.meta
+        self.dry_run = bool(meta.get("dry_run"))
+        mode = "DRILL" if meta.get("mode") == "drill" else "LIVE"
+        flags = [mode] + (["dry-run"] if meta.get("dry_run") else []) + (["--yes"] if session.yes else [])
+        verb = "resuming" if resumed else "session"
+        self.out.write(f"{verb} {session.id} [{' '.join(flags)}] {session.runbook.title}\n")
+        self.out.flush()
+
+    def closing(self, session: Session, result: str) -> None:
+        state = session.state
+        plan = session.plan
+        took = (state.ended or 0) - (state.started or 0) if state.ended else None
+        target = f" (target {plan.target_minutes:g} min)" if plan and plan.target_minutes else ""
+        self.out.write(f"== result: {result.upper()} in {format_duration(took)}{target}\n")
+        self.out.write(f"session: {session.id}\n")
+        self.out.flush()
+
+    def __call__(self, event: ev.Event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event.data)
+
+    def _on_output(self, data: dict[str, Any]) -> None:
+        text: str = data["text"]
+        prefix = f"[{data['host']}] "
+        body = text[:-1] if text.endswith("\n") else text
+        self.out.write(prefix + body.replace("\n", "\n" + prefix) + "\n")
+
+    def _on_plan_chosen(self, data: dict[str, Any]) -> None:
+        why = f" (recommended {data['recommended']}; {data['reason']})" if data.get("reason") else ""
+        self.out.write(f"plan {data['plan']}: {data['title']}{why}\n")
+
+    def _phase_heading(self, phase: str) -> None:
+        names = {"setup": "drill setup", "pre": "pre-checks", "step": "steps", "verify": "verification"}
+        name = names.get(phase, phase)
+        if self._phase != name:
+            self.heading(name)
+
+    def _on_check_started(self, data: dict[str, Any]) -> None:
+        # Checks run in parallel: their commands are only worth a line when nothing runs.
+        self._phase_heading(data["phase"])
+        if self.dry_run:
+            self._describe(data)
+
+    def _on_step_started(self, data: dict[str, Any]) -> None:
+        self._phase_heading(data["phase"])
+        number = f"{data['index'] + 1}. " if data.get("index") is not None and data["phase"] == "step" else ""
+        attempt = f" (attempt {data['attempt']})" if data.get("attempt", 1) > 1 else ""
+        self.out.write(f"▶ {number}{data['id']}: {data.get('title') or data['kind']}{attempt}\n")
+        self._describe(data)
+
+    def _describe(self, data: dict[str, Any]) -> None:
+        for line in data.get("describe") or []:
+            self.out.write(f"  {line}\n")
+
+    def _finished(self, data: dict[str, Any]) -> None:
+        status = data["status"]
+        mark = MARK.get(status, "✗")
+        detail = f": {data['detail']}" if data.get("detail") and status not in ("ok", "dry_run") else ""
+        warn = " [warning]" if data.get("severity") == "warning" and status != "ok" else ""
+        captured = f"  captured {', '.join(data['captured'])}" if data.get("captured") else ""
+        title = f" {data['title']}" if data["phase"] in ("pre", "verify") and data.get("title") else ""
+        took = format_duration(data.get("duration"))
+        self.out.write(f"{mark} {data['id']}{title} {status}{detail}{warn} ({took}){captured}\n")
+        self.out.flush()
+
+    _on_check_finished = _finished
+    _on_step_finished = _finished
+
+    def _on_step_skipped(self, data: dict[str, Any]) -> None:
+        self.out.write(f"- {data['id']} skipped{': ' + data['reason'] if data.get('reason') else ''}\n")
+
+    def _on_check_overridden(self, data: dict[str, Any]) -> None:
+        self.out.write(f"! {data['id']} overridden: {data['reason']}\n")
+
+    def _on_confirmation(self, data: dict[str, Any]) -> None:
+        if data["by"] == "--yes":
+            self.out.write(f"  {data['question']} {data['id']}: answered {data['answer']!r} by --yes\n")
+        elif data["by"] == "no-tty":
+            self.out.write(f"  {data['id']} needs confirmation; no terminal to ask (use --yes)\n")
+
+    def _on_step_resolved(self, data: dict[str, Any]) -> None:
+        self.out.write(f"? {data['id']}: outcome was unknown; answered {data['answer']!r} ({data['by']})\n")
+
+    def _on_warning(self, data: dict[str, Any]) -> None:
+        self.out.write(f"warning: {data['message']}\n")
+
+    def _on_session_resumed(self, data: dict[str, Any]) -> None:
+        if data.get("repaired"):
+            self.out.write("journal: a torn last line was repaired\n")
+        if data.get("warning"):
+            self.out.write(f"warning: {data['warning']}\n")
+
+
+def terminal_ask(out: TextIO) -> Ask:
+    """Ask on the controlling terminal. A destructive step needs its target typed back."""
+
+    async def ask(question: Question) -> str:
+        out.write(f"\n{question.text}\n")
+        for line in question.describe:
+            out.write(f"  {line}\n")
+        if question.kind == "destructive":
+            target = question.targets[0] if question.targets else question.step_id
+            prompt = f"destructive step {question.step_id}: type {target!r} to run it (anything else stops): "
+            typed = await _read(out, prompt)
+            return "yes" if typed in question.targets or typed == question.step_id else "no"
+        if question.kind == "manual":
+            typed = await _read(out, "done? [y/N] ")
+            return "yes" if typed.lower() in ("y", "yes") else "no"
+        typed = await _read(out, f"{' / '.join(question.options)}? ")
+        return typed if typed in question.options else question.options[0]
+
+    return ask
+
+
+async def _read(out: TextIO, prompt: str) -> str:
+    out.write(prompt)
+    out.flush()
+    line = await asyncio.to_thread(sys.stdin.readline)
+    return line.strip()

@@ -1,0 +1,186 @@
+"""The rollback record as data, built from a session's journaled events and nothing else.
+
+Everything the record says (the runbook's checklists and record sections included) was put
+into the journal when it happened, so a record exported after a crash, from another machine,
+or after the runbook file changed still tells the truth about this session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from tui.engine import events as ev
+from tui.engine.state import SessionState, fold
+
+ENDED_BADLY = ("failed", "timeout", "aborted", "error", "unknown", "declined")
+
+
+def stamp(ts: float | None) -> str:
+    """Local wall-clock time with its UTC offset, as an incident record states it."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def clock(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).astimezone().strftime("%H:%M:%S") if ts is not None else ""
+
+
+def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    known = {item["id"] for item in outline}
+    extra = [{"id": a.id, "title": a.title, "kind": a.kind} for a in state.in_phase(phase) if a.id not in known]
+    for index, item in enumerate([*outline, *extra]):
+        action = state.action(phase, item["id"])
+        last = action.last if action else {}
+        rows.append(
+            {
+                "index": index + 1,
+                "id": item["id"],
+                "title": item.get("title") or (action.title if action else ""),
+                "kind": item.get("kind") or (action.kind if action else ""),
+                "status": action.status if action else "not run",
+                "attempts": action.attempts if action else 0,
+                "started": last.get("started") or (action.started if action else None),
+                "duration": last.get("duration"),
+                "exit_status": last.get("exit_status"),
+                "detail": last.get("detail") or (action.skip_reason if action else ""),
+                "severity": last.get("severity", item.get("severity", "")),
+                "hosts": last.get("hosts") or {},
+                "excerpt": last.get("excerpt") or {},
+                "captured": last.get("captured") or {},
+                "summary": last.get("summary", ""),
+                "resolved": action.resolved if action else None,
+                "history": [
+                    {k: h.get(k) for k in ("attempt", "status", "detail", "started", "duration", "exit_status")}
+                    for h in (action.history if action else [])
+                ],
+            }
+        )
+    return rows
+
+
+def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for event in events:
+        data = event.data
+        text = {
+            ev.SESSION_STARTED: lambda d: f"session started by {d.get('operator')} ({d.get('mode', 'live')})",
+            ev.SESSION_RESUMED: lambda d: f"session resumed by {d.get('operator')} on {d.get('host')}",
+            ev.TRIAGE_ANSWERED: lambda d: f"triage: {d.get('ask') or d.get('text')} → {d.get('label')}",
+            ev.TRIAGE_REACHED: lambda d: (
+                f"triage reached: {d.get('text')}" + (f" (plan {d['plan']})" if d.get("plan") else "")
+            ),
+            ev.PLAN_CHOSEN: lambda d: (
+                f"plan {d.get('plan')} chosen: {d.get('title')}" + (f" — {d['reason']}" if d.get("reason") else "")
+            ),
+            ev.STEP_STARTED: lambda d: f"{d.get('phase')} {d.get('id')} started" + _attempt(d),
+            ev.STEP_FINISHED: lambda d: f"{d.get('phase')} {d.get('id')} {d.get('status')}" + _attempt(d),
+            ev.STEP_SKIPPED: lambda d: f"step {d.get('id')} skipped" + (f": {d['reason']}" if d.get("reason") else ""),
+            ev.STEP_RESOLVED: lambda d: (
+                f"step {d.get('id')} (outcome unknown) answered {d.get('answer')} by {d.get('by')}"
+            ),
+            ev.CHECK_FINISHED: lambda d: (
+                f"{'pre-check' if d.get('phase') == 'pre' else 'verification'} {d.get('id')} {d.get('status')}"
+            ),
+            ev.CHECK_OVERRIDDEN: lambda d: f"pre-check {d.get('id')} overridden: {d.get('reason')}",
+            ev.CONFIRMATION: lambda d: (
+                f"{d.get('question')} {d.get('id')}: {d.get('answer') or 'no answer'} ({d.get('by')})"
+            ),
+            ev.CHECKLIST_TICKED: lambda d: (
+                f"{'ticked' if d.get('ticked') else 'unticked'} [{d.get('list')}] {d.get('text')} ({d.get('by')})"
+            ),
+            ev.NOTE: lambda d: f"note: {d.get('text')}",
+            ev.WARNING: lambda d: f"warning: {d.get('message')}",
+            ev.SESSION_ENDED: lambda d: (
+                f"session ended: {d.get('result')}" + (f" — {d['reason']}" if d.get("reason") else "")
+            ),
+        }.get(event.type)
+        if text is not None:
+            lines.append({"ts": event.ts, "time": stamp(event.ts), "event": event.type, "text": text(data)})
+    return lines
+
+
+def _attempt(data: dict[str, Any]) -> str:
+    return f" (attempt {data['attempt']})" if int(data.get("attempt") or 1) > 1 else ""
+
+
+def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
+    """The record of the session the ``events`` describe, as JSON-ready data."""
+    journaled = [e for e in events if not e.transient]
+    state = fold(journaled, live=live)
+    meta = state.meta
+    plan = state.plan_event
+    record_spec = meta.get("record") or {}
+    checklists = meta.get("checklists") or {}
+    duration = (state.ended - state.started) if state.ended and state.started else None
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for name, items in checklists.items():
+        lists[name] = []
+        for index, item in enumerate(items):
+            text = item if isinstance(item, str) else item.get("text", "")
+            tick = state.ticks.get((name, index), {})
+            lists[name].append(
+                {"text": text, "ticked": bool(tick.get("ticked")), "by": tick.get("by", ""), "ts": tick.get("ts")}
+            )
+    yes_answers = [c for c in state.confirmations if c.get("by") == "--yes"]
+    return {
+        "title": record_spec.get("title") or "",
+        "session": meta.get("session", ""),
+        "basic": {
+            "runbook": meta.get("runbook_title", ""),
+            "runbook_id": meta.get("runbook_id", ""),
+            "runbook_path": meta.get("runbook_path", ""),
+            "service": meta.get("service", ""),
+            "version_from": meta.get("current_version", ""),
+            "version_to": meta.get("target_version", ""),
+            "plan": state.plan,
+            "plan_title": plan.get("title", ""),
+            "recommended_plan": plan.get("recommended"),
+            "plan_reason": plan.get("reason", ""),
+            "target_minutes": plan.get("target_minutes"),
+            "operator": meta.get("operator", ""),
+            "started": stamp(state.started),
+            "ended": stamp(state.ended),
+            "duration": duration,
+            "mode": meta.get("mode", "live"),
+            "scenario": meta.get("scenario"),
+            "profile": meta.get("profile"),
+            "dry_run": bool(meta.get("dry_run")),
+            "yes": bool(meta.get("yes")) or any(r.get("yes") for r in state.resumed),
+            "yes_answers": len(yes_answers),
+            "severity": meta.get("severity"),
+            "params": meta.get("params") or {},
+            "resumed": [
+                {"time": stamp(r.get("ts")), "operator": r.get("operator"), "host": r.get("host")}
+                for r in state.resumed
+            ],
+        },
+        "reason": meta.get("reason", ""),
+        "triage": [
+            {"node": t.get("node"), "question": t.get("ask") or t.get("text"), "answer": t.get("label")}
+            for t in state.triage
+        ],
+        "triage_result": state.reached,
+        "prechecks": _action_rows(state, "pre", meta.get("checks") or []),
+        "overrides": dict(state.overrides),
+        "steps": _action_rows(state, "step", plan.get("steps") or []),
+        "setup": _action_rows(state, "setup", []),
+        "teardown": _action_rows(state, "teardown", []),
+        "verification": _action_rows(state, "verify", plan.get("verify") or []),
+        "confirmations": [
+            {k: c.get(k) for k in ("id", "question", "answer", "by")} | {"time": stamp(c.get("ts"))}
+            for c in state.confirmations
+        ],
+        "checklists": lists,
+        "result": state.result or ("running" if live else "interrupted"),
+        "end_reason": state.end_reason,
+        "timeline": _timeline(journaled),
+        "notes": [{"time": stamp(n.get("ts")), "by": n.get("by", ""), "text": n.get("text", "")} for n in state.notes],
+        "warnings": list(state.warnings),
+        "sections": record_spec.get("sections") or [],
+        "retrospective": record_spec.get("retrospective") or [],
+        "events": len(journaled),
+    }

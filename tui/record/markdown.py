@@ -1,0 +1,224 @@
+"""The rollback record in Markdown, laid out like the seeds' rollback record template
+(basic info, reason, process, verification, result, follow-up, timeline) and retrospective,
+with headings in Chinese and English because the runbooks and their readers are both."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tui.record.build import clock
+from tui.runbook.durations import format_duration
+
+RESULT_LINES = (
+    ("success", "✅ 回滚成功 · success"),
+    ("partial", "⚠️ 部分成功 · partial"),
+    ("failed", "❌ 回滚失败 · failed"),
+    ("aborted", "⛔ 已中止 · aborted"),
+)
+DEFAULT_FOLLOWUP = (
+    "分析问题原因 · root cause",
+    "修复问题代码 · fix",
+    "测试修复方案 · test the fix",
+    "重新部署 · redeploy",
+    "持续监控 · monitor",
+)
+DEFAULT_RETRO = ("根因分析 · Root cause", "改进措施 · Improvements")
+MAX_EXCERPT_LINES = 20
+
+
+def cell(value: object) -> str:
+    """A value safe inside a Markdown table cell (one line, pipes escaped)."""
+    text = "" if value is None else str(value)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def fence(text: str) -> str:
+    """A code block whose fence cannot be closed by the output inside it."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}text\n{text}\n{ticks}"
+
+
+def _outcome(row: dict[str, Any]) -> str:
+    status = row["status"]
+    if status == "unknown":
+        return "⚠️ outcome unknown (interrupted)"
+    if row.get("resolved") and row["resolved"] != "rerun":
+        return f"{status} (operator said {row['resolved']} after an interruption)"
+    return status
+
+
+def _exit(row: dict[str, Any]) -> str:
+    return "" if row.get("exit_status") is None else str(row["exit_status"])
+
+
+def _basic(record: dict[str, Any]) -> list[str]:
+    b = record["basic"]
+    mode = "DRILL 演练" if b["mode"] == "drill" else "LIVE 生产"
+    if b.get("scenario"):
+        mode += f" (scenario {b['scenario']})"
+    plan = f"{b['plan']} — {b['plan_title']}" if b.get("plan") else "(none chosen)"
+    if b.get("recommended_plan") and b["recommended_plan"] != b.get("plan"):
+        plan += f" (recommended {b['recommended_plan']}; {b.get('plan_reason') or 'no reason given'})"
+    target = f" (target {b['target_minutes']:g} min)" if b.get("target_minutes") else ""
+    yes = "yes — confirmations answered by --yes" if b["yes"] else "no"
+    if b["yes"] and b.get("yes_answers"):
+        yes += f" ({b['yes_answers']} answered)"
+    rows = [
+        ("回滚时间 · Start", b["started"]),
+        ("结束时间 · End", b["ended"] or "(not ended)"),
+        ("耗时 · Duration", format_duration(b["duration"]) + target if b["duration"] is not None else "—" + target),
+        ("回滚人员 · Operator", b["operator"]),
+        ("Runbook", f"{b['runbook']} ({b['runbook_id']})"),
+        ("服务 · Service", b["service"]),
+        ("版本 · Versions", f"{b['version_from'] or '?'} → {b['version_to'] or '?'}"),
+        ("方案 · Plan", plan),
+        ("模式 · Mode", mode),
+        ("Dry-run", "yes — nothing was executed" if b["dry_run"] else "no"),
+        ("--yes", yes),
+        ("严重程度 · Severity", b.get("severity") or "—"),
+        ("Profile", b.get("profile") or "—"),
+        ("Session", record["session"]),
+    ]
+    if b["params"]:
+        rows.append(("Params", ", ".join(f"{k}={v}" for k, v in b["params"].items())))
+    for resumed in b["resumed"]:
+        rows.append(("Resumed", f"{resumed['time']} by {resumed['operator']} on {resumed['host']}"))
+    return ["| | |", "|---|---|", *(f"| {cell(k)} | {cell(v)} |" for k, v in rows)]
+
+
+def _action_table(rows: list[dict[str, Any]], *, steps: bool) -> list[str]:
+    if not rows:
+        return ["(none)"]
+    if not steps:
+        out = ["| Check | Result | Severity | Duration | Detail |", "|---|---|---|---|---|"]
+        for r in rows:
+            detail = r["detail"] or r.get("summary") or ""
+            out.append(
+                f"| {cell(r['id'])} {cell(r['title'])} | {cell(_outcome(r))} | {cell(r['severity'])} "
+                f"| {cell(format_duration(r['duration']) if r['duration'] is not None else '')} | {cell(detail)} |"
+            )
+        return out
+    out = ["| # | Step | Host | Start | Duration | Exit | Outcome |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        hosts = r["hosts"] or {"": {}}
+        for name, host in hosts.items():
+            started = host.get("started") or r["started"]
+            duration = host.get("duration") if host.get("duration") is not None else r["duration"]
+            exit_status = host.get("exit_status") if name else r.get("exit_status")
+            outcome = _outcome(r) if not name else host.get("status", "")
+            detail = host.get("detail") or (r["detail"] if not name or len(hosts) == 1 else "")
+            attempts = f" ×{r['attempts']}" if r["attempts"] > 1 else ""
+            out.append(
+                f"| {r['index']} | {cell(r['id'])} {cell(r['title'])}{attempts} | {cell(name or r['kind'])} "
+                f"| {cell(clock(started) if started else '')} "
+                f"| {cell(format_duration(duration) if duration is not None else '')} "
+                f"| {cell('' if exit_status is None else exit_status)} | {cell(outcome)}"
+                f"{cell(': ' + detail) if detail and outcome not in ('ok',) else ''} |"
+            )
+    return out
+
+
+def _excerpts(rows: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for r in rows:
+        for host, text in (r.get("excerpt") or {}).items():
+            if not text.strip():
+                continue
+            lines = text.splitlines()[-MAX_EXCERPT_LINES:]
+            out += [
+                f"**{r['id']}** on `{host}` (last {len(lines)} line{'s' if len(lines) > 1 else ''}):",
+                "",
+                fence("\n".join(lines)),
+                "",
+            ]
+    return out
+
+
+def _checklist(items: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for item in items:
+        by = f" ({item['by']})" if item["ticked"] and item["by"] else ""
+        lines.append(f"- [{'x' if item['ticked'] else ' '}] {item['text']}{by}")
+    return lines
+
+
+def render(record: dict[str, Any]) -> str:
+    b = record["basic"]
+    title = record["title"] or "回滚记录 · Rollback record"
+    out: list[str] = [f"# {title}: {b['service'] or b['runbook']}", ""]
+    if b["mode"] == "drill":
+        out += ["> **DRILL 演练** — a rehearsal, not a production rollback.", ""]
+    if b["dry_run"]:
+        out += ["> **DRY-RUN** — every command was resolved and shown; nothing was executed.", ""]
+    out += ["## 基本信息 · Basic info", "", *_basic(record), ""]
+    out += ["## 回滚原因 · Reason", "", record["reason"] or "(no reason given)", ""]
+    if record["triage"] or record["triage_result"]:
+        out += ["## 分级与决策 · Triage", ""]
+        out += [f"{n}. {t['question']} → **{t['answer']}**" for n, t in enumerate(record["triage"], 1)]
+        reached = record["triage_result"]
+        if reached:
+            leads = f"plan {reached['plan']}" if reached.get("plan") else reached.get("action") or ""
+            out += ["", f"Reached: {reached.get('text')} ({leads})"]
+        out.append("")
+    out += ["## 回滚前检查 · Pre-checks", "", *_action_table(record["prechecks"], steps=False), ""]
+    for check_id, reason in record["overrides"].items():
+        out.append(f"- overridden **{check_id}**: {reason}")
+    if record["overrides"]:
+        out.append("")
+    if record["setup"]:
+        out += ["### 演练准备 · Drill setup", "", *_action_table(record["setup"], steps=True), ""]
+    out += ["## 回滚过程 · Steps", "", *_action_table(record["steps"], steps=True), ""]
+    confirmations = record["confirmations"]
+    if confirmations:
+        out += ["Confirmations:", ""]
+        out += [
+            f"- {c['time']} {c['question']} **{c['id']}**: {c['answer'] or 'no answer'} ({c['by']})"
+            for c in confirmations
+        ]
+        out.append("")
+    excerpts = _excerpts(record["setup"] + record["steps"] + record["verification"] + record["teardown"])
+    if excerpts:
+        out += ["### 输出摘录 · Output excerpts", "", *excerpts]
+    out += ["## 回滚验证 · Verification", "", *_action_table(record["verification"], steps=False), ""]
+    if record["teardown"]:
+        out += ["### 演练清理 · Drill teardown", "", *_action_table(record["teardown"], steps=True), ""]
+    out += ["## 检查清单 · Checklists", ""]
+    names = {"pre": "回滚前 · Before", "during": "回滚中 · During", "post": "回滚后 · After"}
+    unticked: list[str] = []
+    for name, label in names.items():
+        items = record["checklists"].get(name) or []
+        if items:
+            out += [f"### {label}", "", *_checklist(items), ""]
+            unticked += [i["text"] for i in items if not i["ticked"]]
+    if unticked:
+        out += [f"Unticked ({len(unticked)}): " + "; ".join(unticked), ""]
+    out += ["## 回滚结果 · Result", ""]
+    out += [f"- [{'x' if record['result'] == key else ' '}] {label}" for key, label in RESULT_LINES]
+    if record["result"] not in dict(RESULT_LINES):
+        out.append(f"- [x] {record['result']} (the session has not ended)")
+    if record["end_reason"]:
+        out += ["", f"Reason: {record['end_reason']}"]
+    out.append("")
+    out += ["## 时间线 · Timeline", ""]
+    out += [f"- {clock(line['ts'])} {line['text']}" for line in record["timeline"]]
+    out.append("")
+    followup = record["checklists"].get("followup") or []
+    out += ["## 后续计划 · Follow-up", ""]
+    out += _checklist(followup) if followup else [f"- [ ] {item}" for item in DEFAULT_FOLLOWUP]
+    out.append("")
+    if record["notes"] or record["warnings"]:
+        out += ["## 备注 · Notes", ""]
+        out += [f"- {n['time']} {n['by']}: {n['text']}" for n in record["notes"]]
+        out += [f"- warning: {w}" for w in record["warnings"]]
+        out.append("")
+    for section in record["sections"]:
+        out += [f"## {section['title']}", "", section.get("body") or "", ""]
+    out += ["## 复盘 · Retrospective", ""]
+    retro = record["retrospective"] or [{"title": t, "body": ""} for t in DEFAULT_RETRO]
+    for section in retro:
+        out += [f"### {section['title']}", "", section.get("body") or "", ""]
+    out += ["| 措施 · Action | 负责人 · Owner | 截止日期 · Due | 状态 · Status |", "|---|---|---|---|", "| | | | |", ""]
+    out.append(f"_Rendered from the {record['events']} journaled events of session {record['session']}._")
+    return "\n".join(out) + "\n"
