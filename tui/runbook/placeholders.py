@@ -149,6 +149,10 @@ def render_url(template: str, scope: Scope) -> str:
             if any(ch in value.text for ch in "\r\n\t "):
                 raise RenderError(f"{{{{ {match.group(1)} }}}} has whitespace and cannot go in a URL")
             return value.text
+        if value.text and not value.text.strip("."):
+            # "." and ".." are dot-segments an HTTP client resolves away (/items/../delete
+            # becomes /delete); encoded, they stay one literal segment.
+            return "%2E" * len(value.text)
         return quote(value.text, safe="")
 
     return PLACEHOLDER.sub(sub, template)
