@@ -80,9 +80,9 @@ class SessionScreen(ConsoleScreen):
             if event.seq <= self.seen:
                 return
             self.seen = event.seq
-        self.on_event(event)
+        self.show_event(event)
 
-    def on_event(self, event: Event) -> None:
+    def show_event(self, event: Event) -> None:
         """Show one event (override)."""
 
     def after_events(self) -> None:

@@ -78,9 +78,7 @@ class PickerScreen(ConsoleScreen):
 
     def refill(self, term: str) -> None:
         term = term.strip().lower()
-        self.shown = [
-            e for e in self.entries if not term or term in f"{e.title} {e.service} {e.path.name}".lower()
-        ]
+        self.shown = [e for e in self.entries if not term or term in f"{e.title} {e.service} {e.path.name}".lower()]
         table = self.query_one(DataTable)
         table.clear()
         for entry in self.shown:

@@ -89,6 +89,7 @@ class RbConsoleApp(App[int]):
     CSS_PATH: ClassVar[str] = "app.tcss"
     TITLE = "rbconsole"
     ENABLE_COMMAND_PALETTE = True
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit_console", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
@@ -159,9 +160,7 @@ class RbConsoleApp(App[int]):
             from tui.engine.session import Session
 
             assert self.loaded is not None and self.loaded.runbook is not None
-            session = await asyncio.to_thread(
-                Session.start, self.loaded.runbook, self.loaded.path, options, self.ask
-            )
+            session = await asyncio.to_thread(Session.start, self.loaded.runbook, self.loaded.path, options, self.ask)
             self.attach(session)
 
         return self.engine(start(), "Start the incident")
@@ -227,7 +226,8 @@ class RbConsoleApp(App[int]):
                 return await work
             except SessionError as exc:
                 self.notify(str(exc), title=what, severity="error", timeout=10)
-            except (OSError, ValueError, RuntimeError, KeyError, NotImplementedError) as exc:
+            except Exception as exc:
+                # The edge of the UI: whatever went wrong is a one-line message, never a traceback.
                 self.log.error(what, repr(exc))
                 self.notify(f"{type(exc).__name__}: {exc}", title=what, severity="error", timeout=10)
             return None

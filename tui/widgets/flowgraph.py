@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -189,7 +190,7 @@ def draw_flow(
 ) -> list[Text]:
     """The flowchart as rows of styled text; nodes and edges on ``path`` use the "path" style."""
     path = path or []
-    on_path_edges = set(zip(path, path[1:], strict=False))
+    on_path_edges = set(pairwise(path))
     depth = _layers(flow)
     layers: dict[int, list[str]] = {}
     for node_id, d in depth.items():
@@ -208,7 +209,11 @@ def draw_flow(
     gaps: dict[int, list[str]] = {}
     for d in sorted(layers):
         # A lone box sits exactly on the axis so a straight edge into it has no jog.
-        x = (total_width // 2 - boxes[layers[d][0]].width // 2) if len(layers[d]) == 1 else (total_width - layer_widths[d]) // 2
+        x = (
+            (total_width // 2 - boxes[layers[d][0]].width // 2)
+            if len(layers[d]) == 1
+            else (total_width - layer_widths[d]) // 2
+        )
         for node_id in layers[d]:
             box = boxes[node_id]
             box.x, box.y = x, y

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -46,7 +47,7 @@ class OutputPane(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("end", "follow", "Follow", show=False, id="output.follow"),
         Binding("home", "scroll_home", "Top", show=False, id="output.top"),
     ]

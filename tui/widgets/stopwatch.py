@@ -26,7 +26,9 @@ class Stopwatch(Static):
 
     started: reactive[float | None] = reactive(None)
 
-    def __init__(self, clock: Callable[[], float], target_minutes: float | None = None, *, id: str | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], float], target_minutes: float | None = None, *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.clock = clock
         self.target = target_minutes * 60 if target_minutes else None

@@ -1,0 +1,290 @@
+"""The plan: steps beside the running step's live output, per-host tabs, run / skip / retry / abort."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tab, Tabs
+
+from screens.base import SessionScreen
+from screens.status import duration_text, status_text, target_of
+from tui.engine.events import OUTPUT, STEP_FINISHED, STEP_STARTED, Event
+from tui.runbook.model import Step
+from tui.widgets.output_pane import OutputPane
+from tui.widgets.stopwatch import Stopwatch
+
+ALL = "all"
+
+
+class PlanScreen(SessionScreen):
+    WHERE = "Plan"
+    AUTO_FOCUS = "#steps"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "run", "Run step", id="plan.run"),
+        Binding("g", "run_all", "Run the rest", id="plan.run_all"),
+        Binding("r", "retry", "Retry", id="plan.retry"),
+        Binding("s", "skip", "Skip", id="plan.skip"),
+        Binding("a", "abort", "Abort", id="plan.abort"),
+        Binding("v", "verify", "Verify", id="plan.verify"),
+        Binding("slash", "search", "Search output", key_display="/", id="plan.search"),
+        Binding("o", "output_file", "Output file", show=False, id="plan.output"),
+        Binding("tab", "focus_next", "Next pane", show=False, id="plan.next"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hosts: list[str] = []
+        self.running: str | None = None
+        self.rows: list[tuple[str, Step]] = []
+
+    def compose(self) -> ComposeResult:
+        plan = self.session.plan
+        yield from self.compose_top(self.runbook)
+        with Horizontal(id="plan-head"):
+            yield Static(id="plan-title")
+            yield Stopwatch(self.console.clock, plan.target_minutes if plan else None, id="plan-stopwatch")
+        with Horizontal(id="plan-body"):
+            yield DataTable(id="steps", cursor_type="row")
+            with Vertical(id="plan-output"):
+                yield Tabs(Tab(ALL, id=f"tab-{ALL}"), id="host-tabs")
+                with ContentSwitcher(initial=f"pane-{ALL}", id="panes"):
+                    yield OutputPane(id=f"pane-{ALL}")
+                yield Input(placeholder="search the output; enter finds the last match", id="output-search")
+        yield Static(id="plan-status")
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        plan = self.session.plan
+        table = self.query_one(DataTable)
+        table.add_column("#", key="n")
+        table.add_column("Step", key="step")
+        table.add_column("Status", key="status")
+        table.add_column("Where", key="where")
+        table.add_column("Time", key="time")
+        if plan is not None:
+            self.rows = [("step", s) for s in plan.steps] + [("verify", s) for s in plan.verify]
+            for n, (phase, step) in enumerate(self.rows, 1):
+                label = f"{'✔ ' if phase == 'verify' else ''}{step.title or step.id}"
+                if step.confirm:
+                    label = f"⚠ {label}"
+                table.add_row(str(n), label, status_text("pending"), target_of(step), "", key=f"{phase}:{step.id}")
+            self.query_one("#plan-title", Static).update(
+                Text.assemble(("Plan ", "bold"), (f"{self.session.state.plan} ", "bold"), plan.title)
+            )
+        self.query_one("#output-search", Input).display = False
+        super().on_mount()
+        self.redraw()
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def show_event(self, event: Event) -> None:
+        data = event.data
+        if event.type == OUTPUT:
+            self.output(str(data.get("host", "local")), str(data.get("stream", "stdout")), str(data.get("text", "")))
+        elif event.type == STEP_STARTED and data.get("phase") in ("step", "verify"):
+            self.running = str(data.get("id"))
+            self.query_one(Stopwatch).start()
+            self.reset_output([str(t) for t in data.get("targets") or []])
+            for line in data.get("describe") or []:
+                self.output(self.hosts[0] if len(self.hosts) == 1 else ALL, "info", f"$ {line}\n")
+        elif event.type == STEP_FINISHED and data.get("phase") in ("step", "verify"):
+            self.running = None
+            for host, outcome in (data.get("hosts") or {}).items():
+                self.mark_host(str(host), str(outcome.get("status", "") if isinstance(outcome, dict) else outcome))
+
+    def after_events(self) -> None:
+        self.redraw()
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        if len(self.hosts) > 1:
+            self.pane(ALL).write("".join(f"[{host}] {line}\n" for line in text.splitlines()), stream)
+            if host in self.hosts:
+                self.pane(host).write(text, stream)
+        else:
+            self.pane(ALL).write(text, stream)
+
+    def pane(self, name: str) -> OutputPane:
+        return self.query_one(f"#pane-{_safe(name)}", OutputPane)
+
+    def reset_output(self, targets: list[str]) -> None:
+        tabs = self.query_one(Tabs)
+        for host in self.hosts:
+            if len(self.hosts) > 1:
+                tabs.remove_tab(f"tab-{_safe(host)}")
+                self.pane(host).remove()
+        self.hosts = targets
+        self.pane(ALL).clear()
+        if len(targets) > 1:
+            switcher = self.query_one(ContentSwitcher)
+            for host in targets:
+                tabs.add_tab(Tab(host, id=f"tab-{_safe(host)}"))
+                switcher.mount(OutputPane(id=f"pane-{_safe(host)}"))
+        tabs.active = f"tab-{ALL}"
+
+    def mark_host(self, host: str, status: str) -> None:
+        if len(self.hosts) > 1 and host in self.hosts:
+            mark = "✓" if status == "ok" else "✗"
+            self.query_one(Tabs).query_one(f"#tab-{_safe(host)}", Tab).label = f"{mark} {host}"
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id:
+            self.query_one(ContentSwitcher).current = "pane-" + event.tab.id.removeprefix("tab-")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_run()
+
+    def redraw(self) -> None:
+        state = self.session.state
+        table = self.query_one(DataTable)
+        done = 0
+        for phase, step in self.rows:
+            action = state.action(phase, step.id)
+            if action is None:
+                continue
+            status = status_text(action.status)
+            if action.attempts > 1:
+                status.append(f" ×{action.attempts}", style="dim")
+            done += action.done
+            key = f"{phase}:{step.id}"
+            table.update_cell(key, "status", status)
+            table.update_cell(key, "time", duration_text(action.last.get("duration") if action.last else None))
+        status_line = self.query_one("#plan-status", Static)
+        pending = self.session.pending_steps()
+        if self.running:
+            _, step = self.find(self.running)
+            batch = getattr(step, "batch", 0) if step else 0
+            hosts = (
+                f" on {len(self.hosts)} hosts" + (f", {batch} at a time" if batch else "")
+                if len(self.hosts) > 1
+                else ""
+            )
+            status_line.update(Text(f"▶ running {self.running}{hosts} · a aborts", style="bold"))
+        elif self.session.stop_reason:
+            status_line.update(Text(f"Stopped: {self.session.stop_reason}", style="bold red"))
+        elif not pending and self.session.plan is not None:
+            self.query_one(Stopwatch).stop()
+            status_line.update(Text("All steps done · v verifies · F5 checklists · F7 record", style="bold green"))
+        else:
+            status_line.update(f"{len(self.rows) - len(pending)} done, {len(pending)} to go · enter runs {pending[0]}")
+
+    def find(self, step_id: str) -> tuple[str, Step | None]:
+        for phase, step in self.rows:
+            if step.id == step_id:
+                return phase, step
+        return "step", None
+
+    # --- intent -------------------------------------------------------------------------------
+
+    def selected(self) -> tuple[str, Step] | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return None
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    def _start(self, work: Any, what: str) -> None:
+        if self.console.busy:
+            self.notify("A step is running; wait, or abort it with a.", severity="warning")
+            return
+        self.console.engine(work, what, group="step")
+
+    def action_run(self) -> None:
+        chosen = self.selected()
+        pending = self.session.pending_steps()
+        if chosen is not None and chosen[0] == "step" and chosen[1].id in pending:
+            step_id = chosen[1].id
+        elif pending:
+            step_id = pending[0]
+        else:
+            self.notify("No step left to run; v verifies.")
+            return
+        self._start(self._run_step(step_id), f"Step {step_id}")
+
+    async def _run_step(self, step_id: str) -> None:
+        result = await self.session.run_step(step_id)
+        if result.status == "declined":
+            self.notify(result.detail or f"{step_id} did not run", severity="warning")
+        elif not result.ok:
+            self.notify(f"{step_id} {result.status}: {result.detail}", severity="error", timeout=10)
+        else:
+            self.move_to_next()
+
+    def move_to_next(self) -> None:
+        pending = self.session.pending_steps()
+        if pending:
+            _, _ = self.find(pending[0])
+            index = next(i for i, (p, s) in enumerate(self.rows) if p == "step" and s.id == pending[0])
+            self.query_one(DataTable).move_cursor(row=index)
+
+    def action_run_all(self) -> None:
+        self._start(self._run_all(), "Run the plan")
+
+    async def _run_all(self) -> None:
+        if await self.session.run_plan():
+            self.notify("Every step passed; v verifies.", severity="information")
+
+    def action_retry(self) -> None:
+        chosen = self.selected()
+        if chosen is None or chosen[0] != "step":
+            return
+        self._start(self._run_step(chosen[1].id), f"Retry {chosen[1].id}")
+
+    def action_skip(self) -> None:
+        from screens.reason import ReasonScreen
+
+        chosen = self.selected()
+        if chosen is None or chosen[0] != "step" or self.running == chosen[1].id:
+            return
+        step_id = chosen[1].id
+
+        def with_reason(reason: str | None) -> None:
+            if reason:
+                self.console.engine(self.session.skip_step(step_id, reason), f"Skip {step_id}")
+
+        self.app.push_screen(ReasonScreen(f"Skip {step_id}", "Why skip this step?"), callback=with_reason)
+
+    def action_abort(self) -> None:
+        if not self.console.busy:
+            self.notify("Nothing is running.")
+            return
+        self.session.abort("aborted by the operator")
+        self.notify("Aborting: the running commands are being stopped.", severity="warning")
+
+    def action_verify(self) -> None:
+        self._start(self._verify(), "Verify")
+
+    async def _verify(self) -> None:
+        results = await self.session.verify()
+        failed = [r.id for r in results if not r.ok]
+        if failed:
+            self.notify(f"Verification failed: {', '.join(failed)}", severity="error", timeout=10)
+        else:
+            self.notify("Verification passed. F5 checklists, F7 record.")
+
+    def action_search(self) -> None:
+        search = self.query_one("#output-search", Input)
+        search.display = True
+        search.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "output-search":
+            return
+        event.stop()
+        pane = self.query_one(ContentSwitcher).visible_content
+        if isinstance(pane, OutputPane):
+            found = pane.find(event.value)
+            if event.value and found is None:
+                self.notify(f"'{event.value}' is not in the last {len(pane.lines)} lines (the full output is on disk).")
+        event.input.display = False
+        self.query_one(DataTable).focus()
+
+    def action_output_file(self) -> None:
+        self.notify(f"Full output: {self.session.dir / 'output'}", timeout=15)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)

@@ -1,0 +1,138 @@
+"""Pre-checks: a live table; run all in parallel, re-run one, override a blocking failure with a reason."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
+
+from screens.base import SessionScreen
+from screens.status import duration_text, status_text, target_of
+
+
+class PrechecksScreen(SessionScreen):
+    WHERE = "Pre-checks"
+    AUTO_FOCUS = "#checks-table"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "start_plan", "Start plan", id="checks.plan"),
+        Binding("a", "run_all", "Run all", id="checks.all"),
+        Binding("r", "rerun", "Re-run one", id="checks.one"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top(self.runbook)
+        yield DataTable(id="checks-table", cursor_type="row")
+        yield Static(id="checks-detail")
+        yield Static(id="checks-summary")
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Check", key="check")
+        table.add_column("Target", key="target")
+        table.add_column("Status", key="status")
+        table.add_column("Time", key="time")
+        table.add_column("Detail", key="detail")
+        for check in self.runbook.checks:
+            table.add_row(check.title or check.id, target_of(check), status_text("pending"), "", "", key=check.id)
+        super().on_mount()
+        self.redraw()
+        if not self.session.state.in_phase("pre") and self.runbook.checks:
+            self.action_run_all()
+
+    def after_events(self) -> None:
+        self.redraw()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_start_plan()
+
+    def redraw(self) -> None:
+        table = self.query_one(DataTable)
+        state = self.session.state
+        failing = 0
+        for check in self.runbook.checks:
+            action = state.action("pre", check.id)
+            if action is None:
+                continue
+            detail = str(action.last.get("summary") or action.last.get("detail") or "") if action.last else ""
+            if check.id in state.overrides:
+                detail = f"overridden: {state.overrides[check.id]}"
+            status = status_text(action.status)
+            if action.status not in ("ok", "pending", "running", "dry_run", "skipped") and check.severity == "warning":
+                status.append(" (warning)", style="yellow")
+            failing += action.status not in ("ok", "pending", "running", "dry_run", "skipped")
+            table.update_cell(check.id, "status", status)
+            table.update_cell(check.id, "time", duration_text(action.last.get("duration") if action.last else None))
+            table.update_cell(check.id, "detail", Text(detail.splitlines()[0] if detail else "", no_wrap=True))
+        blocking = self.session.blocking_failures()
+        summary = self.query_one("#checks-summary", Static)
+        if blocking:
+            summary.update(
+                Text(f"Blocking: {', '.join(blocking)}. enter asks for a reason to go on.", style="bold red")
+            )
+        elif state.plan:
+            summary.update(f"{failing} not passing. enter: start plan {state.plan}")
+        else:
+            summary.update("Choose a plan in triage first (F2).")
+        self.show_detail()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.runbook.checks or table.cursor_row < 0:
+            return
+        check = self.runbook.checks[min(table.cursor_row, len(self.runbook.checks) - 1)]
+        action = self.session.state.action("pre", check.id)
+        text = Text(f"{check.id} · {check.kind} · {check.severity}", style="bold")
+        if action is not None and action.last:
+            detail = str(action.last.get("detail") or "")
+            excerpt = action.last.get("excerpt") or ""
+            if detail:
+                text.append(f"\n{detail}")
+            if isinstance(excerpt, str) and excerpt:
+                text.append("\n" + "\n".join(excerpt.splitlines()[-3:]), style="dim")
+        self.query_one("#checks-detail", Static).update(text)
+
+    def action_run_all(self) -> None:
+        self.console.engine(self.session.run_checks(), "Pre-checks", group="checks")
+
+    def action_rerun(self) -> None:
+        table = self.query_one(DataTable)
+        if self.runbook.checks and table.cursor_row >= 0:
+            check = self.runbook.checks[table.cursor_row]
+            self.console.engine(self.session.run_checks([check.id]), f"Re-run {check.id}", group="checks")
+
+    def action_start_plan(self) -> None:
+        from screens.reason import ReasonScreen
+
+        if self.session.state.plan is None:
+            self.notify("Choose a plan in triage first (F2).", severity="warning")
+            return
+        blocking = self.session.blocking_failures()
+        if not blocking:
+            self.console.action_show("plan")
+            return
+
+        def with_reason(reason: str | None) -> None:
+            if reason:
+                self.console.engine(self._override(blocking, reason), "Override pre-checks")
+
+        self.app.push_screen(
+            ReasonScreen("Blocking pre-checks failed", f"{', '.join(blocking)} did not pass. Why go on?"),
+            callback=with_reason,
+        )
+
+    async def _override(self, ids: list[str], reason: str) -> None:
+        for check_id in ids:
+            await self.session.override_check(check_id, reason)
+        self.console.action_show("plan")

@@ -1,0 +1,54 @@
+"""How statuses and durations read on screen (shared by the check, step and checklist screens)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tui.runbook.model import Step
+
+STATUS_STYLE = {
+    "pending": ("·", "dim"),
+    "running": ("▶", "bold $accent"),
+    "ok": ("✓", "bold green"),
+    "skipped": ("↷", "dim"),
+    "dry_run": ("○", "cyan"),
+    "failed": ("✗", "bold red"),
+    "error": ("✗", "bold red"),
+    "timeout": ("⌛", "bold red"),
+    "aborted": ("■", "bold red"),
+    "declined": ("✋", "yellow"),
+    "unknown": ("?", "bold yellow"),
+}
+
+
+def status_text(status: str) -> Text:
+    mark, style = STATUS_STYLE.get(status, ("?", ""))
+    style = style.replace("$accent", "yellow")
+    return Text(f"{mark} {status}", style=style)
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return "<1s"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def target_of(action: Step) -> str:
+    """Where an action acts, as the operator names it."""
+    kind = action.kind
+    if kind == "ssh":
+        return action.host or action.group or ",".join(action.hosts)  # type: ignore[union-attr]
+    if kind == "http":
+        return f"{action.method} {action.url}"  # type: ignore[union-attr]
+    if kind == "sql":
+        return f"${action.dsn_env}" if action.dsn_env else "database"  # type: ignore[union-attr]
+    if kind == "git":
+        return f"{action.repo}@{action.tag or action.ref}"  # type: ignore[union-attr]
+    if kind == "wait":
+        return f"until {action.until}" if action.until else f"{action.seconds:g}s"  # type: ignore[union-attr]
+    return kind

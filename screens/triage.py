@@ -1,0 +1,165 @@
+"""Triage: walk the flowchart one question at a time, the path highlighted on the graph, to a plan."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer, Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from screens.base import SessionScreen
+from tui.runbook.model import Flow
+from tui.widgets.flowchart import FlowChart
+
+
+def walk(flow: Flow, node: str) -> list[str]:
+    """``node`` and the plain ``next`` links after it, up to a question or a leaf."""
+    path = [node]
+    for _ in range(len(flow.nodes)):
+        following = flow.nodes[path[-1]].next
+        if following is None or following not in flow.nodes:
+            break
+        path.append(following)
+    return path
+
+
+class TriageScreen(SessionScreen):
+    WHERE = "Triage"
+    AUTO_FOCUS = "#triage-options"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose", "Answer / choose plan", show=True, id="triage.choose"),
+        Binding("p", "other_plan", "Another plan", id="triage.other"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.path: list[str] = []
+        self.reached: dict[str, object] | None = None
+
+    def compose(self) -> ComposeResult:
+        rb = self.runbook
+        yield from self.compose_top(rb)
+        with ScrollableContainer(id="triage-graph"):
+            if rb.flow is not None:
+                yield FlowChart(rb.flow, {k: p.title for k, p in rb.plans.items()})
+        with Vertical(id="triage-panel"):
+            yield Static(id="triage-question")
+            yield OptionList(id="triage-options")
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.redraw()
+
+    def after_events(self) -> None:
+        self.redraw()
+
+    @property
+    def question_node(self) -> str | None:
+        flow = self.runbook.flow
+        if flow is None or not self.path:
+            return None
+        node = flow.nodes[self.path[-1]]
+        return self.path[-1] if node.options else None
+
+    def redraw(self) -> None:
+        flow = self.runbook.flow
+        state = self.session.state
+        if flow is None:
+            return
+        self.path = walk(flow, flow.start)
+        for answer in state.triage:
+            node = flow.nodes.get(str(answer.get("node")))
+            option = int(answer.get("option", 0))
+            if node is not None and 0 <= option < len(node.options):
+                self.path += walk(flow, node.options[option].next)
+        self.reached = state.reached
+        chart = self.query_one(FlowChart)
+        chart.path = tuple(self.path)
+        chart.current = self.path[-1]
+        options = self.query_one(OptionList)
+        options.clear_options()
+        question = self.query_one("#triage-question", Static)
+        current = self.question_node
+        if state.plan is not None:
+            plan = self.runbook.plans[state.plan]
+            question.update(Text.assemble(("Plan chosen: ", "bold"), f"{state.plan} {plan.title}"))
+            options.add_option(Option("Go to the pre-checks (F3)", id="go"))
+        elif current is not None:
+            node = flow.nodes[current]
+            question.update(Text.assemble((node.ask or node.text, "bold"), f"   ({node.text})"))
+            for index, option in enumerate(node.options):
+                options.add_option(Option(f"{index + 1}. {option.label}", id=f"answer:{index}"))
+        else:
+            self.show_recommendation()
+        options.highlighted = 0 if options.option_count else None
+
+    def show_recommendation(self) -> None:
+        options = self.query_one(OptionList)
+        question = self.query_one("#triage-question", Static)
+        recommended = self.session.recommended_plan
+        leaf = self.runbook.flow.nodes[self.path[-1]] if self.runbook.flow else None
+        text = Text()
+        if recommended:
+            plan = self.runbook.plans[recommended]
+            text.append(f"Recommended: plan {recommended} · {plan.title}", style="bold")
+            if plan.target_minutes:
+                text.append(f" · target {plan.target_minutes:g} min")
+            if plan.when:
+                text.append("\nwhen: " + "; ".join(plan.when), style="dim")
+        elif leaf is not None and leaf.action:
+            text.append(f"Recommendation: {leaf.action} (no rollback)", style="bold")
+        question.update(text)
+        ordered = sorted(self.runbook.plans, key=lambda p: p != recommended)
+        for plan_id in ordered:
+            plan = self.runbook.plans[plan_id]
+            mark = "★ " if plan_id == recommended else "  "
+            target = f" ({plan.target_minutes:g} min)" if plan.target_minutes else ""
+            options.add_option(Option(f"{mark}plan {plan_id}: {plan.title}{target}", id=f"plan:{plan_id}"))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.choose(event.option.id or "")
+
+    def action_choose(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self.choose(options.get_option_at_index(options.highlighted).id or "")
+
+    def choose(self, choice: str) -> None:
+        kind, _, value = choice.partition(":")
+        if kind == "go":
+            self.console.action_show("prechecks")
+        elif kind == "answer" and self.question_node is not None:
+            self.console.engine(self.session.answer_triage(self.question_node, int(value)), "Triage")
+        elif kind == "plan":
+            self.pick_plan(value)
+
+    def action_other_plan(self) -> None:
+        if self.session.state.plan is None and self.question_node is not None:
+            self.show_recommendation()
+
+    def pick_plan(self, plan_id: str) -> None:
+        from screens.reason import ReasonScreen
+
+        recommended = self.session.recommended_plan
+        if recommended is None or plan_id == recommended:
+            self.console.engine(self._choose(plan_id, ""), "Choose the plan")
+            return
+
+        def with_reason(reason: str | None) -> None:
+            if reason:
+                self.console.engine(self._choose(plan_id, reason), "Choose the plan")
+
+        self.app.push_screen(
+            ReasonScreen(f"Plan {plan_id} instead of {recommended}", "Why another plan than the recommended one?"),
+            callback=with_reason,
+        )
+
+    async def _choose(self, plan_id: str, reason: str) -> None:
+        await self.session.choose_plan(plan_id, reason)
+        self.console.action_show("prechecks")
