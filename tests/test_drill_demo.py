@@ -92,7 +92,7 @@ def test_demo_drill_rolls_back_verifies_tears_down_and_reports(tmp_path: Path) -
     assert teardown["remove"]["status"] == "ok"
     confirmations = [e.data for e in events if e.type == "confirmation"]
     assert any(c["id"] == "stop" and c["by"] == "--yes" for c in confirmations)
-    assert events[-1].type == "session_ended" and events[-1].data["result"] == "success"
+    assert [e.data["result"] for e in events if e.type == "session_ended"] == ["success"]
 
     assert not box.exists(), "teardown removes the sandbox"
     assert port_closed(port), "teardown stops demo-web"
@@ -100,7 +100,7 @@ def test_demo_drill_rolls_back_verifies_tears_down_and_reports(tmp_path: Path) -
     text = record.read_text(encoding="utf-8")
     assert "DRILL" in text.split("## DRILL report")[0], "the record itself is marked DRILL"
     report = text.split("## DRILL report", 1)[1]
-    assert "3m 00s target" in report and "| 4 | checkout" in report
+    assert "3m 00s target" in report and "| 4 | `checkout`" in report
     assert "First recorded drill" in report
 
 
