@@ -83,6 +83,7 @@ class SessionCore:
         self._aborted: str | None = None
         self._stop_reason = ""
         self._declined = False  # the plan stopped because a confirmation was refused or impossible
+        self.unanswered = False  # a question came up that nobody was there to answer
         self._emit_lock: asyncio.Lock | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._journal_ok = True
@@ -182,6 +183,7 @@ class SessionCore:
             answer, by = question.options[0], "--yes"
         elif self._ask is None:
             answer, by = None, "no-tty"
+            self.unanswered = True
         else:
             answer, by = await self._ask(question), "operator"
             if answer not in question.options:

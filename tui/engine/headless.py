@@ -167,6 +167,10 @@ async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> s
     ok = await session.run_plan()
     if session.stop_reason:
         print(f"rbconsole: {session.stop_reason}", file=sys.stderr)
+    if session.unanswered and not fresh:
+        # Nobody could answer (no terminal, no --yes): leave the session open for a resume
+        # that can, rather than ending it on a guess.
+        return "interrupted"
     if ok or not session.pending_steps():
         await session.verify()
     return await session.end()

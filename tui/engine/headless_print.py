@@ -43,7 +43,10 @@ class Printer:
         plan = session.plan
         took = (state.ended or 0) - (state.started or 0) if state.ended else None
         target = f" (target {plan.target_minutes:g} min)" if plan and plan.target_minutes else ""
-        self.out.write(f"== result: {result.upper()} in {format_duration(took)}{target}\n")
+        if result == "interrupted":
+            self.out.write(f"== not finished: session {session.id} can be resumed\n")
+        else:
+            self.out.write(f"== result: {result.upper()} in {format_duration(took)}{target}\n")
         self.out.write(f"session: {session.id}\n")
         self.out.flush()
 
@@ -106,8 +109,10 @@ class Printer:
         self.out.write(f"! {data['id']} overridden: {data['reason']}\n")
 
     def _on_confirmation(self, data: dict[str, Any]) -> None:
-        if data["by"] == "--yes":
+        if data["by"] == "--yes" and data["question"] != "unknown":
             self.out.write(f"  {data['question']} {data['id']}: answered {data['answer']!r} by --yes\n")
+        elif data["by"] == "no-tty" and data["question"] == "unknown":
+            self.out.write(f"? {data['id']}: outcome unknown (interrupted); no terminal to ask (use --yes to re-run)\n")
         elif data["by"] == "no-tty":
             self.out.write(f"  {data['id']} needs confirmation; no terminal to ask (use --yes)\n")
 

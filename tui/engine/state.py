@@ -28,6 +28,7 @@ class ActionState:
     last: dict[str, Any] = field(default_factory=dict)  # the last step/check_finished data
     history: list[dict[str, Any]] = field(default_factory=list)  # every finished attempt
     resolved: str | None = None  # the operator's answer about an unknown outcome
+    interrupted: list[dict[str, Any]] = field(default_factory=list)  # attempts lost in a crash, as answered
     skip_reason: str = ""
 
     @property
@@ -122,6 +123,7 @@ def apply(state: SessionState, event: ev.Event) -> None:
         action = _action(state, data)
         answer = str(data.get("answer"))
         action.resolved = answer
+        action.interrupted.append({"attempt": data.get("attempt"), "answer": answer, "by": data.get("by")})
         action.status = {"done": "ok", "failed": "failed", "skip": "skipped"}.get(answer, "unknown")
         if answer != "rerun":
             action.last = {**action.last, "status": action.status, "resolved": answer, "ts": event.ts}

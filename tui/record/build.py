@@ -53,6 +53,7 @@ def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]])
                 "captured": last.get("captured") or {},
                 "summary": last.get("summary", ""),
                 "resolved": action.resolved if action else None,
+                "interrupted": list(action.interrupted) if action else [],
                 "history": [
                     {k: h.get(k) for k in ("attempt", "status", "detail", "started", "duration", "exit_status")}
                     for h in (action.history if action else [])

@@ -44,9 +44,11 @@ def _outcome(row: dict[str, Any]) -> str:
     status = row["status"]
     if status == "unknown":
         return "⚠️ outcome unknown (interrupted)"
-    if row.get("resolved") and row["resolved"] != "rerun":
-        return f"{status} (operator said {row['resolved']} after an interruption)"
-    return status
+    lost = "; ".join(
+        f"attempt {i['attempt']} interrupted, outcome unknown: answered {i['answer']} ({i['by']})"
+        for i in row.get("interrupted") or []
+    )
+    return f"{status} ({lost})" if lost else status
 
 
 def _exit(row: dict[str, Any]) -> str:

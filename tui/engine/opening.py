@@ -1,0 +1,244 @@
+"""Creating a session folder, and reopening one from its journal (resume or read-only view).
+
+The two halves of :meth:`Session.start` and :meth:`Session.open`, kept here so the session
+module is about the flow of an incident rather than about files.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import secrets as random
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui import paths
+from tui.engine import events as ev
+from tui.engine.api import Ask, SessionError, StartOptions
+from tui.engine.journal import JOURNAL_NAME, Journal, fsync_dir, read_events
+from tui.engine.lock import SessionLock
+from tui.engine.store import SessionNotFound, find
+from tui.engine.values import ValuesError, resolve
+from tui.runbook.loader import load
+from tui.runbook.model import Runbook, Step
+from tui.runbook.placeholders import Value
+
+if TYPE_CHECKING:
+    from tui.engine.session import Session
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def _builtins(runbook: Runbook, session_id: str, operator: str, options: StartOptions, started: float) -> dict:
+    stamp = datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
+    trusted = {
+        "service": runbook.service,
+        "current_version": runbook.current_version,
+        "target_version": runbook.target_version,
+        "runbook": runbook.id,
+        "session": session_id,
+        "profile": options.profile or "",
+        "mode": options.mode,
+        "started": stamp,
+        "now": stamp,
+        "plan": "",
+        "plan_title": "",
+    }
+    scope = {name: Value(text, trusted=True) for name, text in trusted.items()}
+    scope["operator"] = Value(operator)
+    scope["severity"] = Value(options.severity or "")
+    return scope
+
+
+def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: StartOptions, ask: Ask | None) -> Session:
+    """Create the session folder, take its lock, resolve params/vars/secrets and journal
+    ``session_started``. Raises :class:`SessionError` for bad input."""
+    if options.plan is not None and options.plan not in runbook.plans:
+        raise SessionError(f"plan {options.plan!r} is not defined (known: {', '.join(runbook.plans)})")
+    started = time.time()
+    session_id = f"{datetime.fromtimestamp(started, UTC):%Y%m%d-%H%M%S}-{random.token_hex(3)}"
+    operator = options.operator or login_name()
+    given = dict(options.values)
+    if "reason" in runbook.params and "reason" not in given and options.reason:
+        given["reason"] = options.reason
+    try:
+        values = resolve(
+            runbook,
+            given,
+            builtins=_builtins(runbook, session_id, operator, options, started),
+            profile=options.profile,
+            ssh_config=options.ssh_config,
+            known_hosts=options.known_hosts,
+        )
+    except ValuesError as exc:
+        raise SessionError(str(exc)) from None
+    directory = paths.sessions_dir() / session_id
+    try:
+        (directory / "output").mkdir(parents=True)
+        fsync_dir(directory.parent)
+        lock = SessionLock(directory)
+        lock.acquire()
+        journal = Journal.create(directory)
+    except OSError as exc:
+        raise SessionError(f"cannot create the session in {directory}: {exc.strerror or exc}") from None
+    session = cls(
+        session_id=session_id,
+        directory=directory,
+        runbook=runbook,
+        runbook_path=str(Path(runbook_path).resolve()),
+        values=values,
+        journal=journal,
+        lock=lock,
+        history=[],
+        ask=ask,
+        yes=options.yes,
+        dry_run=options.dry_run,
+        live=True,
+    )
+    session._record_now(
+        ev.SESSION_STARTED,
+        {
+            "session": session_id,
+            "runbook_id": runbook.id,
+            "runbook_path": session.runbook_path,
+            "runbook_title": runbook.title,
+            "runbook_sha256": _sha256(runbook_path),
+            "record": runbook.record.model_dump(),
+            "checklists": {
+                name: [
+                    item if isinstance(item, str) else item.model_dump() for item in getattr(runbook.checklists, name)
+                ]
+                for name in ("pre", "during", "post", "followup")
+            },
+            "checks": [{"id": c.id, "title": c.title, "kind": c.kind, "severity": c.severity} for c in runbook.checks],
+            "service": runbook.service,
+            "current_version": runbook.current_version,
+            "target_version": runbook.target_version,
+            "operator": operator,
+            "reason": options.reason,
+            "severity": options.severity,
+            "params": values.params,
+            "given": {k: values.params.get(k, v) for k, v in given.items()},
+            "profile": options.profile,
+            "mode": options.mode,
+            "dry_run": options.dry_run,
+            "yes": options.yes,
+            "scenario": options.scenario,
+            "plan": options.plan,
+            "user": login_name(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        },
+    )
+    return session
+
+
+def reopen(
+    cls: type[Session],
+    ref: str,
+    *,
+    ask: Ask | None = None,
+    yes: bool = False,
+    read_only: bool = False,
+    ssh_config: str | None = None,
+    known_hosts: str | None = None,
+    operator: str | None = None,
+) -> Session:
+    """Reopen a recorded session by id or unique id prefix. If another process holds its
+    lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it."""
+    try:
+        directory = find(ref)
+    except SessionNotFound as exc:
+        raise SessionError(str(exc)) from None
+    lock = SessionLock(directory)
+    writable = not read_only and lock.acquire()
+    try:
+        journal = Journal.open(directory) if writable else None
+        history = journal.events if journal else _read_only_events(directory)
+    except OSError as exc:
+        lock.release()
+        raise SessionError(f"cannot read the journal of {directory.name}: {exc.strerror or exc}") from None
+    if not history or history[0].type != ev.SESSION_STARTED:
+        lock.release()
+        raise SessionError(f"session {directory.name} has no start event; it cannot be reopened")
+    meta = history[0].data
+    loaded = load(meta.get("runbook_path", ""))
+    if not loaded.ok or loaded.runbook is None:
+        lock.release()
+        first = loaded.problems[0] if loaded.problems else "it cannot be loaded"
+        raise SessionError(f"the session's runbook is not usable now: {first}")
+    runbook = loaded.runbook
+    options = StartOptions(
+        operator=meta.get("operator"),
+        severity=meta.get("severity"),
+        profile=meta.get("profile"),
+        mode=meta.get("mode", "live"),
+        dry_run=bool(meta.get("dry_run")),
+        yes=yes,
+    )
+    masked = [k for k, v in (meta.get("given") or {}).items() if v == "••••••"]
+    if masked and writable:
+        lock.release()
+        raise SessionError(f"secret param {masked[0]!r} is never stored, so this session cannot be resumed")
+    try:
+        values = resolve(
+            runbook,
+            dict(meta.get("given") or {}),
+            builtins=_builtins(runbook, directory.name, meta.get("operator", ""), options, history[0].ts),
+            profile=options.profile,
+            ssh_config=ssh_config,
+            known_hosts=known_hosts,
+            secrets=None if writable else dict.fromkeys(runbook.secrets, ""),
+        )
+    except ValuesError as exc:
+        lock.release()
+        raise SessionError(str(exc)) from None
+    session = cls(
+        session_id=directory.name,
+        directory=directory,
+        runbook=runbook,
+        runbook_path=meta.get("runbook_path", ""),
+        values=values,
+        journal=journal,
+        lock=lock,
+        history=history,
+        ask=ask,
+        yes=yes,
+        dry_run=options.dry_run,
+        live=False,
+    )
+    for name, text in session.state.captured.items():
+        session._scope[name] = Value(text)
+    if session.state.plan:
+        session._set_plan_scope(session.state.plan)
+    if writable:
+        data = {"operator": operator or login_name(), "user": login_name(), "host": socket.gethostname()}
+        data |= {"pid": os.getpid(), "yes": yes, "repaired": journal.repaired if journal else False}
+        if _sha256(session.runbook_path) != meta.get("runbook_sha256"):
+            data["warning"] = "the runbook file changed since the session started"
+        session._record_now(ev.SESSION_RESUMED, data)
+    return session
+
+
+def outline(action: Step) -> dict[str, object]:
+    return {"id": action.id, "title": action.title, "kind": action.kind, "confirm": action.confirm}
+
+
+def _sha256(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _read_only_events(directory: Path) -> list[ev.Event]:
+    return read_events(directory / JOURNAL_NAME)
