@@ -186,7 +186,7 @@ def _conclude(runbook: Runbook, choice: DrillChoice, session: Path, record: str 
     from tui.drill.summary import summarise
     from tui.engine.journal import JOURNAL_NAME, read_events
 
-    run = summarise(read_events(session / JOURNAL_NAME), choice.target_minutes)
+    run = summarise(read_events(session / JOURNAL_NAME), choice.target_minutes, runbook.plans[choice.plan].steps)
     earlier = [r for r in history.load(runbook.id, run.plan, dry_run=run.dry_run) if r.session != run.session]
     report = render_report(run, earlier)
     (session / "drill-report.md").write_text(report, encoding="utf-8")

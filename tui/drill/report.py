@@ -16,6 +16,10 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|") or "—"
 
 
+def _label(item_id: str, title: str) -> str:
+    return f"`{_cell(item_id)}` {_cell(title)}" if title.strip() else f"`{_cell(item_id)}`"
+
+
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "—"
 
@@ -69,7 +73,7 @@ def _steps_section(run: DrillRun, known: dict[str, Baseline], found: list[Drift]
         elif base is not None and step.attempts:
             ratio = "≈"  # within bounds: a ratio of two tiny times would only be noise
         out.append(
-            f"| {position} | `{_cell(step.id)}` {_cell(step.title) if step.title else ''} | {_cell(step.kind)} "
+            f"| {position} | {_label(step.id, step.title)} | {_cell(step.kind)} "
             f"| {seconds_text(step.seconds) if step.attempts else '—'} "
             f"| {seconds_text(base.seconds) if base else '—'} | {_cell(ratio)} | {_cell(step.status)} | {step.attempts} |"
         )
@@ -100,9 +104,7 @@ def _checks_section(title: str, checks: list[CheckResult]) -> list[str]:
     out += [f"{passed} of {len(checks)} passed.", "", "| check | status | severity | detail |", "|---|---|---|---|"]
     for c in checks:
         status = c.status + (f" (overridden: {c.overridden})" if c.overridden else "")
-        out.append(
-            f"| `{_cell(c.id)}` {_cell(c.title) if c.title else ''} | {_cell(status)} | {c.severity} | {_cell(c.detail)} |"
-        )
+        out.append(f"| {_label(c.id, c.title)} | {_cell(status)} | {c.severity} | {_cell(c.detail)} |")
     return [*out, ""]
 
 

@@ -6,12 +6,13 @@ history can keep it beside the journal it came from and later drills can compare
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tui.engine import events as ev
 from tui.engine.events import Event
+from tui.runbook.model import Step
 
 OK_STATUSES = frozenset({"ok", "dry_run"})
 
@@ -93,13 +94,17 @@ class DrillRun:
 _TIMED_PHASES = frozenset({"pre", "step", "verify"})
 
 
-def summarise(events: Iterable[Event], target_minutes: float | None = None) -> DrillRun:
+def summarise(
+    events: Iterable[Event], target_minutes: float | None = None, plan_steps: Sequence[Step] = ()
+) -> DrillRun:
     """Fold a session's journaled events into a :class:`DrillRun`.
 
     ``target_minutes`` (a drill scenario's own target) wins over the chosen plan's.
+    ``plan_steps`` (the plan as the runbook has it) adds the steps that never started.
     """
     run = DrillRun(session="", runbook_id="")
-    by_phase: dict[str, dict[str, StepTime]] = {"setup": {}, "step": {}, "teardown": {}}
+    planned = {s.id: StepTime(id=s.id, title=s.title, kind=s.kind, index=i) for i, s in enumerate(plan_steps)}
+    by_phase: dict[str, dict[str, StepTime]] = {"setup": {}, "step": planned, "teardown": {}}
     checks: dict[str, dict[str, CheckResult]] = {"pre": {}, "verify": {}}
     open_attempts: dict[tuple[str, str], float] = {}
     ticks: dict[tuple[str, int], bool] = {}

@@ -1,0 +1,171 @@
+"""Drill history, per-step baselines and drift, computed from the journals of real drills."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_drill_demo import journals, rbconsole
+from tui import paths
+from tui.drill import history
+from tui.drill.drift import Baseline, baselines, drift, drifts, plan_baselines
+from tui.drill.format import against_target, seconds_text, sparkline
+from tui.drill.report import render_report
+from tui.drill.summary import DrillRun, StepTime, summarise
+from tui.runbook.loader import load_or_raise
+
+RUNBOOK = """
+schema = 1
+id = "timed"
+title = "a plan with one slow step"
+service = "svc"
+
+[vars]
+nap = "0"
+
+[[checks]]
+id = "here"
+kind = "local"
+run = "true"
+
+[plans.A]
+title = "quick, then a nap"
+target_minutes = 1
+[[plans.A.steps]]
+id = "quick"
+kind = "local"
+run = "true"
+[[plans.A.steps]]
+id = "nap"
+kind = "local"
+run = "sleep {{ nap }}"
+[[plans.A.steps]]
+id = "maybe"
+kind = "local"
+run = "true"
+[[plans.A.verify]]
+id = "fine"
+kind = "local"
+run = "true"
+
+[checklists]
+pre = [{ text = "checked", check = "here" }, "told people"]
+
+[[drills]]
+id = "practice"
+title = "practice"
+plan = "A"
+"""
+
+
+@pytest.fixture
+def runbook(tmp_path: Path) -> Path:
+    path = tmp_path / "timed.toml"
+    path.write_text(RUNBOOK, encoding="utf-8")
+    return path
+
+
+def drill(runbook: Path, *args: str) -> str:
+    done = rbconsole("drill", str(runbook), "--headless", "--yes", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_two_drills_give_history_baselines_drift_and_trend(runbook: Path, tmp_path: Path) -> None:
+    first = drill(runbook)
+    assert "earlier drill" not in first and "drift:" not in first
+    second = drill(runbook, "--var", "nap=1.5", "--record", str(tmp_path / "second.md"))
+
+    steps = load_or_raise(runbook).plans["A"].steps
+    one, two = (summarise(events, None, steps) for events in journals())
+    assert [s.id for s in one.steps] == ["quick", "nap", "maybe"]
+    assert two.steps[1].seconds >= 1.5 > one.steps[1].seconds
+    kept = history.load("timed", "A")
+    assert [r.to_dict() for r in kept] == [one.to_dict(), two.to_dict()], "the history is what the journals say"
+
+    base = baselines([one])
+    assert base["nap"] == Baseline("nap", "", one.steps[1].seconds, 1)
+    found = drift("nap", 2, two.steps[1].seconds, base)
+    assert found is not None and found.slower
+    assert found.ratio == pytest.approx(two.steps[1].seconds / one.steps[1].seconds)
+    assert f"== DRILL == drift: {found.text()}" in second
+    assert found.text().startswith("step 2 (nap): ") and "x its drill time" in found.text()
+    assert "1 earlier drill(s)" in second
+
+    report = (tmp_path / "second.md").read_text(encoding="utf-8").split("## DRILL report", 1)[1]
+    assert f"- {found.text()}" in report
+    assert (
+        f"| 2 | `nap` | local | {seconds_text(two.steps[1].seconds)} | {seconds_text(one.steps[1].seconds)} |" in report
+    )
+    assert "### Trend" in report and f"`{sparkline([one.seconds, two.seconds])}`" in report
+    assert report.count("% | success |") == 2, "two rows in the trend table"
+    assert "Completion: 1 of 2 items (50%)" in report and "- [ ] pre: told people" in report
+    assert plan_baselines("timed", "A")["nap"].samples == 2
+
+
+def test_dry_runs_never_become_baselines(runbook: Path) -> None:
+    drill(runbook, "--var", "nap=0")
+    drill(runbook, "--dry-run")
+    assert len(history.load("timed", "A")) == 1
+    assert [r.dry_run for r in history.load("timed", "A", dry_run=True)] == [True]
+    assert len(history.load("timed", "A", dry_run=None)) == 2
+    [real, dry] = (summarise(events) for events in journals())
+    assert real.steps[1].status == "ok" and dry.steps[1].status == "dry_run"
+    assert "Dry run" in render_report(dry)
+
+
+def test_failed_and_skipped_steps_are_reported_and_not_baselines(runbook: Path) -> None:
+    done = rbconsole("drill", str(runbook), "--headless", "--yes", "--var", "nap=-1")  # sleep rejects it
+    assert done.returncode == 1
+    [events] = journals()
+    run = summarise(events, None, load_or_raise(runbook).plans["A"].steps)
+    assert run.result == "failed" and run.steps[1].status == "failed" and run.steps[2].attempts == 0
+    report = render_report(run)
+    assert "- failed: `nap`" in report and "- not run: `maybe`" in report
+    assert "nap" not in baselines([run])
+
+
+def test_damaged_history_files_cost_one_entry(runbook: Path) -> None:
+    drill(runbook)
+    [kept] = history.load("timed", "A")
+    files = list(paths.history_dir().glob("timed/*.json"))
+    assert len(files) == 1
+    (files[0].parent / "zz-broken.json").write_text("{not json", encoding="utf-8")
+    (files[0].parent / "zz-alien.json").write_text('{"unexpected": 1}', encoding="utf-8")
+    assert [r.session for r in history.load("timed", "A")] == [kept.session]
+
+
+def test_drift_bounds_and_words() -> None:
+    base = {"checkout": Baseline("checkout", "Check out", 4.0, 3)}
+    slow = drift("checkout", 4, 12.4, base)
+    assert slow is not None and slow.text() == "step 4 (checkout): 3.1x its drill time (12s vs 4.0s)"
+    fast = drift("checkout", 4, 1.0, base)
+    assert fast is not None and fast.text() == "step 4 (checkout): 4.0x faster than its drill time (1.0s vs 4.0s)"
+    assert drift("checkout", 4, 5.0, base) is None, "1.25x is within bounds"
+    assert drift("tiny", 1, 0.3, {"tiny": Baseline("tiny", "", 0.1, 2)}) is None, "3x of 0.1s is noise"
+    assert drift("unknown", 1, 99.0, base) is None
+
+
+def test_baselines_are_medians_of_passing_runs_only() -> None:
+    def run(seconds: float, status: str = "ok") -> DrillRun:
+        return DrillRun("s", "r", steps=[StepTime("a", status=status, seconds=seconds, attempts=1)])
+
+    known = baselines([run(100.0), run(1.0), run(3.0), run(2.0), run(50.0, "failed"), run(4.0)], recent=5)
+    assert known["a"].seconds == 2.5 and known["a"].samples == 4, "the oldest drops out, the failure never counts"
+    assert drifts(run(9.0), known)[0].position == 1
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.314, "0.31s"), (4.24, "4.2s"), (42.4, "42s"), (185, "3m 05s"), (3720, "1h 02m")],
+)
+def test_seconds_read_short(seconds: float, text: str) -> None:
+    assert seconds_text(seconds) == text
+
+
+def test_time_against_target() -> None:
+    assert against_target(83, 10) == "1m 23s of 10m 00s target (14%, within target)"
+    assert against_target(750, 10) == "12m 30s of 10m 00s target (125%, over by 2m 30s)"
+    assert against_target(5, None) == "5.0s (no target time set)"
+    assert sparkline([3, 1, 2]) == "█▁▅" and sparkline([2, 2]) == "▁▁" and sparkline([]) == ""
