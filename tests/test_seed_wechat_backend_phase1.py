@@ -260,6 +260,7 @@ def test_notice_template_renders_every_field(rb: Runbook) -> None:
 def test_retrospective_template(rb: Runbook) -> None:
     sections = {s.title: s.body for s in rb.record.retrospective}
     assert list(sections) == ["基本信息", "时间线", "根因分析", "改进措施", "行动计划", "复盘会议"]
+    assert "- 回滚时间：YYYY-MM-DD HH:MM" in sections["基本信息"]
     assert "- HH:MM - 服务恢复" in sections["时间线"]
     assert "| 措施 | 负责人 | 截止日期 | 状态 |" in sections["行动计划"]
     assert "回滚后 24 小时内" in sections["复盘会议"] and "5. 行动计划制定" in sections["复盘会议"]
@@ -280,3 +281,5 @@ def test_appendix(rb: Runbook) -> None:
     assert "| 回滚脚本 | /data/app/wechat-backend/scripts/rollback |" in appendix["B. 相关文件位置"]
     assert "| 1.0.0 | 2026-02-27 | 初始版本 | 系统架构组 |" in appendix["C. 版本历史"]
     assert "文档审批" in appendix
+    diagram = appendix["回滚决策流程（原图）"]
+    assert all(word in diagram for word in ("发现问题", "问题分级", "暂停灰度", "可修复", "执行回滚方案", "复盘"))
