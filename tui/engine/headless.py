@@ -171,7 +171,7 @@ async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> s
         # Nobody could answer (no terminal, no --yes): leave the session open for a resume
         # that can, rather than ending it on a guess.
         return "interrupted"
-    if ok or not session.pending_steps():
+    if ok or not session.not_run_steps():
         await session.verify()
     return await session.end()
 

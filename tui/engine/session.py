@@ -195,6 +195,13 @@ class Session(SessionCore):
                 return index, step
         raise SessionError(f"plan {self.state.plan!r} has no step {step_id!r}")
 
+    def not_run_steps(self) -> list[str]:
+        """Ids of the chosen plan's steps that never started (nor were skipped)."""
+        plan = self.plan
+        if plan is None:
+            return []
+        return [s.id for s in plan.steps if not (a := self.state.action("step", s.id)) or a.status == "pending"]
+
     def pending_steps(self) -> list[str]:
         """Ids of the chosen plan's steps not yet finished (ok or skipped), in order."""
         plan = self.plan
@@ -346,7 +353,7 @@ class Session(SessionCore):
         steps = [self.state.action("step", s.id) for s in plan.steps]
         checks = [self.state.action("verify", c.id) for c in plan.verify]
         failed = [a for a in steps if a is not None and a.status not in ("ok", "dry_run", "skipped", "pending")]
-        pending = self.pending_steps()
+        pending = self.not_run_steps()
         if any(a is not None and not a.done for a in checks):
             return "failed"
         if (failed and pending) or any(a.status == "unknown" for a in failed):
