@@ -83,6 +83,9 @@ class WebLab:
 def _handler(lab: WebLab) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as separate writes; with Nagle on, each keep-alive
+        # request then waits ~40 ms for a delayed ACK.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: pytest output is not the place for access logs."""

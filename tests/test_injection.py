@@ -1,0 +1,285 @@
+"""Injection corpus: hostile values, as an operator's ``--var`` and as a captured value, into a
+real shell, real git, a real PostgreSQL and a real HTTP server.
+
+Each value must arrive as one literal value and execute nothing. A value that has no safe
+form (a NUL byte, a ref that would be an option or a range) may be refused with a
+RenderError; it must never run. The canary for "executed" is a file named PWNED (or
+/tmp/pwn for the ``ext::`` payload): every payload that runs a command creates it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import psycopg
+import pytest
+
+from tests.lab.gitrepo import GitLab
+from tests.lab.postgres import PgLab
+from tests.lab.web import WebLab
+from tui.engine.values import resolve
+from tui.executors.base import ExecContext
+from tui.executors.capture import capture_values
+from tui.executors.git import GitExecutor
+from tui.executors.http import HttpExecutor
+from tui.runbook.model import GitAction, HttpAction, Runbook, SshSettings
+from tui.runbook.placeholders import RenderError, Value, render_ref, render_shell, render_sql
+
+CANARY = "PWNED"
+ABS_CANARY = Path("/tmp/pwn")
+
+# Cores: each tries one way out of its slot. Variants below put each behind an option dash,
+# after a plausible version, and doubled, so the corpus is systematic rather than hand-picked.
+SHELL = [
+    f"; touch {CANARY}", f"| touch {CANARY}", f"& touch {CANARY}", f"&& touch {CANARY}", f"|| touch {CANARY}",
+    f"$(touch {CANARY})", f"`touch {CANARY}`", f"\ntouch {CANARY}", f"\rtouch {CANARY}", f"\r\ntouch {CANARY}",
+    f"'; touch {CANARY}; '", f'"; touch {CANARY}; "', f"'$(touch {CANARY})'", f'"$(touch {CANARY})"',
+    f"$(touch${{IFS}}{CANARY})", f"${{IFS}}touch${{IFS}}{CANARY}", f"> {CANARY}", f">> {CANARY}",
+    f"< /etc/hostname > {CANARY}", f"\\'; touch {CANARY} #", f'\\"; touch {CANARY} #', f"$((1+1))$(touch {CANARY})",
+    f"<(touch {CANARY})", f">(touch {CANARY})", f"{{touch,{CANARY}}}", f"$'\\x74ouch' {CANARY}", f"\\\ntouch {CANARY}",
+    f"a\\'b'; touch {CANARY}; 'c", f"\"'\"'$(touch {CANARY})'\"'\"", f"${{x:-$(touch {CANARY})}}",
+    "*", "?", "[a-z]*", "~", "~root", "$HOME", "${PATH}", "$0", "$$", "$@", "!!", "#", "\\", "\\\\", "'", '"',
+    "''", '""', "'\"'\"'", "a\\", "\t", " ", "  spaced  ", "\v\f", "%s%n%x", "%%", "%",
+]  # fmt: skip
+OPTIONS = [
+    f"--upload-pack=touch {CANARY}", f"-c core.sshCommand=touch {CANARY}", f"--output={CANARY}", "-", "--", "-rf /",
+    f"--exec=touch {CANARY}", "-n", "-e", "--help", "--end-of-options", f"-oProxyCommand=touch {CANARY}",
+    f"ext::sh -c touch%20{ABS_CANARY}", f"ext::sh -c touch% {CANARY}", "fd::17", "file:///etc/passwd",
+    "refs/heads/../../config", "HEAD@{1}", "v1.0.0..v2.0.0", "v1.0.0...HEAD", "HEAD~1", "HEAD^", "@", ":/pricing",
+    "v1.0.0^{tree}", "main.lock", ".hidden", "trailing/", "/leading",
+]  # fmt: skip
+ANSI = [
+    "\x1b[31mred\x1b[0m",
+    "\x1b]0;title\x07",
+    "\x1b[2J\x1b[H",
+    "\x1b]52;c;dG91Y2ggUFdORUQ=\x07",
+    "\x9b31m",
+    "\x07\x08\x7f",
+]
+SQL = [
+    "'; DROP TABLE victims; --", "1; DROP TABLE victims", "1' OR '1'='1", "\\'; DROP TABLE victims; --",
+    "$$; DROP TABLE victims; $$", "$1", "%s", "%(x)s", "?", ":name", "E'\\x41'", "'||pg_sleep(0)||'",
+    "/* */ DROP TABLE victims", "-- comment", "'); DROP TABLE victims; --", "\\x27", "U&'\\0041'", "$tag$x$tag$",
+]  # fmt: skip
+PATHS = [
+    "../../etc/passwd", "..", ".", "./", "...", "..\\..\\windows", "%2e%2e%2f", "%00", "/absolute", "a/b", "a#b",
+    "a?b=c&d=e", "a b", "+plus", "a;b=c", "//evil.example/x", "@evil.example", "http://evil.example/",
+]  # fmt: skip
+UNICODE = [
+    f"；touch {CANARY}", f"\u202etouch {CANARY}", "\u200btouch\u200b", f"ｔｏｕｃｈ {CANARY}", "\ufeffBOM",
+    "\u2028line\u2029sep", "\u0085nel", "e\u0301\u0301", f"中文; touch {CANARY}", f"🙂$(touch {CANARY})", "ѕh -c id",
+    "\u00a0nbsp", "\U0001f4a9" * 3, "{{ x }}", "{{x}}", "${{x}}", "{% raw %}",
+]  # fmt: skip
+NUL = [f"\x00touch {CANARY}", f"{CANARY}\x00", "\x00", f"a\x00; touch {CANARY}"]
+
+CORES = [*SHELL, *OPTIONS, *ANSI, *SQL, *PATHS, *UNICODE]
+
+
+def _corpus() -> list[str]:
+    variants = [*CORES, *NUL]
+    variants += [f"-{core}" for core in CORES]
+    variants += [f"v1.0.0{core}" for core in CORES]
+    variants += [f"{core}{core}" for core in CORES[::3]]
+    return list(dict.fromkeys(variants))
+
+
+CORPUS = _corpus()
+RUNBOOK = Runbook.model_validate(
+    {
+        "schema": 1,
+        "id": "inj",
+        "title": "injection",
+        "service": "svc",
+        "params": {"x": {"prompt": "anything"}},
+        "plans": {"A": {"title": "A", "steps": [{"id": "m", "kind": "manual"}]}},
+    }
+)
+
+
+def test_the_corpus_is_large_and_covers_every_family() -> None:
+    assert len(CORPUS) >= 200
+    for needle in (
+        ";",
+        "|",
+        "&",
+        "$(",
+        "`",
+        "'",
+        '"',
+        "\n",
+        "\r",
+        "\x00",
+        "--upload-pack=",
+        "ext::",
+        "\x1b[",
+        "DROP TABLE",
+        "\u202e",
+        "..",
+    ):
+        assert any(needle in payload for payload in CORPUS), needle
+    assert any(payload.startswith("-") for payload in CORPUS)
+
+
+def values(payload: str) -> Iterator[tuple[str, Value]]:
+    """The payload as an operator's ``--var`` (through the engine's resolver) and as a value
+    captured from a step's JSON output."""
+    yield "--var", resolve(RUNBOOK, {"x": payload}, builtins={}).scope["x"]
+    captured = capture_values({"x": "json:data.x"}, json.dumps({"data": {"x": payload}}))["x"]
+    assert captured == payload
+    yield "captured", Value(captured)
+
+
+def cases() -> Iterator[tuple[str, str, Value]]:
+    for payload in CORPUS:
+        for origin, value in values(payload):
+            assert value.text == payload and not value.trusted
+            yield payload, origin, value
+
+
+def _assert_clean(failures: list[str], total: int) -> None:
+    assert total >= 2 * len(CORPUS)
+    assert not failures, f"{len(failures)} of {total} cases failed:\n" + "\n".join(failures[:40])
+
+
+# --- shell: /bin/sh really runs the rendered command ------------------------------------------
+
+SHELL_TEMPLATES = [
+    ("bare", "printf '%s' {{ x }} > out", ""),
+    ("double-quoted", "printf '%s' \"{{ x }}\" > out", ""),
+    ("single-quoted", "printf '%s' 'pre-{{ x }}' > out", "pre-"),
+    ("option-guarded", "printf -- '%s' {{ x }} > out", ""),
+]
+
+
+def test_shell(tmp_path: Path) -> None:
+    abs_canary_before = ABS_CANARY.exists()
+    failures: list[str] = []
+    total = 0
+    for index, (payload, origin, value) in enumerate(cases()):
+        for name, template, prefix in SHELL_TEMPLATES:
+            total += 1
+            try:
+                command = render_shell(template, {"x": value})
+            except RenderError:
+                if "\x00" not in payload:
+                    failures.append(f"{origin} {name} {payload!r}: refused without a NUL")
+                continue
+            if "\x00" in payload:
+                failures.append(f"{origin} {name} {payload!r}: a NUL was not refused")
+                continue
+            work = tmp_path / f"{index}-{name}"
+            work.mkdir()
+            done = subprocess.run(
+                ["/bin/sh", "-c", command], cwd=work, capture_output=True, timeout=10, env={"PATH": os.environ["PATH"]}
+            )
+            written = (work / "out").read_bytes() if (work / "out").exists() else None
+            if done.returncode != 0 or written != (prefix + payload).encode():
+                failures.append(f"{origin} {name} {payload!r}: wrote {written!r} (exit {done.returncode})")
+            if sorted(os.listdir(work)) != ["out"]:
+                failures.append(f"{origin} {name} {payload!r}: left {sorted(os.listdir(work))}")
+    assert ABS_CANARY.exists() == abs_canary_before
+    _assert_clean(failures, total // len(SHELL_TEMPLATES))
+
+
+# --- git: refused, or an exact ref name that git looks up and never takes as an option --------
+
+
+async def test_git_refs(git_repo: GitLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    head = git_repo.head()
+    executor = GitExecutor()
+    action = GitAction(kind="git", id="ref", repo=str(git_repo.path), ref="{{ x }}", checkout=True)
+    failures: list[str] = []
+    total = 0
+    refused = 0
+    for payload, origin, value in cases():
+        total += 1
+        scope = {"x": value}
+        try:
+            ref = render_ref("{{ x }}", scope)
+        except RenderError:
+            ref = None
+            refused += 1
+        if ref is not None and (ref != payload or ref.startswith("-") or ".." in ref or ref.startswith("ext::")):
+            failures.append(f"{origin} {payload!r}: accepted as {ref!r}")
+        ctx = ExecContext(RUNBOOK, scope, {}, SshSettings())
+        outcome = await executor.run(action, ctx, lambda *_: None)
+        expected = "error" if ref is None else "failed"
+        if outcome.status != expected:
+            failures.append(f"{origin} {payload!r}: {outcome.status} ({outcome.detail})")
+    assert git_repo.head() == head
+    assert not (git_repo.path / CANARY).exists() and not (tmp_path / CANARY).exists()
+    assert refused > len(CORPUS) // 2  # most of the corpus is not a legal ref name at all
+    _assert_clean(failures, total)
+
+
+# --- SQL: always a bind parameter, never query text -------------------------------------------
+
+
+def test_sql(pg: PgLab, pg_dsn: str) -> None:
+    failures: list[str] = []
+    total = 0
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE victims (id int)")
+        conn.execute("INSERT INTO victims VALUES (1), (2)")
+        for payload, origin, value in cases():
+            total += 1
+            try:
+                query, params = render_sql("SELECT {{ x }}::text AS v, length({{ x }}::text) AS n", {"x": value})
+            except RenderError:
+                if "\x00" not in payload:
+                    failures.append(f"{origin} {payload!r}: refused without a NUL")
+                continue
+            if "\x00" in payload:
+                failures.append(f"{origin} {payload!r}: a NUL was not refused")
+                continue
+            if params != [payload, payload] or query != "SELECT %s::text AS v, length(%s::text) AS n":
+                failures.append(f"{origin} {payload!r}: spliced into {query!r}")
+                continue
+            row = conn.execute(query, params).fetchone()
+            if row != (payload, len(payload)):
+                failures.append(f"{origin} {payload!r}: returned {row!r}")
+        assert conn.execute("SELECT count(*) FROM victims").fetchone() == (2,)
+    _assert_clean(failures, total)
+
+
+# --- HTTP: one percent-encoded path segment and query value; a JSON string in a body ----------
+
+
+async def test_http(web: WebLab) -> None:
+    executor = HttpExecutor()
+    action = HttpAction(
+        kind="http", id="call", method="POST", url="{{ api }}/echo/{{ x }}?q={{ x }}", json={"v": "{{ x }}"}
+    )
+    failures: list[str] = []
+    total = 0
+    try:
+        for payload, origin, value in cases():
+            total += 1
+            web.reset()
+            ctx = ExecContext(RUNBOOK, {"api": Value(web.base, trusted=True), "x": value}, {}, SshSettings())
+            outcome = await executor.run(action, ctx, lambda *_: None)
+            if "\x00" in payload:
+                if outcome.status != "error" or web.received():
+                    failures.append(f"{origin} {payload!r}: NUL not refused ({outcome.status})")
+                continue
+            received = web.received()
+            if outcome.status != "ok" or len(received) != 1:
+                failures.append(f"{origin} {payload!r}: {outcome.status} ({outcome.detail}), {len(received)} requests")
+                continue
+            request = received[0]
+            segment = request.path.removeprefix("/echo/")
+            if "/" in segment or unquote(segment) != payload:
+                failures.append(f"{origin} {payload!r}: path arrived as {request.path!r}")
+            if request.query != f"q={segment}":
+                failures.append(f"{origin} {payload!r}: query arrived as {request.query!r}")
+            if json.loads(request.body) != {"v": payload}:
+                failures.append(f"{origin} {payload!r}: body arrived as {request.body!r}")
+    finally:
+        await executor.close()
+    _assert_clean(failures, total)
