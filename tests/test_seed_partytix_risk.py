@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tui import cli
 from tui.runbook.loader import load
 from tui.runbook.model import (
     ChecklistItem,
@@ -271,3 +272,44 @@ def test_profiles_drills_and_appendix(rb: Runbook) -> None:
     appendix = {a.title: a.body for a in rb.appendix}
     assert "4. 回滚执行：通知相关人员、执行回滚操作、监控回滚过程、验证回滚结果" in appendix["应急响应流程"]
     assert "审核状态：✅ 完成" in appendix["文档信息"]
+
+
+SECRET_ENVS = {
+    "PARTYTIX_OLD_SUPABASE_SERVICE_ROLE_KEY": "supabase-key-that-must-not-show",
+    "PARTYTIX_OLD_JWT_SECRET": "jwt-secret-that-must-not-show",
+    "PARTYTIX_OLD_STRIPE_SECRET_KEY": "stripe-key-that-must-not-show",
+    "PARTYTIX_OLD_STRIPE_WEBHOOK_SECRET": "webhook-secret-that-must-not-show",
+    "PARTYTIX_SMOKE_PASSWORD": "password-that-must-not-show",
+}
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "bluegreen",
+        "downtime",
+        "db-connection",
+        "auth",
+        "payment",
+        "api-compat",
+        "performance",
+        "data-consistency",
+        "env-config",
+        "alert-noise",
+    ],
+)
+def test_every_plan_drills_in_dry_run(
+    rb: Runbook, plan: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no host reachable: a dry run resolves every command, request and placeholder, and
+    the old keys it puts back into the environment never reach the screen."""
+    for name, value in SECRET_ENVS.items():
+        monkeypatch.setenv(name, value)
+    argv = ["drill", str(PATH), "--plan", plan, "--headless", "--dry-run", "--yes", "--reason", "drill"]
+    argv += ["--var", "commit_hash=1a2b3c4", "--var", "old_commit=1a2b3c4", "--var", "scope=整个系统"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "cannot resolve" not in out
+    assert not [value for value in SECRET_ENVS.values() if value in out]
+    for step in rb.plans[plan].steps:
+        assert f"{step.id}: {step.title}" in out

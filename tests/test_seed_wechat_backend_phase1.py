@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tui import cli
 from tui.executors.expect import compare
 from tui.runbook.loader import load
 from tui.runbook.model import ChecklistItem, HttpAction, ManualAction, NotifyAction, Runbook, SshAction
@@ -283,3 +284,20 @@ def test_appendix(rb: Runbook) -> None:
     assert "文档审批" in appendix
     diagram = appendix["回滚决策流程（原图）"]
     assert all(word in diagram for word in ("发现问题", "问题分级", "暂停灰度", "可修复", "执行回滚方案", "复盘"))
+
+
+@pytest.mark.parametrize("plan", ["A", "B", "C"])
+def test_every_plan_drills_in_dry_run(
+    rb: Runbook, plan: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no host reachable: a dry run resolves every command, request and placeholder
+    (captured values excepted: nothing ran to capture them) and never prints a secret."""
+    monkeypatch.setenv("WECHAT_BACKEND_ADMIN_KEY", "admin-key-that-must-not-show")
+    argv = ["drill", str(PATH), "--plan", plan, "--headless", "--dry-run", "--yes", "--reason", "drill"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    unresolved = set(re.findall(r"cannot resolve: ([^)\n]*)", out))
+    assert unresolved <= {"no value for {{ exec_id }}", "no value for {{ latest_backup }}"}
+    assert "admin-key-that-must-not-show" not in out
+    for step in rb.plans[plan].steps:
+        assert f"{step.id}: {step.title}" in out
