@@ -47,7 +47,7 @@ def scan(extra: list[str]) -> list[Entry]:
 
 class PickerScreen(ConsoleScreen):
     WHERE = "Runbooks"
-    AUTO_FOCUS = "#picker-table"
+    AUTO_FOCUS = "#picker-filter"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="picker.open"),
         Binding("slash", "filter", "Filter", key_display="/", id="picker.filter"),

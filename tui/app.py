@@ -278,11 +278,20 @@ class RbConsoleApp(App[int]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                if self.session is not None:
-                    self.session.abort("the operator quit the console")
-                self.exit(1)
+                self.run_worker(self._abort_and_exit(), group="quit", exit_on_error=False)
 
         self.push_screen(ask_yes_no("A step is running", "Abort it and quit?"), callback=answered)
+
+    async def _abort_and_exit(self) -> None:
+        # Let the aborted step journal its end before the app (and its workers) go away.
+        running = [w for w in self.workers if w.group in ("engine", "step") and w.is_running]
+        if self.session is not None:
+            self.session.abort("the operator quit the console")
+        try:
+            await asyncio.wait_for(self.workers.wait_for_complete(running), timeout=15)
+        except TimeoutError:
+            self.log.warning("quit: the running step did not stop within 15 s")
+        self.exit(1)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
