@@ -19,6 +19,7 @@ from tui.executors.base import HostOutcome, OutputSink
 
 CHUNK = 64 * 1024
 MAX_PARTIAL = 1024 * 1024  # a "line" longer than this is passed on in pieces, so memory stays bounded
+WINDOW = 8 * 1024 * 1024  # the most a host may send ahead of us: bounds memory, keeps the pipe full
 KEEP_HEAD = 256 * 1024
 KEEP_TAIL = 64 * 1024
 TERM_GRACE = 2.0  # after TERM, how long the remote command gets to run its traps before the channel closes
@@ -164,7 +165,7 @@ async def run_command(
     """
     started = time.time()
     clock = time.monotonic()
-    process = await conn.create_process(PID_PREFIX + command, encoding=None)
+    process = await conn.create_process(PID_PREFIX + command, encoding=None, window=WINDOW)
     process.stdin.write_eof()
     try:
         async with asyncio.timeout(timeout):
