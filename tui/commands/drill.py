@@ -109,7 +109,7 @@ def _headless(
     session = _this_session(set(session_dirs()) - before)
     if session is None:
         return code if not interrupted else EXIT_FAILED
-    _conclude(runbook, choice, session, args.record, out)
+    _conclude(runbook, session, args.record, out)
     return EXIT_FAILED if interrupted else code
 
 
@@ -178,29 +178,28 @@ def _this_session(new: set[Path]) -> Path | None:
     return None
 
 
-def _conclude(runbook: Runbook, choice: DrillChoice, session: Path, record: str | None, out: TextIO) -> None:
-    from tui.drill import history
-    from tui.drill.drift import baselines, drifts
+def _conclude(runbook: Runbook, session: Path, record: str | None, out: TextIO) -> None:
+    from tui.drill.finish import finish
     from tui.drill.format import against_target
-    from tui.drill.report import render_report
-    from tui.drill.summary import summarise
     from tui.engine.journal import JOURNAL_NAME, read_events
 
-    run = summarise(read_events(session / JOURNAL_NAME), choice.target_minutes, runbook.plans[choice.plan].steps)
-    earlier = [r for r in history.load(runbook.id, run.plan, dry_run=run.dry_run) if r.session != run.session]
-    report = render_report(run, earlier)
-    (session / "drill-report.md").write_text(report, encoding="utf-8")
-    history.save(run)
+    try:
+        done = finish(runbook, read_events(session / JOURNAL_NAME), session)
+    except OSError as exc:
+        print(f"rbconsole drill: cannot keep the drill history: {exc.strerror or exc}", file=sys.stderr)
+        return
+    run = done.run
     verdict = {True: "within target", False: "OVER TARGET", None: "no target"}[run.within_target]
     print(f"== DRILL == {run.result}: {against_target(run.seconds, run.target_minutes)}: {verdict}", file=out)
-    for found in drifts(run, baselines(earlier)):
+    for found in done.drifts:
         print(f"== DRILL == drift: {found.text()}", file=out)
-    if earlier:
-        print(f"== DRILL == {len(earlier)} earlier drill(s) of this plan; trend in the report", file=out)
-    print(f"== DRILL == report: {session / 'drill-report.md'}", file=out)
+    if done.earlier:
+        print(f"== DRILL == {len(done.earlier)} earlier drill(s) of this plan; trend in the report", file=out)
+    if done.report_path is not None:
+        print(f"== DRILL == report: {done.report_path}", file=out)
     if record:
         try:
             with open(record, "a", encoding="utf-8") as handle:
-                handle.write("\n" + report)
+                handle.write("\n" + done.report)
         except OSError as exc:
             print(f"rbconsole drill: cannot write the drill report to {record}: {exc.strerror or exc}", file=sys.stderr)

@@ -1,0 +1,51 @@
+"""The end of a drill: fold its journal, compare with the history, write the report, keep it in the history.
+
+Shared by ``rbconsole drill --headless`` and the console (its record screen in drill mode), so both
+say the same thing about the same drill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.drill import history
+from tui.drill.drift import Drift, baselines, drifts
+from tui.drill.report import render_report
+from tui.drill.summary import DrillRun, summarise
+from tui.engine.events import Event
+from tui.runbook.model import Runbook
+
+REPORT_NAME = "drill-report.md"
+
+
+@dataclass(frozen=True)
+class FinishedDrill:
+    run: DrillRun
+    earlier: list[DrillRun]
+    drifts: list[Drift]
+    report: str  # Markdown
+    report_path: Path | None  # beside the session's journal
+
+
+def finish(runbook: Runbook, events: Sequence[Event], session_dir: Path | None = None) -> FinishedDrill:
+    """Summarise a finished drill session; keep it in the history; write its report beside the journal."""
+    start = events[0].data if events else {}
+    scenario = runbook.drill(str(start.get("scenario") or ""))
+    plan_id = next((str(e.data.get("plan")) for e in events if e.type == "plan_chosen"), str(start.get("plan") or ""))
+    plan = runbook.plans.get(plan_id)
+    target = scenario.target_minutes if scenario and scenario.plan == plan_id else None
+    run = summarise(events, target, plan.steps if plan else ())
+    earlier = [r for r in history.load(run.runbook_id, run.plan, dry_run=run.dry_run) if r.session != run.session]
+    report = render_report(run, earlier)
+    path = None
+    if session_dir is not None:
+        try:
+            (session_dir / REPORT_NAME).write_text(report, encoding="utf-8")
+            path = session_dir / REPORT_NAME
+        except OSError:
+            path = None  # the report still goes to the caller and the record; the file is a convenience
+    if run.session:
+        history.save(run)
+    return FinishedDrill(run, earlier, drifts(run, baselines(earlier)), report, path)
