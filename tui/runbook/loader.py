@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from tui.runbook.model import ID_PATTERN, KINDS, SCHEMA_VERSION, Runbook
 from tui.runbook.positions import Path, scan
 from tui.runbook.problems import Problem, RunbookError
-from tui.runbook.semantics import check_semantics
+from tui.runbook.semantics import Report, ReportInValue, check_semantics
 
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -68,42 +68,57 @@ def load_text(text: str, name: str = "<runbook>") -> Loaded:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     try:
         data = tomllib.loads(text)
-        positions = scan(text)
     except tomllib.TOMLDecodeError as exc:
         return Loaded(name, None, [_syntax_problem(name, exc, text)])
     except RecursionError:
         return Loaded(name, None, [Problem(name, 1, 1, "TOML nesting is too deep")])
-    problems: list[Problem] = []
+
+    # Positions cost as much as parsing, and a valid runbook needs none: find them only to report.
+    found: list[tuple[Path, int | None, str]] = []
 
     def report(path: Path, message: str) -> None:
-        line, col = positions.locate(path)
-        problems.append(Problem(name, line, col, _one_line(message)))
+        found.append((path, None, message))
 
-    def report_at(offset: int, message: str) -> None:
-        line, col = positions.line_col(offset)
-        problems.append(Problem(name, line, col, _one_line(message)))
+    def report_in_value(path: Path, index: int, message: str) -> None:
+        found.append((path, index, message))
 
+    runbook = _validate(data, report, report_in_value)
+    if not found:
+        return Loaded(name, runbook, [])
+    try:
+        positions = scan(text)
+    except RecursionError:
+        return Loaded(name, None, [Problem(name, 1, 1, "TOML nesting is too deep")])
+    problems: set[Problem] = set()
+    for path, index, message in found:
+        line, col = positions.locate(path) if index is None else positions.locate_in_value(text, path, index)
+        problems.add(Problem(name, line, col, _one_line(message)))
+    return Loaded(name, None, sorted(problems))
+
+
+def _validate(data: dict[str, Any], report: Report, report_in_value: ReportInValue) -> Runbook | None:
+    """The typed runbook, if the schema is one this code reads; every problem goes to ``report``."""
     schema = data.get("schema")
     if type(schema) is not int or schema != SCHEMA_VERSION:  # true and 1.0 equal 1 in Python, not in TOML
-        message = (
+        report(
+            ("schema",),
             "missing 'schema = 1' at the top of the runbook"
             if schema is None
-            else f"unsupported schema {json.dumps(schema, default=str)} (this rbconsole reads schema {SCHEMA_VERSION})"
+            else f"unsupported schema {json.dumps(schema, default=str)} (this rbconsole reads schema {SCHEMA_VERSION})",
         )
-        report(("schema",), message)
-        return Loaded(name, None, problems)
-
+        return None
     runbook: Runbook | None = None
     try:
         runbook = Runbook.model_validate(data)
     except ValidationError as exc:
         _type_problems(exc, data, report)
-    try:
-        check_semantics(data, report, report_at, positions, text)
     except RecursionError:
         report((), "runbook nesting is too deep")
-    problems = sorted(set(problems))
-    return Loaded(name, runbook if not problems else None, problems)
+    try:
+        check_semantics(data, report, report_in_value)
+    except RecursionError:
+        report((), "runbook nesting is too deep")
+    return runbook
 
 
 def _syntax_problem(name: str, exc: tomllib.TOMLDecodeError, text: str) -> Problem:
@@ -148,7 +163,7 @@ def _odd(text: str, quote: str) -> bool:
     return text.count(quote) % 2 == 1
 
 
-def _type_problems(exc: ValidationError, data: dict[str, Any], report: Any) -> None:
+def _type_problems(exc: ValidationError, data: dict[str, Any], report: Report) -> None:
     seen_paths: set[Path] = set()
     for error in exc.errors(include_url=False, include_input=False):
         path, missing, via_union = _data_path(tuple(error["loc"]), data)

@@ -38,6 +38,13 @@ class Positions:
     def value_offset(self, path: Path) -> int | None:
         return self.values.get(tuple(path))
 
+    def locate_in_value(self, text: str, path: Path, index: int) -> tuple[int, int]:
+        """Line and column of character ``index`` of the string value at ``path``."""
+        start = self.values.get(tuple(path))
+        if start is None or not text.startswith(('"', "'"), start):
+            return self.locate(path)
+        return self.line_col(string_offset(text, start, index))
+
 
 class _Scanner:
     def __init__(self, text: str) -> None:

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tui.runbook.placeholders import BUILTINS, PLACEHOLDER
-from tui.runbook.positions import Path, Positions, string_offset
+from tui.runbook.positions import Path
 
 Report = Callable[[Path, str], None]
-ReportAt = Callable[[int, str], None]
+ReportInValue = Callable[[Path, int, str], None]  # a place inside a string value: its path, an index
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def iter_actions(data: dict[str, Any]) -> Iterator[tuple[Path, dict[str, Any]]]:
                 yield ("drills", d, part, i), _dict(step)
 
 
-def check_semantics(data: dict[str, Any], report: Report, report_at: ReportAt, positions: Positions, text: str) -> None:
+def check_semantics(data: dict[str, Any], report: Report, report_in_value: ReportInValue) -> None:
     plans = set(_dict(data.get("plans")))
     hosts = set(_dict(data.get("hosts")))
     for profile in _dict(data.get("profiles")).values():
@@ -96,7 +96,7 @@ def check_semantics(data: dict[str, Any], report: Report, report_at: ReportAt, p
                 )
 
     _check_flow(data, report, plans)
-    _check_placeholders(data, report_at, positions, text)
+    _check_placeholders(data, report_in_value)
 
 
 def _unique(data: dict[str, Any], report: Report) -> None:
@@ -199,7 +199,7 @@ def _known_names(data: dict[str, Any]) -> set[str]:
     return names
 
 
-def _check_placeholders(data: dict[str, Any], report_at: ReportAt, positions: Positions, text: str) -> None:
+def _check_placeholders(data: dict[str, Any], report_in_value: ReportInValue) -> None:
     known = _known_names(data)
 
     def walk(value: Any, path: Path) -> None:
@@ -212,17 +212,6 @@ def _check_placeholders(data: dict[str, Any], report_at: ReportAt, positions: Po
         elif isinstance(value, str) and "{{" in value:
             for match in PLACEHOLDER.finditer(value):
                 if match.group(1) not in known:
-                    report_at(
-                        _offset_in_value(positions, path, text, match.start()),
-                        f"unknown placeholder {{{{ {match.group(1)} }}}}",
-                    )
+                    report_in_value(path, match.start(), f"unknown placeholder {{{{ {match.group(1)} }}}}")
 
     walk(data, ())
-
-
-def _offset_in_value(positions: Positions, path: Path, text: str, index: int) -> int:
-    start = positions.value_offset(path)
-    if start is None or not text.startswith(('"', "'"), start):
-        line, col = positions.locate(path)
-        return positions.line_starts[line - 1] + col - 1
-    return string_offset(text, start, index)
