@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from tests.conftest import RUNBOOKS
@@ -103,3 +106,22 @@ def test_demo_drills_plan_a_in_its_sandbox_scenario() -> None:
     assert (choice.plan, choice.scenario_id, choice.target_minutes) == ("A", "bad-release", 3)
     assert [s.id for s in choice.scenario.setup] == ["sandbox", "deploy-v2"]
     assert [s.id for s in choice.scenario.teardown] == ["remove"]
+
+
+def test_drill_and_demo_modules_import_no_textual() -> None:
+    modules = [
+        "tui.drill.summary",
+        "tui.drill.history",
+        "tui.drill.drift",
+        "tui.drill.report",
+        "tui.drill.scenario",
+        "tui.drill.finish",
+        "tui.drill.live",
+        "tui.demo.sandbox",
+        "tui.demo.service",
+        "tui.demo.__main__",
+        "tui.commands.drill",
+    ]
+    code = f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\nprint('textual' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False"
