@@ -5,6 +5,8 @@ user and command:
 
   baseline   ssh -F CFG alpha 'seq 1 N' > /dev/null          (OpenSSH client, no processing)
   executor   SshExecutor.run with a sink counting lines        (asyncssh, 64 KiB chunks)
+
+Every row includes connecting (the SSH handshake), as the OpenSSH baseline does.
   engine     Session.run_plan: redaction, journal, output file (the path the console uses)
   cli        rbconsole run FILE --plan A --yes > /dev/null    (engine + the [host] printer)
 
@@ -109,7 +111,6 @@ async def bench_executor(lab: SshLab, lines: int) -> tuple[float, int, float]:
 
     executor = SshExecutor()
     ctx = lab_context(lab, default_timeout=600)
-    await executor.run(ssh_step("true"), ctx, sink)  # connect outside the timing, as the engine reuses it
     with peak_rss() as peak:
         start = time.perf_counter()
         outcome = await executor.run(ssh_step(f"seq 1 {lines}"), ctx, sink)
