@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -148,42 +148,75 @@ def _assert_clean(failures: list[str], total: int) -> None:
 
 # --- shell: /bin/sh really runs the rendered command ------------------------------------------
 
-SHELL_TEMPLATES = [
-    ("bare", "printf '%s' {{ x }} > out", ""),
-    ("double-quoted", "printf '%s' \"{{ x }}\" > out", ""),
-    ("single-quoted", "printf '%s' 'pre-{{ x }}' > out", "pre-"),
-    ("option-guarded", "printf -- '%s' {{ x }} > out", ""),
+
+def _has_break(payload: str) -> bool:
+    return "\n" in payload or "\r" in payload
+
+
+# (name, template, what the file must hold around the payload, which payloads may be refused)
+SHELL_TEMPLATES: list[tuple[str, str, str, str, Callable[[str], bool]]] = [
+    ("bare", "printf '%s' {{ x }} > OUT", "", "", lambda p: False),
+    ("double-quoted", "printf '%s' \"{{ x }}\" > OUT", "", "", lambda p: False),
+    ("single-quoted", "printf '%s' 'pre-{{ x }}' > OUT", "pre-", "", lambda p: False),
+    ("option-guarded", "printf -- '%s' {{ x }} > OUT", "", "", lambda p: False),
+    ("command-substitution", "printf '%s' \"$(printf '%s|' {{ x }})\" > OUT", "", "|", lambda p: False),
+    ("dq-in-substitution", "printf '%s' \"$(printf '%s|' \"{{ x }}\")\" > OUT", "", "|", lambda p: False),
+    ("backquoted", "printf '%s' \"`printf '%s|' {{ x }}`\" > OUT", "", "|", lambda p: False),
+    ("sq-in-backquotes", "printf '%s' \"`printf '%s|' 'a{{ x }}'`\" > OUT", "a", "|", lambda p: False),
+    ("here-document", "cat > OUT <<EOF\n{{ x }}\nEOF", "", "\n", lambda p: "\n" in p),
+    ("quoted-here-document", "cat > OUT <<-'EOF'\n\t{{ x }}.\nEOF", "", ".\n", lambda p: "\n" in p),
+    ("comment", "printf '%s' ok > OUT # {{ x }}", "ok", "", _has_break),
 ]
 
 
 def test_shell(tmp_path: Path) -> None:
+    """One /bin/sh per case runs every template, each writing its own file."""
     abs_canary_before = ABS_CANARY.exists()
     failures: list[str] = []
     total = 0
     for index, (payload, origin, value) in enumerate(cases()):
-        for name, template, prefix in SHELL_TEMPLATES:
-            total += 1
+        total += 1
+        commands, expected = [], {}
+        for name, template, prefix, suffix, refusable in SHELL_TEMPLATES:
             try:
-                command = render_shell(template, {"x": value})
-            except RenderError:
-                if "\x00" not in payload:
-                    failures.append(f"{origin} {name} {payload!r}: refused without a NUL")
+                commands.append(render_shell(template.replace("OUT", f"out-{name}"), {"x": value}))
+            except RenderError as exc:
+                if "\x00" not in payload and not refusable(payload):
+                    failures.append(f"{origin} {name} {payload!r}: refused ({exc})")
                 continue
             if "\x00" in payload:
                 failures.append(f"{origin} {name} {payload!r}: a NUL was not refused")
-                continue
-            work = tmp_path / f"{index}-{name}"
-            work.mkdir()
-            done = subprocess.run(
-                ["/bin/sh", "-c", command], cwd=work, capture_output=True, timeout=10, env={"PATH": os.environ["PATH"]}
-            )
-            written = (work / "out").read_bytes() if (work / "out").exists() else None
-            if done.returncode != 0 or written != (prefix + payload).encode():
-                failures.append(f"{origin} {name} {payload!r}: wrote {written!r} (exit {done.returncode})")
-            if sorted(os.listdir(work)) != ["out"]:
-                failures.append(f"{origin} {name} {payload!r}: left {sorted(os.listdir(work))}")
+            body = payload.lstrip("\t") if "<<-" in template else payload
+            expected[f"out-{name}"] = (prefix + (body if name != "comment" else "") + suffix).encode()
+        if not commands:
+            continue
+        work = tmp_path / str(index)
+        work.mkdir()
+        done = subprocess.run(
+            ["/bin/sh", "-c", "\n".join(commands)],
+            cwd=work,
+            capture_output=True,
+            timeout=10,
+            env={"PATH": os.environ["PATH"]},
+        )
+        written = {path.name: path.read_bytes() for path in work.iterdir()}
+        if done.returncode != 0 or written != expected:
+            wrong = sorted(k for k in expected.keys() | written.keys() if expected.get(k) != written.get(k))
+            shown = {k: written.get(k) for k in wrong}
+            failures.append(f"{origin} {payload!r}: exit {done.returncode}, wrong {shown} {done.stderr[-200:]!r}")
     assert ABS_CANARY.exists() == abs_canary_before
-    _assert_clean(failures, total // len(SHELL_TEMPLATES))
+    _assert_clean(failures, total)
+
+
+def test_shell_refuses_what_it_cannot_quote() -> None:
+    value = {"x": Value("EOF")}
+    with pytest.raises(RenderError, match="would end the here-document early"):
+        render_shell("cat <<EOF\n{{ x }}\nEOF", value)
+    with pytest.raises(RenderError, match="here-document delimiter"):
+        render_shell("cat <<{{ x }}\nbody\nEOF", value)
+    with pytest.raises(RenderError, match="backslash escapes inside backquotes"):
+        render_shell('echo "`printf \\"%s\\" {{ x }}`"', value)
+    assert render_shell("cat <<EOF\n{{ x }}x\nEOF", value) == "cat <<EOF\nEOFx\nEOF"
 
 
 # --- git: refused, or an exact ref name that git looks up and never takes as an option --------

@@ -11,10 +11,11 @@ break in a header).
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
+
+from tui.runbook.shellquote import ShellQuoteError, ShellScan
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 BUILTINS: frozenset[str] = frozenset(
@@ -80,48 +81,28 @@ def is_secret(template: str, scope: Scope) -> bool:
 
 
 def render_shell(template: str, scope: Scope) -> str:
-    """A shell command with every value quoted for the quoting context it sits in.
-
-    Outside quotes a value becomes one single-quoted word; inside single quotes the quote is
-    closed around it; inside double quotes the characters the shell still expands there are
-    escaped. In every case the value arrives as literal data and cannot run.
-    """
+    """A shell command with every value quoted for the spot it sits in (see ``shellquote``):
+    a single-quoted word outside quotes, closed-and-reopened inside single quotes, escaped
+    inside double quotes, one more level of escaping per enclosing backquote, escaped in a
+    here-document. Where no quoting keeps a value literal, RenderError."""
+    scan = ShellScan()
+    matches = list(PLACEHOLDER.finditer(template))
     out: list[str] = []
-    state = ""  # "", "'" or '"'
     pos = 0
-    for match in PLACEHOLDER.finditer(template):
-        state = _shell_state(template[pos : match.start()], state)
-        out.append(template[pos : match.start()])
-        text = _lookup(scope, match.group(1)).text
-        if state == "'":
-            out.append("'" + shlex.quote(text) + "'")
-        elif state == '"':
-            out.append(re.sub(r'([\\$`"])', r"\\\1", text))
-        else:
-            out.append(shlex.quote(text))
+    for index, match in enumerate(matches):
+        chunk = template[pos : match.start()]
+        scan.feed(chunk)
+        out.append(chunk)
+        following = matches[index + 1].start() if index + 1 < len(matches) else len(template)
+        try:
+            out.append(
+                scan.place(match.group(1), _lookup(scope, match.group(1)).text, template[match.end() : following])
+            )
+        except ShellQuoteError as exc:
+            raise RenderError(str(exc)) from None
         pos = match.end()
     out.append(template[pos:])
     return "".join(out)
-
-
-def _shell_state(chunk: str, state: str) -> str:
-    i = 0
-    while i < len(chunk):
-        ch = chunk[i]
-        if state == "'":
-            if ch == "'":
-                state = ""
-        elif state == '"':
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                state = ""
-        elif ch == "\\":
-            i += 1
-        elif ch in "'\"":
-            state = ch
-        i += 1
-    return state
 
 
 def render_sql(template: str, scope: Scope) -> tuple[str, list[str]]:
