@@ -36,6 +36,8 @@ class Printer:
         flags = [mode] + (["dry-run"] if meta.get("dry_run") else []) + (["--yes"] if session.yes else [])
         verb = "resuming" if resumed else "session"
         self.out.write(f"{verb} {session.id} [{' '.join(flags)}] {session.runbook.title}\n")
+        if resumed and session.state.resumed:
+            self._on_session_resumed(session.state.resumed[-1])
         self.out.flush()
 
     def closing(self, session: Session, result: str) -> None:

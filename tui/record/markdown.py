@@ -40,8 +40,8 @@ def fence(text: str) -> str:
     return f"{ticks}text\n{text}\n{ticks}"
 
 
-def _outcome(row: dict[str, Any]) -> str:
-    status = row["status"]
+def _outcome(row: dict[str, Any], status: str | None = None) -> str:
+    status = status or row["status"]
     if status == "unknown":
         return "⚠️ outcome unknown (interrupted)"
     lost = "; ".join(
@@ -109,7 +109,7 @@ def _action_table(rows: list[dict[str, Any]], *, steps: bool) -> list[str]:
             started = host.get("started") or r["started"]
             duration = host.get("duration") if host.get("duration") is not None else r["duration"]
             exit_status = host.get("exit_status") if name else r.get("exit_status")
-            outcome = _outcome(r) if not name else host.get("status", "")
+            outcome = _outcome(r, host.get("status") if name else None)
             detail = host.get("detail") or (r["detail"] if not name or len(hosts) == 1 else "")
             attempts = f" ×{r['attempts']}" if r["attempts"] > 1 else ""
             out.append(
