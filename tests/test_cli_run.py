@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -126,10 +127,8 @@ def long_run(rbconsole_home: Path, tmp_path: Path) -> Iterator[tuple[subprocess.
         process.wait(10)
         out.close()
         if (tmp_path / "pgid").exists():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(int((tmp_path / "pgid").read_text()), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_kill_9_mid_step_then_export_and_resume(
