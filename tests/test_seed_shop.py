@@ -113,7 +113,8 @@ def test_verification_carries_the_curl_calls(rb) -> None:
 
 def test_checklists(rb) -> None:
     pre = {(i if isinstance(i, str) else i.text): (None if isinstance(i, str) else i.check) for i in rb.checklists.pre}
-    assert len(pre) == 9
+    assert len(pre) == 10
+    assert pre["版本标记: 在版本控制系统中使用明确的标签标记当前生产版本"] == "current_tagged"
     assert pre["回滚脚本: 准备自动化回滚脚本"] == "rollback_script"
     assert rb.check("rollback_script").run == "test -x {{ rollback_script }}"
     assert pre["完整备份: 确保上线前对所有环境进行完整备份"] == "db_backup_recent"
