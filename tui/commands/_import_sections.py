@@ -1,0 +1,247 @@
+"""The parts of an imported runbook besides its plans: triage (severity levels, flowchart, decision
+matrix), checklists, contacts, notification and record templates, and the durations they mention."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tui.commands._markdown import SHELL, Section, field_value, safe
+
+_LEVEL = re.compile(r"\bP([0-4])\b")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(分钟|min(?:ute)?s?|m\b|小时|hours?|h\b|秒|s\b|天|days?|d\b)", re.IGNORECASE)
+_UNIT = {
+    "分": "m",
+    "mi": "m",
+    "m": "m",
+    "小": "h",
+    "ho": "h",
+    "h": "h",
+    "秒": "s",
+    "s": "s",
+    "天": "d",
+    "da": "d",
+    "d": "d",
+}
+
+
+def minutes(text: str) -> float | None:
+    """The upper bound of "<10 分钟", "(0-15分钟)", "(15分钟-2小时)" in minutes."""
+    found = [float(n) * {"m": 1, "h": 60, "s": 1 / 60, "d": 1440}[_unit(u)] for n, u in _DURATION.findall(text)]
+    if re.search(r"\d+\s*[-–~]\s*\d+\s*(分钟|小时)", text):
+        bare = re.search(r"(\d+)\s*[-–~]\s*(\d+)\s*(分钟|小时)", text)
+        assert bare is not None
+        found.append(float(bare.group(2)) * (60 if bare.group(3) == "小时" else 1))
+    return max(found) if found else None
+
+
+def _unit(word: str) -> str:
+    return _UNIT.get(word[:2].lower(), _UNIT.get(word[:1].lower(), "m"))
+
+
+def duration(text: str) -> str:
+    match = _DURATION.search(text)
+    return f"{match.group(1)}{_unit(match.group(2))}" if match else ""
+
+
+# --- triage ------------------------------------------------------------------------------------
+
+
+def severity(sections: list[Section], plans: dict[str, Any]) -> list[dict[str, Any]]:
+    levels: list[dict[str, Any]] = []
+    for section in sections:
+        trigger = section.parent is not None and re.search("触发|trigger", section.parent.title, re.I)
+        conditions = [b for b in section.blocks if b.kind == "bullet" and b.depth == 0]
+        if not (_LEVEL.search(section.title) or (trigger and conditions)) or section.level == 1:
+            continue
+        match = _LEVEL.search(section.title)
+        level = f"P{match.group(1)}" if match else f"P{len(levels)}"
+        if any(existing["level"] == level for existing in levels):
+            continue
+        paren = re.search(r"[（(](.+?)[)）]", section.title)
+        name = paren.group(1) if paren else re.sub(r"^[\d.]+\s*", "", section.title)
+        action = (
+            "pause"
+            if re.search("暂停|评估|pause|evaluat", name, re.I)
+            else "observe"
+            if re.search("观察|observe", name, re.I)
+            else "rollback"
+        )
+        entry: dict[str, Any] = {
+            "level": level,
+            "name": safe(name),
+            "conditions": [safe(b.text) for b in conditions],
+            "action": action,
+        }
+        for block in section.blocks:
+            if decider := field_value(block.text, "决策人", "Decider"):
+                entry["decider"] = safe(decider)
+            if (within := field_value(block.text, "响应时间", "Respond within")) and duration(within):
+                entry["respond_within"] = duration(within)
+        if action == "rollback" and plans:
+            entry["plan"] = next(iter(plans))
+        levels.append(entry)
+    return levels
+
+
+def flow(severity: list[dict[str, Any]]) -> dict[str, Any]:
+    if not severity:
+        return {}
+    nodes: dict[str, Any] = {
+        "found": {"text": "发现问题", "next": "level"},
+        "level": {"text": "问题分级", "ask": "问题属于哪一级？", "options": []},
+    }
+    for entry in severity:
+        node = f"level-{entry['level'].lower()}"
+        nodes["level"]["options"].append({"label": f"{entry['level']} {entry['name']}", "next": node})
+        leaf: dict[str, Any] = {"text": entry["name"] or entry["level"]}
+        if entry.get("plan"):
+            leaf["plan"] = entry["plan"]
+        else:
+            leaf["action"] = "pause" if entry["action"] == "pause" else "observe"
+        nodes[node] = leaf
+    return {"start": "found", "nodes": nodes}
+
+
+_COLUMNS = {
+    "level": "风险等级|严重程度|级别|level|severity",
+    "scope": "影响范围|scope",
+    "situation": "情况|场景|situation",
+    "strategy": "策略|回滚类型|strategy",
+    "within": "时间|window|within",
+    "owner": "负责人|owner",
+}
+
+
+def matrix(sections: list[Section], plans: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for block in (b for s in sections for b in s.blocks if b.kind == "table"):
+        header = block.rows[0]
+        if not any(re.search(_COLUMNS["strategy"], h, re.I) for h in header):
+            continue
+        for cells in block.rows[1:]:
+            row = {
+                key: safe(cell)
+                for h, cell in zip(header, cells, strict=False)
+                for key, rx in _COLUMNS.items()
+                if re.search(rx, h, re.I) and cell
+            }
+            plan = next(
+                (pid for pid, p in plans.items() if row.get("strategy") and p["title"].endswith(row["strategy"])), None
+            )
+            if plan:
+                row["plan"] = plan
+            rows.append(row)
+    return rows
+
+
+# --- checklists, people, words -------------------------------------------------------------------
+
+_BUCKETS = (
+    ("followup", "复盘|后续|follow|改进"),
+    ("during", "回滚中|during"),
+    ("pre", "回滚前|前检查|事前|before|pre-"),
+)
+
+
+def checklists(sections: list[Section]) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    for section in sections:
+        titles = [section.title, *(a.title for a in section.ancestors())]
+        bucket = next((name for t in titles for name, rx in _BUCKETS if re.search(rx, t, re.I)), "post")
+        for block in section.blocks:
+            if block.kind == "check" and safe(block.text) not in lists.setdefault(bucket, []):
+                lists[bucket].append(safe(block.text))
+    return {k: v for k, v in lists.items() if v}
+
+
+_CONTACT_COLUMNS = {
+    "role": "角色|role",
+    "name": "姓名|联系人|name",
+    "phone": "电话|手机|联系方式|phone",
+    "email": "邮箱|mail",
+    "duty": "责任|职责|duty",
+}
+
+
+def contacts(sections: list[Section]) -> list[dict[str, str]]:
+    people: list[dict[str, str]] = []
+    for section in sections:
+        for block in section.blocks:
+            if block.kind == "table" and any(re.search("角色|role", h, re.I) for h in block.rows[0]):
+                people += _contact_rows(block.rows)
+        in_contacts = any(
+            re.search("联系|contact", t, re.I) for t in [section.title, *(a.title for a in section.ancestors())]
+        )
+        fields = {
+            k: v
+            for k, label in (("name", "姓名"), ("phone", "电话"), ("email", "邮箱"), ("duty", "职责"))
+            for b in section.blocks
+            if (v := field_value(b.text, label))
+        }
+        if in_contacts and fields:
+            people.append({"role": safe(section.title), **{k: safe(v) for k, v in fields.items()}})
+            continue
+        label = False
+        for block in section.blocks:
+            if block.kind == "paragraph":
+                label = bool(re.search("联系人|联系方式|contact", block.text, re.I))
+            match = re.match(r"^([^:：]{1,20})[:：]\s*(\S.*)$", block.text) if block.kind == "bullet" else None
+            if match and (in_contacts or label) and re.search(r"@|\+?\d[\d*x-]{5,}", match.group(2)):
+                key = "email" if "@" in match.group(2) else "phone"
+                people.append({"role": safe(match.group(1)), key: safe(match.group(2))})
+    return people
+
+
+def _contact_rows(rows: list[list[str]]) -> list[dict[str, str]]:
+    header, people = rows[0], []
+    for cells in rows[1:]:
+        person: dict[str, str] = {}
+        extra = []
+        for h, cell in zip(header, cells, strict=False):
+            key = next((k for k, rx in _CONTACT_COLUMNS.items() if re.search(rx, h, re.I)), None)
+            if key and key not in person:
+                person[key] = safe(cell)
+            elif cell:
+                extra.append(f"{h}: {cell}")
+        if person.get("role"):
+            if extra:
+                person["duty"] = "; ".join(filter(None, [person.get("duty", ""), *extra]))
+            people.append(person)
+    return people
+
+
+def templates(sections: list[Section]) -> list[dict[str, str]]:
+    found = []
+    for section in sections:
+        if re.search("通知|notif|模板|template", section.title, re.I) and not re.search(
+            "记录|复盘|record|report", section.title, re.I
+        ):
+            for block in section.blocks:
+                if block.kind == "code" and block.lang not in SHELL and block.text.strip():
+                    found.append(
+                        {
+                            "id": f"notice-{len(found) + 1}",
+                            "title": safe(re.sub(r"^\d+[.)、]\s*", "", section.title)),
+                            "body": safe(block.text.strip()),
+                        }
+                    )
+    return found
+
+
+def record(sections: list[Section]) -> dict[str, Any]:
+    record: dict[str, list[dict[str, str]]] = {}
+    for section in sections:
+        part = (
+            "retrospective"
+            if re.search("复盘|retro", section.title, re.I)
+            else "sections"
+            if re.search("记录|record", section.title, re.I)
+            else None
+        )
+        if part and re.search("模板|template", section.title, re.I):
+            for block in section.blocks:
+                if block.kind == "code" and block.text.strip():
+                    record.setdefault(part, []).append({"title": safe(section.title), "body": safe(block.text.strip())})
+    return record
