@@ -229,3 +229,36 @@ async def test_dry_run_and_describe(sql: SqlExecutor, orders: str) -> None:
     lines = sql.describe(action, ctx)
     assert lines[0].startswith("sql on ") and "(read-write, statement_timeout 300s, one transaction)" in lines[0]
     assert lines[1:] == ["  DELETE FROM orders WHERE id = %s", "  bind $1 = '7'", "  expect rows = 1"]
+
+
+async def test_placeholder_inside_a_string_literal_is_explained(sql: SqlExecutor, orders: str) -> None:
+    action = step(dsn=orders, query="SELECT count(*) FROM orders WHERE status = '{{ status }}'")
+    outcome = await sql.run(action, context(status=Value("ok")), Sink())
+    assert outcome.status == "error"
+    assert outcome.detail == "q: {{ status }} is inside a quoted SQL string; write it unquoted (it is bound)"
+    fixed = step(
+        dsn=orders, query="SELECT count(*) FROM orders WHERE status = {{ status }} AND 'it''s' <> ''", expect_value=23
+    )
+    assert (await sql.run(fixed, context(status=Value("ok")), Sink())).ok
+
+
+async def test_capture_from_the_result(sql: SqlExecutor, orders: str) -> None:
+    action = step(
+        dsn=orders,
+        query="SELECT id, amount, status FROM orders WHERE status = 'failed' ORDER BY id",
+        capture={
+            "first": "json:value",
+            "n": "json:count",
+            "amount": "json:rows.1.amount",
+            "last": "stdout",
+            "ids": "regex:^(\\d+)\t",
+        },
+    )
+    outcome = await sql.run(action, context(), Sink())
+    assert outcome.status == "ok", outcome.detail
+    assert outcome.captured == {"first": "10", "n": "2", "amount": "30.0", "last": "20\t30.0\tfailed", "ids": "10"}
+    missing = await sql.run(
+        step(dsn=orders, query="SELECT 1 WHERE false", capture={"v": "json:value"}), context(), Sink()
+    )
+    assert missing.status == "failed"
+    assert "capture 'v': no value at 'value'" in missing.detail

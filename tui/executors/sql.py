@@ -6,7 +6,8 @@ READ ONLY transaction. Every step carries a server-side ``statement_timeout`` fr
 timeout, with a client-side deadline behind it; cancelling cancels the query on the server
 (``cancel_safe``). Placeholders become bind parameters, never query text. A DSN is parsed by
 libpq and rebuilt parameter by parameter, so a substituted value can only ever be one
-parameter's value; its password never appears in any message or output.
+parameter's value; its password never appears in any message or output. A ``capture``
+reads the result (see ``_capture``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import compare, parse_comparison, show
 from tui.runbook.model import SqlAction, Step
 from tui.runbook.placeholders import PLACEHOLDER, RenderError, render_data, render_sql, render_text
@@ -88,6 +90,11 @@ def _tokenise(template: str) -> tuple[str, dict[str, str]]:
 
 class _Query:
     def __init__(self, action: SqlAction, ctx: ExecContext) -> None:
+        for name, offset in _names(action.query):
+            # An odd number of quotes before it: the placeholder is inside a string literal,
+            # where a bind parameter is just the text "$1". Say so instead of a type error.
+            if action.query[:offset].count("'") % 2:
+                raise RenderError(f"{{{{ {name} }}}} is inside a quoted SQL string; write it unquoted (it is bound)")
         text, params = render_sql(action.query, ctx.scope)
         # Without parameters the query goes as written (several statements allowed, no %% escaping).
         self.text = text if params else action.query
@@ -156,7 +163,7 @@ class SqlExecutor(Executor):
             )
         try:
             async with asyncio.timeout(timeout + GRACE):
-                columns, rows, count, failures = await self._transaction(conn, query, action, timeout)
+                columns, rows, count, failures, captured = await self._transaction(conn, query, action, timeout)
         except asyncio.CancelledError:
             await self._cancel(target, conn)
             raise
@@ -175,7 +182,7 @@ class SqlExecutor(Executor):
             return Outcome(
                 "failed", detail=redact(f"{where}: " + "; ".join(failures)), duration=elapsed, summary=summary
             )
-        return Outcome("ok", detail=redact(f"{where}: {summary}"), duration=elapsed, summary=summary)
+        return Outcome("ok", detail=redact(f"{where}: {summary}"), duration=elapsed, summary=summary, captured=captured)
 
     async def _connect(self, target: _Target, timeout: float) -> psycopg.AsyncConnection[Any]:
         import psycopg
@@ -190,7 +197,7 @@ class SqlExecutor(Executor):
 
     async def _transaction(
         self, conn: psycopg.AsyncConnection[Any], query: _Query, action: SqlAction, timeout: float
-    ) -> tuple[list[str], list[Sequence[Any]], int, list[str]]:
+    ) -> tuple[list[str], list[Sequence[Any]], int, list[str], dict[str, str]]:
         """Run the query in its own transaction; roll back unless every expectation holds."""
         import psycopg
 
@@ -198,6 +205,7 @@ class SqlExecutor(Executor):
         rows: list[Sequence[Any]] = []
         count = 0
         failures: list[str] = []
+        captured: dict[str, str] = {}
         async with conn.transaction(), conn.cursor() as cur:
             if query.read_only:
                 await cur.execute("SET TRANSACTION READ ONLY")
@@ -214,10 +222,16 @@ class SqlExecutor(Executor):
                 if not cur.nextset():
                     break
             failures = _check(action, query, rows, count)
+            if not failures and action.capture:
+                try:
+                    captured = _capture(action, columns, rows, count)
+                except CaptureError as exc:
+                    failures.append(str(exc))
             if failures:
-                # An unmet expectation undoes the step's writes, as a failed statement would.
+                # An unmet expectation or a capture that found nothing undoes the step's
+                # writes, as a failed statement would.
                 raise psycopg.Rollback()
-        return columns, rows, count, failures
+        return columns, rows, count, failures, captured
 
     async def _cancel(self, target: _Target, conn: psycopg.AsyncConnection[Any]) -> None:
         """Stop the query on the server and drop the connection (its state is unknown)."""
@@ -241,6 +255,23 @@ def _check(action: SqlAction, query: _Query, rows: list[Sequence[Any]], count: i
             if reason is not None:
                 failures.append(f"value {reason}")
     return failures
+
+
+def _capture(action: SqlAction, columns: list[str], rows: list[Sequence[Any]], count: int) -> dict[str, str]:
+    """Captures read the result: ``stdout`` is the last row (cells tab-separated),
+    ``regex:`` searches all rows, ``json:value`` / ``json:count`` / ``json:rows.0.NAME``."""
+    plain = [[_plain(cell) for cell in row] for row in rows]
+    text = "\n".join("\t".join("" if cell is None else str(cell) for cell in row) for row in plain)
+    document = {
+        "value": plain[0][0] if plain and plain[0] else None,
+        "count": count,
+        "rows": [dict(zip(columns, row, strict=False)) for row in plain],
+    }
+    return capture_values(action.capture, text, document)
+
+
+def _plain(cell: object) -> object:
+    return cell if cell is None or isinstance(cell, str | int | float | bool) else str(cell)
 
 
 def _expectation(value: object) -> str:
