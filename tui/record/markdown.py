@@ -51,8 +51,8 @@ def _outcome(row: dict[str, Any], status: str | None = None) -> str:
     return f"{status} ({lost})" if lost else status
 
 
-def _exit(row: dict[str, Any]) -> str:
-    return "" if row.get("exit_status") is None else str(row["exit_status"])
+def _name(row: dict[str, Any]) -> str:
+    return cell(f"{row['id']} {row['title']}" if row["title"] else row["id"])
 
 
 def _basic(record: dict[str, Any]) -> list[str]:
@@ -98,7 +98,7 @@ def _action_table(rows: list[dict[str, Any]], *, steps: bool) -> list[str]:
         for r in rows:
             detail = r["detail"] or r.get("summary") or ""
             out.append(
-                f"| {cell(r['id'])} {cell(r['title'])} | {cell(_outcome(r))} | {cell(r['severity'])} "
+                f"| {_name(r)} | {cell(_outcome(r))} | {cell(r['severity'])} "
                 f"| {cell(format_duration(r['duration']) if r['duration'] is not None else '')} | {cell(detail)} |"
             )
         return out
@@ -113,7 +113,7 @@ def _action_table(rows: list[dict[str, Any]], *, steps: bool) -> list[str]:
             detail = host.get("detail") or (r["detail"] if not name or len(hosts) == 1 else "")
             attempts = f" ×{r['attempts']}" if r["attempts"] > 1 else ""
             out.append(
-                f"| {r['index']} | {cell(r['id'])} {cell(r['title'])}{attempts} | {cell(name or r['kind'])} "
+                f"| {r['index']} | {_name(r)}{attempts} | {cell(name or r['kind'])} "
                 f"| {cell(clock(started) if started else '')} "
                 f"| {cell(format_duration(duration) if duration is not None else '')} "
                 f"| {cell('' if exit_status is None else exit_status)} | {cell(outcome)}"
