@@ -130,6 +130,8 @@ def start_sshd(name: str, root: Path, authorized_keys: Path) -> Sshd:
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     extra = "PerSourcePenalties no\n" if _openssh_version() >= (9, 8) else ""
+    home = root / "home"
+    home.mkdir(exist_ok=True)
     last_error = ""
     for _ in range(START_ATTEMPTS):
         port = _free_port()
@@ -151,6 +153,9 @@ def start_sshd(name: str, root: Path, authorized_keys: Path) -> Sshd:
             "MaxStartups 300\n"
             "MaxSessions 100\n"
             "LogLevel INFO\n"
+            # The lab's sessions must not run the box's own dotfiles (a root ~/.bashrc doing
+            # `pyenv init` costs ~0.3 s of CPU per command): a private, empty HOME.
+            f"SetEnv HOME={home}\n"
             "Subsystem sftp internal-sftp\n" + extra
         )
         log = (directory / "sshd.log").open("ab")
