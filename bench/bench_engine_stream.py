@@ -1,0 +1,94 @@
+"""Streaming a flood of output through the engine: ``seq 1 N`` as a local step, with a secret
+to redact, the output file written and fsynced, and a subscriber counting every line (what a
+screen or the headless printer gets), beside ``seq 1 N | cat > /dev/null`` (the same bytes
+through a pipe into a reader that does nothing with them).
+
+    python bench/bench_engine_stream.py [--lines 10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+GOAL_RATIO = 1.0
+GOAL_RSS_MB = 150
+
+RUNBOOK = """schema = 1
+id = "bench-stream"
+title = "stream"
+service = "bench"
+[secrets.token]
+env = "BENCH_STREAM_TOKEN"
+[plans.A]
+title = "flood"
+[[plans.A.steps]]
+id = "flood"
+kind = "local"
+run = "seq 1 {lines}"
+timeout = "10m"
+"""
+
+
+async def through_engine(home: Path, lines: int) -> tuple[float, int]:
+    from tui.engine import events as ev
+    from tui.engine.session import Session, StartOptions
+    from tui.runbook.loader import load_or_raise
+
+    path = home / "rb.toml"
+    path.write_text(RUNBOOK.format(lines=lines))
+    session = Session.start(load_or_raise(path), str(path), StartOptions())
+    seen = 0
+
+    def count(event: ev.Event) -> None:
+        nonlocal seen
+        if event.type == ev.OUTPUT:
+            seen += event.data["text"].count("\n")
+
+    session.subscribe(count)
+    await session.choose_plan("A")
+    start = time.perf_counter()
+    result = await session.run_step("flood")
+    took = time.perf_counter() - start
+    await session.close()
+    assert result.ok, result
+    return took, seen
+
+
+def baseline(lines: int) -> float:
+    start = time.perf_counter()
+    subprocess.run(f"seq 1 {lines} | cat > /dev/null", shell=True, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=10_000_000)
+    args = parser.parse_args()
+    os.environ["BENCH_STREAM_TOKEN"] = "bench-secret-value"
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["RBCONSOLE_HOME"] = tmp
+        ours, seen = asyncio.run(through_engine(Path(tmp), args.lines))
+        size = sum(f.stat().st_size for f in Path(tmp).rglob("*.log"))
+    assert seen == args.lines, (seen, args.lines)
+    base = baseline(args.lines)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rate, base_rate = args.lines / ours, args.lines / base
+    print(
+        f"engine (redact, output file, subscriber): {rate:14,.0f} lines/s  ({ours:.2f}s, {size / 1e6:.0f} MB on disk)"
+    )
+    print(f"baseline seq | cat > /dev/null:          {base_rate:14,.0f} lines/s  ratio {rate / base_rate:.2f}x")
+    print(f"peak RSS: {rss:.0f} MB (goal < {GOAL_RSS_MB} MB)")
+
+
+if __name__ == "__main__":
+    main()
