@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.engine.events import Event  # noqa: E402
-from tui.engine.journal import Journal  # noqa: E402
+from tui.engine.events import Event
+from tui.engine.journal import Journal
 
 GOAL_RATIO = 0.8
 
