@@ -269,3 +269,18 @@ async def test_dry_run_sends_nothing(http: HttpExecutor, web: WebLab) -> None:
     outcome = await http.run(step(url="{{ api }}/health"), ctx, Sink())
     assert outcome.status == "skipped"
     assert web.received() == []
+
+
+async def test_raw_body_head_and_conflicting_bodies(http: HttpExecutor, web: WebLab) -> None:
+    raw = step(
+        method="PUT", url="{{ api }}/echo/raw", body="reason={{ reason }}", headers={"Content-Type": "text/plain"}
+    )
+    outcome = await http.run(raw, context(web, reason=Value("a&b=c")), Sink())
+    assert outcome.status == "ok", outcome.detail
+    (request,) = web.received("/echo/raw")
+    assert (request.method, request.body, request.headers["content-type"]) == ("PUT", b"reason=a&b=c", "text/plain")
+    head = await http.run(step(method="HEAD", url="{{ api }}/health"), context(web), Sink())
+    assert head.status == "ok" and head.summary.endswith(", 0 bytes")
+    both = await http.run(step(url="{{ api }}/echo", body="x", json={"a": 1}), context(web), Sink())
+    assert both.status == "error"
+    assert both.detail == "probe: give either 'json' or 'body', not both"

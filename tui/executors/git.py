@@ -5,7 +5,8 @@ A step with ``checkout = true`` moves the work tree there. Either way the output
 commits between the current HEAD and the target, which is what the rollback takes out (or
 puts back), for the record. The ref is validated by ``render_ref`` (no options, no ranges,
 no ``ext::``), then passed after ``--end-of-options`` or as a commit id, so it can only ever
-name a ref.
+name a ref. Cancelling stops the wait but lets a running git command finish: a checkout cut
+off halfway would leave the work tree worse than either version.
 """
 
 from __future__ import annotations

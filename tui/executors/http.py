@@ -191,7 +191,7 @@ def _expectations(action: HttpAction, request: _Request) -> list[str]:
     lines = []
     if action.expect_status is not None:
         lines.append(f"expect status {action.expect_status}")
-    lines.extend(f"expect {path} {_shown(value)}" for path, value in request.expect_json.items())
+    lines.extend(f"expect json {path} {_shown(value)}" for path, value in request.expect_json.items())
     if action.expect_max_ms is not None:
         lines.append(f"expect at most {action.expect_max_ms:g} ms")
     if action.capture:
