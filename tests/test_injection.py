@@ -27,7 +27,8 @@ from tui.executors.base import ExecContext
 from tui.executors.capture import capture_values
 from tui.executors.git import GitExecutor
 from tui.executors.http import HttpExecutor
-from tui.runbook.model import GitAction, HttpAction, Runbook, SshSettings
+from tui.executors.sql import SqlExecutor
+from tui.runbook.model import GitAction, HttpAction, Runbook, SqlAction, SshSettings
 from tui.runbook.placeholders import RenderError, Value, render_ref, render_shell, render_sql
 
 CANARY = "PWNED"
@@ -278,6 +279,35 @@ def test_sql(pg: PgLab, pg_dsn: str) -> None:
             if row != (payload, len(payload)):
                 failures.append(f"{origin} {payload!r}: returned {row!r}")
         assert conn.execute("SELECT count(*) FROM victims").fetchone() == (2,)
+    _assert_clean(failures, total)
+
+
+async def test_sql_through_the_executor(pg_dsn: str) -> None:
+    """The product's path: a bound query in a read-write transaction, the answer captured."""
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE victims (id int)")
+    executor = SqlExecutor()
+    action = SqlAction(
+        kind="sql",
+        id="echo",
+        dsn=pg_dsn,
+        query="SELECT {{ x }}::text AS v",
+        read_only=False,
+        capture={"v": "json:value"},
+    )
+    failures: list[str] = []
+    total = 0
+    try:
+        for payload, origin, value in cases():
+            total += 1
+            outcome = await executor.run(action, ExecContext(RUNBOOK, {"x": value}, {}, SshSettings()), lambda *_: None)
+            expected = "error" if "\x00" in payload else "ok"
+            if outcome.status != expected or (expected == "ok" and outcome.captured != {"v": payload}):
+                failures.append(f"{origin} {payload!r}: {outcome.status} {outcome.captured} ({outcome.detail})")
+    finally:
+        await executor.close()
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM victims").fetchone() == (0,)
     _assert_clean(failures, total)
 
 
