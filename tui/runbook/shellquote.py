@@ -71,7 +71,7 @@ class ShellScan:
 
     def _code(self, text: str, i: int, ch: str, nxt: str) -> int:
         frame = self.frames[-1]
-        if ch == "\\" and nxt in "\\`$\"" and any(f.kind == "`" for f in self.frames):
+        if ch == "\\" and nxt in '\\`$"' and any(f.kind == "`" for f in self.frames):
             # Backquotes strip these escapes before parsing, quotes or not: the text means
             # something else than it reads, so we do not guess where a value would land.
             self.unsure = True
