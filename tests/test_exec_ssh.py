@@ -222,3 +222,19 @@ def test_keepalive_always_detects_a_dead_link_within_twenty_seconds() -> None:
     plain = Target("h", "h", "h", 22, "u")
     assert keepalive(plain, SshSettings(keepalive=5)) == (5, 3)
     assert keepalive(plain, SshSettings(keepalive=1)) == (1, 3)
+
+
+async def test_an_edited_ssh_config_is_read_again(ssh_lab: SshLab, executor: SshExecutor, tmp_path: Path) -> None:
+    config = tmp_path / "ssh_config"
+    alpha, beta = ssh_lab.servers["alpha"].port, ssh_lab.servers["beta"].port
+    original = ssh_lab.config.read_text()
+    ctx = lab_context(ssh_lab, config=config, hosts={"moving": {"address": "moving"}})
+    step = ssh_step("echo $SSH_CONNECTION", host="moving")
+    seen = []
+    for port in (alpha, beta):
+        config.write_text(f"Host moving\n  HostName 127.0.0.1\n  Port {port}\n" + original)
+        sink = Collector()
+        outcome = await executor.run(step, ctx, sink)
+        assert outcome.status == "ok", outcome.detail
+        seen.append(client_port(sink.text("moving"))[1])
+    assert seen == [str(alpha), str(beta)]

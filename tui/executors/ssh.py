@@ -7,8 +7,8 @@ keeps one connection for the executor's life, so later steps reuse it. A host wh
 died mid-command is "unknown" (the command may or may not have finished) and so is the step:
 it is never reported "ok". ``capture`` reads the first host's output.
 
-asyncssh is imported only when a step actually runs (``tui.executors.ssh_connect``), so
-loading this module, ``--version`` and dry-runs stay fast.
+asyncssh is imported only when a step is described or run (``tui.executors.ssh_connect``,
+``tui.executors.ssh_stream``), so loading this module and ``--version`` stay fast.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from tui.runbook.placeholders import RenderError, render_shell, render_text
 
 if TYPE_CHECKING:
     from tui.executors.ssh_connect import Pool, Target
+    from tui.executors.ssh_stream import Streams
 
 # When hosts disagree, the step takes the most alarming outcome.
-_WORST: tuple[Status, ...] = ("aborted", "unknown", "timeout", "failed", "error", "skipped")
+_WORST: tuple[Status, ...] = ("unknown", "timeout", "failed", "error", "skipped")
 
 
 def _shell_quote(text: str) -> str:
@@ -116,7 +117,7 @@ class SshExecutor(Executor):
         return lines
 
     async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
-        from tui.executors.ssh_connect import ConnectError, resolve
+        from tui.executors.ssh_connect import ConnectError
 
         assert isinstance(action, SshAction)
         clock = time.monotonic()
@@ -135,7 +136,7 @@ class SshExecutor(Executor):
         pool = self._pool_for(settings)
         try:
             await pool.refresh_known_hosts()
-            targets = await asyncio.to_thread(lambda: {n: resolve(n, hosts, settings) for n in names})
+            targets = await asyncio.to_thread(pool.resolve_all, names, hosts)
         except ConnectError as exc:
             return Outcome("error", detail=ctx.redact(str(exc)))
 
@@ -167,16 +168,15 @@ class SshExecutor(Executor):
         target: Target,
         command: str,
         timeout: float,
-        streams: object,
+        streams: Streams,
         action: SshAction,
         ctx: ExecContext,
     ) -> HostOutcome:
         import asyncssh
 
         from tui.executors.ssh_connect import ConnectError
-        from tui.executors.ssh_stream import Streams, run_command
+        from tui.executors.ssh_stream import run_command
 
-        assert isinstance(streams, Streams)
         name = target.name
         started, clock = time.time(), time.monotonic()
         # Nothing has run until the channel opens, so a connection found dead then is replaced once.
@@ -201,11 +201,9 @@ class SshExecutor(Executor):
         ctx: ExecContext,
         names: list[str],
         outcomes: dict[str, HostOutcome],
-        streams: dict[str, object],
+        streams: dict[str, Streams],
         duration: float,
     ) -> Outcome:
-        from tui.executors.ssh_stream import Streams
-
         status = _overall(outcomes)
         bad = [outcomes[n] for n in names if outcomes[n].status != "ok"]
         ok_count = len(names) - len(bad)
@@ -224,9 +222,8 @@ class SshExecutor(Executor):
             hosts=outcomes,
             summary=f"{ok_count}/{len(names)} hosts ok",
         )
-        first = streams[names[0]]
-        if action.capture and status == "ok" and isinstance(first, Streams):
-            kept = first.kept
+        if action.capture and status == "ok":
+            kept = streams[names[0]].kept
             try:
                 outcome.captured = capture_values(
                     action.capture,

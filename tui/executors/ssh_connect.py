@@ -253,7 +253,32 @@ class Pool:
         self.config_paths = config_paths(settings)
         self._known: tuple[asyncssh.SSHKnownHosts, bool] | None = None
         self._conns: dict[Target, asyncio.Future[asyncssh.SSHClientConnection]] = {}
+        self._targets: dict[tuple[str, object], Target] = {}
+        self._config_stamp: object = None
         self.opened = 0  # connections actually made (reuse shows as this not growing)
+
+    def resolve_all(self, names: list[str], hosts: Mapping[str, object]) -> dict[str, Target]:
+        """Targets for ``names``, remembered while the ssh_config files are unchanged (parsing a
+        config of 100 hosts 100 times costs more than running a command on all of them)."""
+        stamp = []
+        for path in self.config_paths:
+            try:
+                info = os.stat(path)
+            except OSError:
+                stamp.append(None)
+            else:
+                stamp.append((info.st_mtime_ns, info.st_size, info.st_ino))
+        if stamp != self._config_stamp:
+            self._targets.clear()
+            self._config_stamp = stamp
+        table = tuple(sorted(hosts.items()))
+        found = {}
+        for name in names:
+            key = (name, table)
+            if key not in self._targets:
+                self._targets[key] = resolve(name, hosts, self.settings)
+            found[name] = self._targets[key]
+        return found
 
     async def refresh_known_hosts(self) -> None:
         """Re-read known_hosts (once per step, so a key pinned after a refusal is seen on retry)."""
