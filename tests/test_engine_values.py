@@ -133,3 +133,18 @@ def test_bool_and_int_are_normalised(runbook: Runbook) -> None:
     values = resolve(runbook, {"ticket": "INC-1", "flag": "YES", "count": "+007"}, builtins=BUILTINS)
     assert values.scope["flag"].text == "true"
     assert values.scope["count"].text == "7"
+
+
+def test_a_bad_secret_param_is_refused_without_echoing_it(runbook: Runbook) -> None:
+    loaded = load_text(
+        RUNBOOK.replace("[params.pin]\nsecret = true", '[params.pin]\nsecret = true\npattern = "[0-9]{4}"')
+    )
+    assert loaded.runbook is not None
+    with pytest.raises(ValuesError) as caught:
+        resolve(
+            loaded.runbook,
+            {"ticket": "INC-1", "pin": "hunter2"},
+            builtins=BUILTINS,
+            secrets={"token": "t", "filed": "f"},
+        )
+    assert "hunter2" not in str(caught.value) and "param 'pin'" in str(caught.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.engine import events as ev
@@ -155,5 +156,14 @@ def terminal_ask(out: TextIO) -> Ask:
 async def _read(out: TextIO, prompt: str) -> str:
     out.write(prompt)
     out.flush()
-    line = await asyncio.to_thread(sys.stdin.readline)
-    return line.strip()
+    # A daemon thread, not the default executor: Ctrl-C at the prompt must not leave the
+    # process waiting at exit for a readline nobody will answer.
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def read() -> None:
+        line = sys.stdin.readline()
+        loop.call_soon_threadsafe(lambda: answer.done() or answer.set_result(line))
+
+    threading.Thread(target=read, daemon=True, name="confirm-input").start()
+    return (await answer).strip()

@@ -37,6 +37,16 @@ _FALSE = {"false", "no", "n", "0", "off"}
 
 
 def _check_param(name: str, param: Param, text: str) -> str:
+    try:
+        return _checked(name, param, text)
+    except ValuesError as exc:
+        if param.secret:
+            # The reason names the param, never the value typed for a secret.
+            raise ValuesError(str(exc).replace(repr(text), "the value given")) from None
+        raise
+
+
+def _checked(name: str, param: Param, text: str) -> str:
     if param.type == "int":
         if not re.fullmatch(r"[-+]?\d+", text.strip()):
             raise ValuesError(f"param {name!r}: {text!r} is not a whole number")
