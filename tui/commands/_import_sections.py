@@ -245,3 +245,33 @@ def record(sections: list[Section]) -> dict[str, Any]:
                 if block.kind == "code" and block.text.strip():
                     record.setdefault(part, []).append({"title": safe(section.title), "body": safe(block.text.strip())})
     return record
+
+
+_APPENDIX = re.compile("附录|appendix|最佳实践|best practice|相关文档|常用命令|资源链接|references", re.IGNORECASE)
+
+
+def appendix(sections: list[Section]) -> list[dict[str, str]]:
+    """Reference sections (commands, links, practices) kept as text, outermost section only."""
+    found = []
+    for section in sections:
+        if _APPENDIX.search(section.title) and not any(_APPENDIX.search(a.title) for a in section.ancestors()):
+            body = "\n".join(_render(part, part is section) for part in section.walk()).strip()
+            if body:
+                found.append({"title": safe(section.title), "body": safe(body)})
+    return found
+
+
+def _render(section: Section, top: bool) -> str:
+    lines = [] if top else ["", f"{'#' * max(section.level - 1, 1)} {section.title}"]
+    for block in section.blocks:
+        if block.kind == "code":
+            lines += [f"```{block.lang}", block.text, "```"]
+        elif block.kind == "table":
+            lines += [" | ".join(row) for row in block.rows]
+        elif block.kind in ("bullet", "check"):
+            lines.append(" " * block.depth + f"- {block.text}")
+        elif block.kind == "numbered":
+            lines.append(" " * block.depth + f"1. {block.text}")
+        else:
+            lines.append(block.text)
+    return "\n".join(lines)

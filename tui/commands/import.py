@@ -24,7 +24,17 @@ from typing import Any
 
 import tomli_w
 
-from tui.commands._import_sections import checklists, contacts, flow, matrix, minutes, record, severity, templates
+from tui.commands._import_sections import (
+    appendix,
+    checklists,
+    contacts,
+    flow,
+    matrix,
+    minutes,
+    record,
+    severity,
+    templates,
+)
 from tui.commands._markdown import (
     SHELL,
     Chunk,
@@ -118,6 +128,7 @@ def build(text: str, source: str) -> dict[str, Any]:
         "contacts": contacts(sections),
         "templates": templates(sections),
         "record": record(sections),
+        "appendix": appendix(sections),
     }
     verify = _verify(sections, source)
     for plan in plans.values():
