@@ -1,4 +1,5 @@
-"""The core (runbook, engine, executors, record, drill, demo, the validate command, the CLI) never loads
+"""The core (runbook, engine, executors, record, drill, demo, the headless validate / schema / import
+commands, the CLI) never loads
 Textual, and the CLI loads no heavy client library until a command needs it.
 
 Each module is imported in a fresh process: one interpreter starts, loads pydantic (a core dependency
@@ -25,7 +26,8 @@ UI = ("textual", "tui.app", "tui.widgets", "screens")
 
 def core_files() -> list[Path]:
     files = [p for d in CORE_DIRS for p in sorted((REPO / "tui" / d).rglob("*.py")) if p.name != "__main__.py"]
-    return [*files, REPO / "tui" / "commands" / "validate.py", REPO / "tui" / "cli.py"]
+    commands = [REPO / "tui" / "commands" / f"{name}.py" for name in ("validate", "schema", "import")]
+    return [*files, *commands, REPO / "tui" / "cli.py"]
 
 
 def module_name(path: Path) -> str:
