@@ -1,6 +1,6 @@
 """The core (runbook, engine, executors, record, drill, demo, the headless validate / schema / import
-commands, the CLI) never loads
-Textual, and the CLI loads no heavy client library until a command needs it.
+commands, the CLI) never loads Textual, and the CLI loads no heavy client library until a command
+needs it.
 
 Each module is imported in a fresh process: one interpreter starts, loads pydantic (a core dependency
 that is known to be Textual-free, and slow to import), then forks a child per module, so every module
