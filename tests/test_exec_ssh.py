@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -238,3 +241,49 @@ async def test_an_edited_ssh_config_is_read_again(ssh_lab: SshLab, executor: Ssh
         assert outcome.status == "ok", outcome.detail
         seen.append(client_port(sink.text("moving"))[1])
     assert seen == [str(alpha), str(beta)]
+
+
+@pytest.fixture
+def agent(ssh_lab: SshLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real ssh-agent holding the lab key, SSH_AUTH_SOCK pointing at it."""
+    sock = tmp_path / "agent.sock"
+    proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if sock.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(["ssh-add", str(ssh_lab.identity)], env=env, check=True, capture_output=True, timeout=10)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        yield str(sock)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def config_without_identity(ssh_lab: SshLab, tmp_path: Path) -> Path:
+    config = tmp_path / "ssh_config_agent"
+    lines = ssh_lab.config.read_text().splitlines()
+    config.write_text("\n".join(line for line in lines if "Identit" not in line) + "\n")
+    return config
+
+
+async def test_the_agent_is_used_when_ssh_auth_sock_is_set(
+    ssh_lab: SshLab, executor: SshExecutor, tmp_path: Path, agent: str
+) -> None:
+    ctx = lab_context(ssh_lab, config=config_without_identity(ssh_lab, tmp_path))
+    outcome = await executor.run(ssh_step("true"), ctx, Collector())
+    assert outcome.status == "ok", outcome.detail
+
+
+async def test_without_a_usable_key_authentication_is_refused(
+    ssh_lab: SshLab, executor: SshExecutor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    ctx = lab_context(ssh_lab, config=config_without_identity(ssh_lab, tmp_path), identity=stranger)
+    outcome = await executor.run(ssh_step("true"), ctx, Collector())
+    assert outcome.status == "error"
+    assert "authentication refused" in outcome.detail and "alpha" in outcome.detail

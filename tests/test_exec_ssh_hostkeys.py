@@ -144,3 +144,14 @@ async def test_the_target_behind_a_jump_is_checked_too(ssh_lab: SshLab, executor
     outcome = await executor.run(ssh_step("true", host="behind"), lab_context(ssh_lab, known_hosts=kh), Collector())
     assert outcome.status == "error"
     assert "HOST KEY CHANGED" in outcome.detail and "behind" in outcome.detail
+
+
+async def test_a_jump_chain_is_followed_hop_by_hop(ssh_lab: SshLab, executor: SshExecutor) -> None:
+    servers = [ssh_lab.servers[name] for name in ("jump", "beta", "alpha")]
+    before = [server.accepted() for server in servers]
+    ctx = lab_context(ssh_lab, hosts={"deep": {"address": "alpha", "jump": "jump,beta"}})
+    sink = Collector()
+    outcome = await executor.run(ssh_step("echo $SSH_CONNECTION", host="deep"), ctx, sink)
+    assert outcome.status == "ok", outcome.detail
+    assert [s.accepted() - b for s, b in zip(servers, before, strict=True)] == [1, 1, 1]
+    assert sink.text("deep").split()[3] == str(ssh_lab.servers["alpha"].port)
