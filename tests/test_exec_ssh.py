@@ -287,3 +287,16 @@ async def test_without_a_usable_key_authentication_is_refused(
     outcome = await executor.run(ssh_step("true"), ctx, Collector())
     assert outcome.status == "error"
     assert "authentication refused" in outcome.detail and "alpha" in outcome.detail
+
+
+async def test_a_broken_ssh_config_is_named_with_its_line(
+    ssh_lab: SshLab, executor: SshExecutor, tmp_path: Path
+) -> None:
+    config = tmp_path / "broken_config"
+    config.write_text("Host alpha\n  Port notanumber\n")
+    outcome = await executor.run(ssh_step("true"), lab_context(ssh_lab, config=config), Collector())
+    assert outcome.status == "error"
+    assert f"{config} line 2" in outcome.detail and "Port" in outcome.detail
+    missing = await executor.run(ssh_step("true"), lab_context(ssh_lab, config=tmp_path / "nope"), Collector())
+    assert missing.status == "error"
+    assert f"cannot read ssh config {tmp_path / 'nope'}: No such file" in missing.detail

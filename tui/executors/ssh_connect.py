@@ -126,8 +126,11 @@ def resolve(
     paths = config_paths(settings)
     try:
         config = _lookup(paths, alias, user, port)
-    except (OSError, asyncssh.ConfigParseError, ValueError) as exc:
-        raise ConnectError(f"host {name}: cannot read ssh config {', '.join(paths)}: {exc}") from None
+    except OSError as exc:
+        raise ConnectError(f"host {name}: cannot read ssh config {exc.filename or paths[0]}: {exc.strerror}") from None
+    except (asyncssh.ConfigParseError, ValueError) as exc:
+        # asyncssh names the file and line itself ("PATH line 2: Invalid Port integer value").
+        raise ConnectError(f"host {name}: ssh config: {exc}") from None
     if jump is None:
         proxy = config.get("ProxyJump")
         jump = None if not proxy or str(proxy).lower() == "none" else str(proxy)
