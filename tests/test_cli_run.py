@@ -167,6 +167,9 @@ def test_kill_9_mid_step_then_export_and_resume(
     assert "attempt 1 interrupted, outcome unknown: answered rerun (--yes)" in final
     assert "- [x] ✅ 回滚成功 · success" in final
     assert rb("sessions").stdout.count("success") == 1
+    again = rb("resume", session.name, "--headless", "--yes")
+    assert again.returncode == 0 and "already ended: success" in again.stdout
+    assert rb("export", session.name).stdout == final  # an ended session is not reopened for writing
 
 
 def test_torn_journal_line_is_repaired_on_resume(

@@ -121,6 +121,11 @@ class SessionCore:
     def redact(self) -> Callable[[str], str]:
         return self._redact
 
+    def _read_only_reason(self) -> str:
+        if self._state.result:
+            return f"session {self.id} has ended ({self._state.result}); it is read-only"
+        return f"session {self.id} is read-only (locked by {self.locked_by})"
+
     def _take(self, event: Event) -> None:
         self._events.append(event)
         self._seq = max(self._seq, event.seq)
@@ -140,7 +145,7 @@ class SessionCore:
     def _record_now(self, kind: str, data: Mapping[str, Any]) -> Event:
         """Journal an event synchronously (session start and resume, before any loop runs)."""
         if self._journal is None:
-            raise SessionError(f"session {self.id} is read-only (locked by {self.locked_by})")
+            raise SessionError(self._read_only_reason())
         event = self._make(kind, data)
         self._journal.append(event)
         self._take(event)
@@ -149,7 +154,7 @@ class SessionCore:
 
     async def _emit(self, kind: str, data: Mapping[str, Any]) -> Event:
         if self._journal is None:
-            raise SessionError(f"session {self.id} is read-only (locked by {self.locked_by})")
+            raise SessionError(self._read_only_reason())
         if self._emit_lock is None:
             self._emit_lock = asyncio.Lock()
         warning: Event | None = None

@@ -102,15 +102,15 @@ async def resume_headless(
     except SessionError as exc:
         print(f"rbconsole: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if session.read_only:
-        print(f"rbconsole: session {session.id} is locked by {session.locked_by}; not resuming", file=sys.stderr)
-        await session.close()
-        return EXIT_FAILED
     state = session.state
     if state.result:
         print(f"session {session.id} already ended: {state.result}", file=out)
         await session.close()
         return EXIT_OK if state.result == "success" else EXIT_FAILED
+    if session.read_only:
+        print(f"rbconsole: session {session.id} is locked by {session.locked_by}; not resuming", file=sys.stderr)
+        await session.close()
+        return EXIT_FAILED
     session.subscribe(printer)
     printer.opening(session, resumed=True)
     scenario = session.runbook.drill(state.meta.get("scenario") or "")

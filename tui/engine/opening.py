@@ -154,7 +154,8 @@ def reopen(
     operator: str | None = None,
 ) -> Session:
     """Reopen a recorded session by id or unique id prefix. If another process holds its
-    lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it."""
+    lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it; an
+    ended session is always read-only."""
     try:
         directory = find(ref)
     except SessionNotFound as exc:
@@ -170,6 +171,11 @@ def reopen(
     if not history or history[0].type != ev.SESSION_STARTED:
         lock.release()
         raise SessionError(f"session {directory.name} has no start event; it cannot be reopened")
+    if journal is not None and any(e.type == ev.SESSION_ENDED for e in history):
+        # An ended session is a record now: it can be viewed and exported, not continued.
+        journal.close()
+        lock.release()
+        journal, writable = None, False
     meta = history[0].data
     loaded = load(meta.get("runbook_path", ""))
     if not loaded.ok or loaded.runbook is None:

@@ -92,7 +92,6 @@ def apply(state: SessionState, event: ev.Event) -> None:
         state.started = event.ts
     elif kind == ev.SESSION_RESUMED:
         state.resumed.append({**data, "ts": event.ts})
-        state.ended = state.result = None
     elif kind == ev.TRIAGE_ANSWERED:
         state.triage.append({**data, "ts": event.ts})
     elif kind == ev.TRIAGE_REACHED:
