@@ -100,39 +100,39 @@ def check_semantics(data: dict[str, Any], report: Report, report_in_value: Repor
 
 
 def _unique(data: dict[str, Any], report: Report) -> None:
-    def once(items: list[Any], base: Path, key: str, what: str) -> None:
-        seen: set[Any] = set()
-        for i, item in enumerate(items):
-            value = _dict(item).get(key)
-            if isinstance(value, str) and value in seen:
-                report((*base, i, key), f"duplicate {what} {value!r}")
-            if isinstance(value, str):
-                seen.add(value)
-
-    once(_list(data.get("checks")), ("checks",), "id", "check id")
-    once(_list(data.get("risks")), ("risks",), "id", "risk id")
-    once(_list(data.get("templates")), ("templates",), "id", "template id")
-    once(_list(data.get("drills")), ("drills",), "id", "drill id")
-    once(_list(data.get("monitors")), ("monitors",), "id", "monitor id")
-    once(_list(data.get("severity")), ("severity",), "level", "severity level")
+    for key, field, what in (
+        ("checks", "id", "check id"),
+        ("risks", "id", "risk id"),
+        ("templates", "id", "template id"),
+        ("drills", "id", "drill id"),
+        ("monitors", "id", "monitor id"),
+        ("severity", "level", "severity level"),
+    ):
+        for path, value in _repeats([((key, i), item) for i, item in enumerate(_list(data.get(key)))], field):
+            report(path, f"duplicate {what} {value!r}")
     for plan_id, plan in _dict(data.get("plans")).items():
-        seen: set[Any] = set()
-        for part in ("steps", "verify"):
-            for i, step in enumerate(_list(_dict(plan).get(part))):
-                value = _dict(step).get("id")
-                if isinstance(value, str) and value in seen:
-                    report(("plans", plan_id, part, i, "id"), f"duplicate step id {value!r} in plan {plan_id!r}")
-                if isinstance(value, str):
-                    seen.add(value)
+        steps = [(("plans", plan_id, part, i), step) for part in ("steps", "verify") for i, step in _items(plan, part)]
+        for path, value in _repeats(steps, "id"):
+            report(path, f"duplicate step id {value!r} in plan {plan_id!r}")
     for d, drill in enumerate(_list(data.get("drills"))):
-        seen = set()
-        for part in ("setup", "teardown"):
-            for i, step in enumerate(_list(_dict(drill).get(part))):
-                value = _dict(step).get("id")
-                if isinstance(value, str) and value in seen:
-                    report(("drills", d, part, i, "id"), f"duplicate step id {value!r} in drill")
-                if isinstance(value, str):
-                    seen.add(value)
+        steps = [(("drills", d, part, i), step) for part in ("setup", "teardown") for i, step in _items(drill, part)]
+        for path, value in _repeats(steps, "id"):
+            report(path, f"duplicate step id {value!r} in drill")
+
+
+def _items(table: Any, key: str) -> list[tuple[int, Any]]:
+    return list(enumerate(_list(_dict(table).get(key))))
+
+
+def _repeats(items: list[tuple[Path, Any]], field: str) -> Iterator[tuple[Path, str]]:
+    """The path of ``field`` in each item whose string value an earlier item already has."""
+    seen: set[str] = set()
+    for path, item in items:
+        value = _dict(item).get(field)
+        if isinstance(value, str):
+            if value in seen:
+                yield (*path, field), value
+            seen.add(value)
 
 
 def _check_flow(data: dict[str, Any], report: Report, plans: set[str]) -> None:
