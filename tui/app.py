@@ -24,6 +24,7 @@ however fast the output comes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
@@ -40,6 +41,7 @@ from textual.worker import Worker
 from tui.runbook.loader import Loaded, load
 
 if TYPE_CHECKING:
+    from tui.drill.live import ScenarioGuard
     from tui.engine.events import Event
     from tui.engine.session import Question, Session, StartOptions
 
@@ -111,6 +113,7 @@ class RbConsoleApp(App[int]):
         self._pending: deque[Event] = deque()
         self._listeners: set[Screen[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
+        self.drill_guard: ScenarioGuard | None = None
 
     # --- theme ------------------------------------------------------------------------------
 
@@ -161,6 +164,12 @@ class RbConsoleApp(App[int]):
 
             assert self.loaded is not None and self.loaded.runbook is not None
             session = await asyncio.to_thread(Session.start, self.loaded.runbook, self.loaded.path, options, self.ask)
+            # Setup first: the pre-checks screen runs the checks as it opens, and they check what setup made.
+            await self.drill_setup(session)
+            if options.plan is not None and session.state.plan is None:  # drill/open --plan: no triage
+                recommended = session.recommended_plan
+                reason = "" if recommended in (None, options.plan) else "chosen with --plan"
+                await session.choose_plan(options.plan, reason)
             self.attach(session)
 
         return self.engine(start(), "Start the incident")
@@ -308,9 +317,38 @@ class RbConsoleApp(App[int]):
 
             yield SystemCommand(binding.description, f"key: {binding.key_display or key}", run)
 
+    async def drill_setup(self, session: Session) -> None:
+        """A drill scenario's setup runs as the session starts; its teardown on the way out (on_unmount)."""
+        from tui.drill.live import ScenarioGuard
+
+        self.drill_guard = ScenarioGuard.for_session(session)
+        scenario = self.drill_guard.scenario
+        if scenario is None or not scenario.setup:
+            return
+        self.notify(f"Setting up the drill scenario {scenario.id}: {scenario.title}", title="DRILL")
+        if await self.drill_guard.setup():
+            self.notify("Scenario ready: run the pre-checks.", title="DRILL")
+        else:
+            self.notify("The scenario's setup failed: see the timeline.", title="DRILL", severity="error", timeout=15)
+
+    async def drill_finish(self) -> None:
+        """Tear the scenario down (once) and keep a drill in the history with its report."""
+        if self.drill_guard is None:
+            return
+        await self.drill_guard.teardown()
+        session = self.drill_guard.session
+        if session.events and session.events[0].data.get("mode") == "drill" and not session.read_only:
+            from tui.drill.finish import finish
+
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(finish, session.runbook, session.events, session.dir)
+        if session is not self.session:  # quit while the setup ran, before the session was attached
+            await session.close()
+
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        await self.drill_finish()
         if self.session is not None:
             await self.session.close()
 
