@@ -55,6 +55,7 @@ def test_broken_runbook_reports_exactly_what_it_expects(path: Path) -> None:
     for problem, expect in zip(loaded.problems, expected, strict=True):
         assert re.search(expect.gist, problem.message), f"{problem} does not match {expect.gist!r}"
         _assert_well_formed(problem, path)
+        _assert_points_at_the_culprit(problem, path)
 
 
 def _assert_well_formed(problem: Problem, path: Path) -> None:
@@ -64,6 +65,18 @@ def _assert_well_formed(problem: Problem, path: Path) -> None:
     lines = path.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
     assert 1 <= problem.line <= len(lines)
     assert 1 <= problem.col <= len(lines[problem.line - 1]) + 1
+
+
+def _assert_points_at_the_culprit(problem: Problem, path: Path) -> None:
+    """The column lands on what the message names: the key, the placeholder, the undefined name."""
+    line = path.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n").split("\n")[problem.line - 1]
+    at = line[problem.col - 1 :]
+    if match := re.match(r"unknown key '([^']+)'", problem.message):
+        assert re.match(rf"[\"']?{re.escape(match.group(1))}", at), (problem, at)
+    elif problem.message.startswith("unknown placeholder"):
+        assert at.startswith("{{"), (problem, at)
+    elif match := re.match(r"\w+ '([^']+)' is not defined", problem.message):
+        assert f'"{match.group(1)}"' in at, (problem, at)
 
 
 def test_an_empty_file_is_named_empty(tmp_path: Path) -> None:
