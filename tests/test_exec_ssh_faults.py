@@ -105,7 +105,7 @@ async def test_fifty_megabytes_stream_intact_in_bounded_memory(ssh_lab: SshLab, 
 async def test_timeout_stops_the_remote_command(ssh_lab: SshLab, executor: SshExecutor, tmp_path: Path) -> None:
     flag = tmp_path / "terminated"
     run = f"trap 'echo term > {flag}; exit 143' TERM; echo ready; sleep 30 & wait"
-    outcome = await executor.run(ssh_step(run, timeout=1), lab_context(ssh_lab), Collector())
+    outcome = await executor.run(ssh_step(run, timeout=3), lab_context(ssh_lab), Collector())
     assert outcome.status == "timeout"
     assert outcome.hosts["alpha"].status == "timeout"
     assert flag.read_text() == "term\n"

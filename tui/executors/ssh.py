@@ -183,7 +183,10 @@ class SshExecutor(Executor):
         for attempt in (1, 2):
             try:
                 conn = await pool.get(target)
-                return await run_command(conn, name, command, timeout, streams, action.expect_exit, action.sudo)
+                outcome = await run_command(conn, name, command, timeout, streams, action.expect_exit, action.sudo)
+                # The host's time includes connecting: that is part of what the step cost there.
+                outcome.started, outcome.duration = started, time.monotonic() - clock
+                return outcome
             except ConnectError as exc:
                 detail = ctx.redact(str(exc))
             except (asyncssh.Error, OSError) as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from dataclasses import dataclass, field
 
 import asyncssh
@@ -161,10 +160,9 @@ async def run_command(
     """Run ``command`` and stream it; a timeout stops it ("timeout"); a cancel stops it and re-raises.
 
     Raises asyncssh.ChannelOpenError / asyncssh.Error / OSError only when the command could not
-    be started at all (the caller may reconnect and try once more: nothing ran).
+    be started at all (the caller may reconnect and try once more: nothing ran). The caller
+    stamps start and duration, which include connecting.
     """
-    started = time.time()
-    clock = time.monotonic()
     process = await conn.create_process(PID_PREFIX + command, encoding=None, window=WINDOW)
     process.stdin.write_eof()
     try:
@@ -176,13 +174,9 @@ async def run_command(
                 await process.wait_closed()
     except TimeoutError:
         await stop(conn, process, streams.pid, sudo)
-        outcome = HostOutcome(host, "timeout", None, f"host {host}: no exit within {timeout:g} s; sent TERM")
+        return HostOutcome(host, "timeout", None, f"host {host}: no exit within {timeout:g} s; sent TERM")
     except asyncio.CancelledError:
         await stop(conn, process, streams.pid, sudo)
         streams.sink(host, "info", "aborted: sent TERM to the remote command and closed the channel\n")
         raise
-    else:
-        outcome = _ended(host, process, streams, expect_exit)
-    outcome.started = started
-    outcome.duration = time.monotonic() - clock
-    return outcome
+    return _ended(host, process, streams, expect_exit)
