@@ -1,0 +1,81 @@
+"""The demo drilled in the console with the keyboard: setup, pre-checks, typed confirmation, verify, export, teardown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from screens.confirm import ConfirmScreen
+from screens.plan import PlanScreen
+from screens.prechecks import PrechecksScreen
+from screens.record import RecordScreen
+from tests.test_drill_demo import DEMO, free_port, get_json, port_closed
+from tests.tui_helpers import make_app, settle
+from tui.drill import history
+from tui.drill.finish import REPORT_NAME
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], rounds: int = 400) -> None:
+    """Wait (bounded) for a condition while engine work keeps running (settle waits for it to stop)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
+
+
+async def test_demo_drill_in_the_console(tmp_path: Path) -> None:
+    box, port = tmp_path / "sandbox", free_port()
+    app = make_app(Path(DEMO), drill=True, scenario="bad-release", plan="A")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")  # overview -> incident start
+        await pilot.pause()
+        app.screen.query_one("#start-reason", Input).value = "drill: v2 error rate"
+        app.screen.query_one("#param-sandbox", Input).value = str(box)
+        app.screen.query_one("#param-port", Input).value = str(port)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.session is not None and app.is_drill
+        assert (box / "repo").is_dir(), "the scenario's setup ran"
+        assert isinstance(app.screen, PrechecksScreen)
+        await settle(app, pilot)
+        state = app.session.state
+        assert state.action("pre", "health-up").status == "ok"
+        assert state.action("pre", "error-rate").status == "failed", "the incident shows in the pre-checks"
+
+        await pilot.press("enter")  # warnings only: on to the plan
+        await settle(app, pilot)
+        assert isinstance(app.screen, PlanScreen)
+        await pilot.press("g")  # run the rest: it stops at the destructive step's confirmation
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert get_json(port, "/version")["version"] == "v2", "nothing stopped before the typed confirmation"
+        await pilot.press(*"stop", "enter")
+        await settle(app, pilot)
+        assert not app.session.pending_steps()
+        assert get_json(port, "/version")["version"] == "v1", "the service really runs v1 now"
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert {a.id: a.status for a in app.session.state.in_phase("verify")} == {
+            "version": "ok",
+            "errors": "ok",
+            "deployed": "ok",
+        }
+
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RecordScreen)
+        await pilot.press("e")
+        await pilot.pause()
+        exported = app.screen.exported
+        assert exported is not None and "DRILL" in exported.read_text(encoding="utf-8")
+        session_dir = app.session.dir
+
+    assert not box.exists() and port_closed(port), "quitting the console tears the scenario down"
+    teardown = [e for e in app.session.events if e.type == "step_finished" and e.data["phase"] == "teardown"]
+    assert [e.data["status"] for e in teardown] == ["ok"]
+    [kept] = history.load("demo", "A")
+    assert kept.session == session_dir.name and kept.steps[2].id == "stop" and kept.steps[2].status == "ok"
+    assert "## DRILL report" in (session_dir / REPORT_NAME).read_text(encoding="utf-8")
