@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,18 +155,36 @@ def _has_break(payload: str) -> bool:
     return "\n" in payload or "\r" in payload
 
 
+def _option(payload: str) -> bool:
+    """Starts with a dash: an option where it starts an argument (refused unless -- came first)."""
+    return payload.startswith("-")
+
+
+def _not_plain(payload: str) -> bool:
+    """What may not go where another interpreter parses the text again."""
+    return not re.fullmatch(r"[\w.,:/@%+=-]*", payload)
+
+
 # (name, template, what the file must hold around the payload, which payloads may be refused)
 SHELL_TEMPLATES: list[tuple[str, str, str, str, Callable[[str], bool]]] = [
-    ("bare", "printf '%s' {{ x }} > OUT", "", "", lambda p: False),
-    ("double-quoted", "printf '%s' \"{{ x }}\" > OUT", "", "", lambda p: False),
+    ("bare", "printf '%s' {{ x }} > OUT", "", "", _option),
+    ("double-quoted", "printf '%s' \"{{ x }}\" > OUT", "", "", _option),
     ("single-quoted", "printf '%s' 'pre-{{ x }}' > OUT", "pre-", "", lambda p: False),
-    ("option-guarded", "printf -- '%s' {{ x }} > OUT", "", "", lambda p: False),
-    ("command-substitution", "printf '%s' \"$(printf '%s|' {{ x }})\" > OUT", "", "|", lambda p: False),
-    ("dq-in-substitution", "printf '%s' \"$(printf '%s|' \"{{ x }}\")\" > OUT", "", "|", lambda p: False),
-    ("backquoted", "printf '%s' \"`printf '%s|' {{ x }}`\" > OUT", "", "|", lambda p: False),
+    ("after-double-dash", "printf -- '%s' {{ x }} > OUT", "", "", lambda p: False),
+    ("command-substitution", "printf '%s' \"$(printf '%s|' {{ x }})\" > OUT", "", "|", _option),
+    ("dq-in-substitution", "printf '%s' \"$(printf '%s|' \"{{ x }}\")\" > OUT", "", "|", _option),
+    ("backquoted", "printf '%s' \"`printf '%s|' {{ x }}`\" > OUT", "", "|", _option),
     ("sq-in-backquotes", "printf '%s' \"`printf '%s|' 'a{{ x }}'`\" > OUT", "a", "|", lambda p: False),
-    ("here-document", "cat > OUT <<EOF\n{{ x }}\nEOF", "", "\n", lambda p: "\n" in p),
-    ("quoted-here-document", "cat > OUT <<-'EOF'\n\t{{ x }}.\nEOF", "", ".\n", lambda p: "\n" in p),
+    ("here-document", "cat > OUT <<EOF\n{{ x }}\nEOF", "", "\n", _not_plain),
+    ("quoted-here-document", "cat > OUT <<-'EOF'\n\t{{ x }}.\nEOF", "", ".\n", _not_plain),
+    (
+        "here-document-to-sh",
+        "sh <<'EOF'\nprintf -- '%s' {{ x }} > OUT\nEOF",
+        "",
+        "",
+        lambda p: _not_plain(p) or _option(p),
+    ),
+    ("sh-c", "sh -c \"printf -- '%s' {{ x }} > OUT\"", "", "", lambda p: _not_plain(p) or _option(p)),
     ("comment", "printf '%s' ok > OUT # {{ x }}", "ok", "", _has_break),
 ]
 
@@ -218,6 +237,19 @@ def test_shell_refuses_what_it_cannot_quote() -> None:
     with pytest.raises(RenderError, match="backslash escapes inside backquotes"):
         render_shell('echo "`printf \\"%s\\" {{ x }}`"', value)
     assert render_shell("cat <<EOF\n{{ x }}x\nEOF", value) == "cat <<EOF\nEOFx\nEOF"
+    option = {"x": Value("--upload-pack=touch PWNED")}
+    with pytest.raises(RenderError, match="would be read as an option; put -- before it"):
+        render_shell("git fetch origin {{ x }}", option)
+    assert render_shell("git fetch origin -- {{ x }}", option) == "git fetch origin -- '--upload-pack=touch PWNED'"
+    with pytest.raises(RenderError, match="goes to ssh, which parses it again as code"):
+        render_shell("ssh app1 systemctl restart {{ x }}", {"x": Value("orders; touch PWNED")})
+    with pytest.raises(RenderError, match="goes to /usr/bin/psql"):
+        render_shell("echo ok 2>&1 | /usr/bin/psql -c \"SELECT '{{ x }}'\"", {"x": Value("x'; DROP TABLE t; --")})
+    assert render_shell("ssh app1 systemctl restart {{ x }}", {"x": Value("orders-api@2")}) == (
+        "ssh app1 systemctl restart orders-api@2"
+    )
+    # The author's own values are the author's business: quoted, never refused.
+    assert render_shell("rm -f {{ x }}", {"x": Value("-v", trusted=True)}) == "rm -f -v"
 
 
 # --- git: refused, or an exact ref name that git looks up and never takes as an option --------

@@ -84,7 +84,8 @@ def render_shell(template: str, scope: Scope) -> str:
     """A shell command with every value quoted for the spot it sits in (see ``shellquote``):
     a single-quoted word outside quotes, closed-and-reopened inside single quotes, escaped
     inside double quotes, one more level of escaping per enclosing backquote, escaped in a
-    here-document. Where no quoting keeps a value literal, RenderError."""
+    here-document. Where no quoting keeps a value literal (an operator's value that would be
+    an option, or code for ssh / sh -c / psql), RenderError."""
     scan = ShellScan()
     matches = list(PLACEHOLDER.finditer(template))
     out: list[str] = []
@@ -95,9 +96,8 @@ def render_shell(template: str, scope: Scope) -> str:
         out.append(chunk)
         following = matches[index + 1].start() if index + 1 < len(matches) else len(template)
         try:
-            out.append(
-                scan.place(match.group(1), _lookup(scope, match.group(1)).text, template[match.end() : following])
-            )
+            value = _lookup(scope, match.group(1))
+            out.append(scan.place(match.group(1), value.text, value.trusted, template[match.end() : following]))
         except ShellQuoteError as exc:
             raise RenderError(str(exc)) from None
         pos = match.end()

@@ -8,16 +8,56 @@ or in a here-document body (where quotes mean nothing, an unquoted delimiter sti
 $ and `, and a line equal to the delimiter ends the document). ``ShellScan`` follows the
 author's text through those states; ``place`` quotes a value for the current one, or raises
 ShellQuoteError where no quoting can keep it literal.
+
+Two things quoting alone cannot fix, for values the author did not write: a value that
+starts an argument with ``-`` is an option to the command (refused unless ``--`` came
+first), and text that another interpreter parses again (``ssh host CMD``, ``sh -c``,
+``psql -c``, a here-document fed to one) is code there whatever the local quotes say, so
+only plain values (letters, digits, ``._,:/@%+=-``) may go there.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _WORD_BREAK = " \t\n;&|()<>"
+_COMMAND_BREAK = "\n;&|()"
 _BACKQUOTE_ESCAPE = re.compile(r"([\\`$])")
+_PLAIN = re.compile(r"[\w.,:/@%+=-]*")
+# Commands that parse an argument (or their stdin) again as code: a shell, a remote shell, or
+# another language.
+REPARSERS = frozenset(
+    [
+        "sh",
+        "bash",
+        "dash",
+        "zsh",
+        "ksh",
+        "ash",
+        "fish",
+        "eval",
+        "ssh",
+        "su",
+        "runuser",
+        "watch",
+        "psql",
+        "mysql",
+        "mongo",
+        "mongosh",
+        "redis-cli",
+        "python",
+        "python3",
+        "perl",
+        "ruby",
+        "node",
+        "php",
+        "awk",
+        "gawk",
+        "sed",
+    ]
+)
 
 
 class ShellQuoteError(ValueError):
@@ -29,6 +69,15 @@ class _Frame:
     kind: str  # "top", "$(" or "`"
     quote: str = ""  # "", "'" or '"'
     depth: int = 0  # plain parentheses open inside this frame
+    word: str = ""  # the word being read, as written (quotes included)
+    words: list[str] = field(default_factory=list)  # the simple command's earlier words, unquoted
+
+    def end_word(self, *, command_ends: bool = False) -> None:
+        if self.word:
+            self.words.append(re.sub(r"[\"'\\]", "", self.word))
+            self.word = ""
+        if command_ends:
+            self.words.clear()
 
 
 @dataclass
@@ -36,6 +85,7 @@ class _Heredoc:
     delimiter: str
     quoted: bool  # <<'EOF': the body is taken verbatim
     strip_tabs: bool  # <<-EOF
+    reader: str  # the command reading it ("cat", "ssh", ...)
 
 
 class ShellScan:
@@ -45,7 +95,6 @@ class ShellScan:
         self.body: _Heredoc | None = None
         self.line = ""  # the here-document body line read so far
         self.comment = False
-        self.word_start = True
         self.in_delimiter = False  # the text ended in the middle of a here-document delimiter
         self.unsure = False  # escapes inside backquotes: not modelled, so values are refused
 
@@ -55,7 +104,6 @@ class ShellScan:
         self.in_delimiter = False
         while i < n:
             ch = text[i]
-            nxt = text[i + 1] if i + 1 < n else ""
             if self.body is not None:
                 if ch == "\n":
                     self._body_line_end()
@@ -66,23 +114,29 @@ class ShellScan:
                     self.comment = False
                     self._newline()
             else:
-                i = self._code(text, i, ch, nxt)
+                i = self._code(text, i, ch)
             i += 1
 
-    def _code(self, text: str, i: int, ch: str, nxt: str) -> int:
+    def _code(self, text: str, i: int, ch: str) -> int:
         frame = self.frames[-1]
+        nxt = text[i + 1 : i + 2]
         if ch == "\\" and nxt in '\\`$"' and any(f.kind == "`" for f in self.frames):
             # Backquotes strip these escapes before parsing, quotes or not: the text means
             # something else than it reads, so we do not guess where a value would land.
             self.unsure = True
         if frame.kind == "`" and ch == "`":
             # A backquoted command ends at the next unescaped backquote, quotes or not.
-            self.frames.pop()
-        elif frame.quote == "'":
+            self._pop()
+            return i
+        if frame.quote == "'":
+            frame.word += ch
             if ch == "'":
                 frame.quote = ""
-        elif frame.quote == '"':
+            return i
+        if frame.quote == '"':
+            frame.word += ch
             if ch == "\\":
+                frame.word += nxt
                 return i + 1
             if ch == '"':
                 frame.quote = ""
@@ -91,34 +145,48 @@ class ShellScan:
                 return i + 1
             elif ch == "`":
                 self.frames.append(_Frame("`"))
-        elif ch == "\\":
-            self.word_start = False
-            return i + 1
-        elif ch in "'\"":
-            frame.quote = ch
-        elif ch == "#" and self.word_start:
+            return i
+        if ch in _WORD_BREAK:
+            return self._break(text, i, ch, nxt, frame)
+        if ch == "#" and not frame.word:
             self.comment = True
         elif ch == "$" and nxt == "(":
+            frame.word += "$"
             self.frames.append(_Frame("$("))
-            self.word_start = True
             return i + 1
-        elif ch == "(":
+        elif ch == "`":
+            frame.word += "`"
+            self.frames.append(_Frame("`"))
+        else:
+            frame.word += ch + (nxt if ch == "\\" else "")
+            if ch in "'\"":
+                frame.quote = ch
+            return i + 1 if ch == "\\" else i
+        return i
+
+    def _break(self, text: str, i: int, ch: str, nxt: str, frame: _Frame) -> int:
+        reader = next(iter(frame.words), "") or frame.word
+        redirect = ch == "&" and text[i - 1 : i] in ("<", ">")  # 2>&1 does not end the command
+        frame.end_word(command_ends=ch in _COMMAND_BREAK and not redirect)
+        if ch == "(":
             frame.depth += 1
         elif ch == ")":
             if frame.depth:
                 frame.depth -= 1
             elif frame.kind == "$(":
-                self.frames.pop()
-        elif ch == "`":
-            self.frames.append(_Frame("`"))
+                self._pop()
         elif ch == "<" and nxt == "<" and text[i + 2 : i + 3] != "<":
-            return self._heredoc(text, i + 2)
+            return self._heredoc(text, i + 2, reader)
         elif ch == "\n":
             self._newline()
-        self.word_start = ch in _WORD_BREAK
         return i
 
-    def _heredoc(self, text: str, j: int) -> int:
+    def _pop(self) -> None:
+        self.frames[-1].end_word()
+        self.frames.pop()
+        self.frames[-1].word += "$"  # the substitution's result is part of the outer word
+
+    def _heredoc(self, text: str, j: int, reader: str) -> int:
         strip_tabs = text[j : j + 1] == "-"
         j += strip_tabs
         while j < len(text) and text[j] in " \t":
@@ -136,12 +204,10 @@ class ShellScan:
         if j >= len(text):
             self.in_delimiter = True  # a placeholder (or the end) follows: the delimiter is not known yet
         delimiter = re.sub(r"\\(.)", r"\1", word.replace("'", "").replace('"', ""))
-        self.pending.append(_Heredoc(delimiter, any(c in word for c in "'\"\\"), strip_tabs))
-        self.word_start = True
+        self.pending.append(_Heredoc(delimiter, any(c in word for c in "'\"\\"), strip_tabs, reader))
         return j - 1
 
     def _newline(self) -> None:
-        self.word_start = True
         if self.pending and self.frames[-1].quote == "":
             self.body, self.line = self.pending.pop(0), ""
 
@@ -152,7 +218,7 @@ class ShellScan:
             self.body = self.pending.pop(0) if self.pending else None
         self.line = ""
 
-    def place(self, name: str, text: str, rest: str) -> str:
+    def place(self, name: str, text: str, trusted: bool, rest: str) -> str:
         """``text`` quoted for where the scan stands; ``rest`` is the author's text up to the
         next placeholder (to see the whole here-document line)."""
         where = f"{{{{ {name} }}}}"
@@ -165,22 +231,45 @@ class ShellScan:
                 raise ShellQuoteError(f"{where} is in a # comment and its value has a line break")
             return text
         if self.body is not None:
-            return self._in_body(where, text, rest)
+            return self._in_body(where, text, trusted, rest)
         frame = self.frames[-1]
+        if not trusted:
+            self._check_untrusted(where, text, frame)
         if frame.quote == "'":
             quoted = "'" + shlex.quote(text) + "'"
         elif frame.quote == '"':
             quoted = re.sub(r'([\\$`"])', r"\\\1", text)
         else:
             quoted = shlex.quote(text)
-        self.word_start = False
+        frame.word += "v"  # the value is part of the word now, whatever its text
         # Backquotes strip one level of \\, \` and \$ before the inner command is parsed.
         for _ in range(sum(f.kind == "`" for f in self.frames)):
             quoted = _BACKQUOTE_ESCAPE.sub(r"\\\1", quoted)
         return quoted
 
-    def _in_body(self, where: str, text: str, rest: str) -> str:
+    def _check_untrusted(self, where: str, text: str, frame: _Frame) -> None:
+        starts_argument = not frame.word.strip("'\"")
+        if text.startswith("-") and starts_argument and "--" not in frame.words:
+            raise ShellQuoteError(
+                f"{where} = {text[:40]!r} would be read as an option; put -- before it in the command"
+            )
+        reparser = next((w for w in frame.words if _reparses(w)), None)
+        if reparser is not None and (not _PLAIN.fullmatch(text) or text.startswith("-")):
+            raise ShellQuoteError(
+                f"{where} goes to {reparser}, which parses it again as code; only plain values"
+                " (letters, digits, . _ , : / @ % + = -, not starting with -) can go there"
+            )
+
+    def _in_body(self, where: str, text: str, trusted: bool, rest: str) -> str:
         assert self.body is not None
+        code = _reparses(self.body.reader)
+        if not trusted and (not _PLAIN.fullmatch(text) or (code and text.startswith("-"))):
+            # The reader may be cat (data) or ssh / psql (code): only a value that means the
+            # same to every reader is safe.
+            raise ShellQuoteError(
+                f"{where} is in a here-document read by {self.body.reader or 'a command'}; only plain values"
+                " (letters, digits, . _ , : / @ % + = -) can go there" + (", not starting with -" if code else "")
+            )
         if "\n" in text:
             raise ShellQuoteError(f"{where} is in a here-document and its value has a line break")
         placed = text if self.body.quoted else _BACKQUOTE_ESCAPE.sub(r"\\\1", text)
@@ -189,3 +278,7 @@ class ShellScan:
             raise ShellQuoteError(f"{where} would end the here-document early (its line reads {line!r})")
         self.line += placed
         return placed
+
+
+def _reparses(word: str) -> bool:
+    return word.rsplit("/", 1)[-1] in REPARSERS
