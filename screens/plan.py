@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -186,11 +187,11 @@ class PlanScreen(SessionScreen):
             return None
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
 
-    def _start(self, work: Any, what: str) -> None:
+    def _start(self, work: Callable[[], Coroutine[Any, Any, None]], what: str) -> None:
         if self.console.busy:
             self.notify("A step is running; wait, or abort it with a.", severity="warning")
             return
-        self.console.engine(work, what, group="step")
+        self.console.engine(work(), what, group="step")
 
     def action_run(self) -> None:
         chosen = self.selected()
@@ -202,7 +203,7 @@ class PlanScreen(SessionScreen):
         else:
             self.notify("No step left to run; v verifies.")
             return
-        self._start(self._run_step(step_id), f"Step {step_id}")
+        self._start(lambda: self._run_step(step_id), f"Step {step_id}")
 
     async def _run_step(self, step_id: str) -> None:
         result = await self.session.run_step(step_id)
@@ -221,7 +222,7 @@ class PlanScreen(SessionScreen):
             self.query_one(DataTable).move_cursor(row=index)
 
     def action_run_all(self) -> None:
-        self._start(self._run_all(), "Run the plan")
+        self._start(lambda: self._run_all(), "Run the plan")
 
     async def _run_all(self) -> None:
         if await self.session.run_plan():
@@ -231,7 +232,7 @@ class PlanScreen(SessionScreen):
         chosen = self.selected()
         if chosen is None or chosen[0] != "step":
             return
-        self._start(self._run_step(chosen[1].id), f"Retry {chosen[1].id}")
+        self._start(lambda: self._run_step(chosen[1].id), f"Retry {chosen[1].id}")
 
     def action_skip(self) -> None:
         from screens.reason import ReasonScreen
@@ -255,7 +256,7 @@ class PlanScreen(SessionScreen):
         self.notify("Aborting: the running commands are being stopped.", severity="warning")
 
     def action_verify(self) -> None:
-        self._start(self._verify(), "Verify")
+        self._start(lambda: self._verify(), "Verify")
 
     async def _verify(self) -> None:
         results = await self.session.verify()

@@ -50,7 +50,7 @@ class RecordScreen(SessionScreen):
     def render_markdown(self) -> str:
         from tui.record import render_markdown
 
-        return render_markdown(self.session.events)
+        return render_markdown(self.session.events, live=True)
 
     def action_refresh_record(self) -> None:
         self._stale = False

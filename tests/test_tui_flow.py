@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Markdown
 
 from screens.confirm import ConfirmScreen
@@ -13,6 +14,7 @@ from screens.prechecks import PrechecksScreen
 from screens.record import RecordScreen
 from screens.triage import TriageScreen
 from tests.tui_helpers import make_app, settle, start_incident, to_plan
+from tui.app import RbConsoleApp
 from tui.engine.events import CONFIRMATION
 from tui.widgets.output_pane import OutputPane
 
@@ -26,11 +28,7 @@ async def test_picker_to_record_export(tmp_path: Path, monkeypatch) -> None:
         await pilot.pause()
         assert app.loaded is not None and app.loaded.runbook is not None
         assert app.loaded.runbook.id == "tui-flow"
-        await pilot.press("enter")  # overview: start incident
-        await pilot.pause()
-        await pilot.press(*"5xx after deploy", "tab", "tab", "ctrl+a", "ctrl+k", *str(tmp_path))
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await start_incident(app, pilot, tmp_path, "5xx after deploy")
         assert isinstance(app.screen, TriageScreen)
         await pilot.press("enter")
         await settle(app, pilot)
@@ -81,7 +79,7 @@ async def test_picker_to_record_export(tmp_path: Path, monkeypatch) -> None:
 async def test_declined_confirmation_runs_nothing(tmp_path: Path) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await to_plan(app, pilot)
+        await to_plan(app, pilot, tmp_path)
         await pilot.press("down", "enter")  # the destructive step
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -96,8 +94,8 @@ async def test_declined_confirmation_runs_nothing(tmp_path: Path) -> None:
         assert answers and answers[-1]["answer"] == "no"
 
 
-async def slow_step_running(app, pilot) -> None:
-    await start_incident(app, pilot)
+async def slow_step_running(app: RbConsoleApp, pilot: Pilot[int], marker_dir: Path) -> None:
+    await start_incident(app, pilot, marker_dir)
     await pilot.press("enter")  # P0
     await settle(app, pilot)
     await pilot.press("down", "down", "enter")  # plan "slow" instead of A
@@ -117,20 +115,20 @@ async def slow_step_running(app, pilot) -> None:
     assert app.busy
 
 
-async def test_abort_stops_the_running_step() -> None:
+async def test_abort_stops_the_running_step(tmp_path: Path) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await slow_step_running(app, pilot)
+        await slow_step_running(app, pilot, tmp_path)
         assert app.session is not None and app.session.state.plan_event["reason"] == "drill the abort"
         await pilot.press("a")
         await settle(app, pilot)
         assert app.session.state.action("step", "long").status == "aborted"
 
 
-async def test_quit_while_a_step_runs_asks_first() -> None:
+async def test_quit_while_a_step_runs_asks_first(tmp_path: Path) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await slow_step_running(app, pilot)
+        await slow_step_running(app, pilot, tmp_path)
         await pilot.press("q")
         await pilot.pause()
         assert app.is_running and app.busy  # asked, did not quit

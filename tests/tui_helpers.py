@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 
 from tui.app import RbConsoleApp, create_app
 
@@ -21,27 +22,39 @@ def make_app(runbook: Path | None = FLOW, **options: object) -> RbConsoleApp:
     return create_app(runbook, clock=fixed_clock, **options)  # type: ignore[arg-type]
 
 
-async def settle(app: RbConsoleApp, pilot: Pilot[int], rounds: int = 100) -> None:
-    """Wait until no engine work runs and the event batches have reached the screens (bounded)."""
+async def settle(app: RbConsoleApp, pilot: Pilot[int], rounds: int = 200) -> None:
+    """Wait (bounded) until no engine work runs and the event batches have reached the screens."""
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.06)
+        await pilot.pause(0.05)
         if not app.busy and not app._pending:
+            await pilot.pause(0.1)  # the last batch's message reaches its screen
             return
     raise AssertionError("the console did not settle")
 
 
-async def start_incident(app: RbConsoleApp, pilot: Pilot[int], reason: str = "api down") -> None:
+async def close_modals(app: RbConsoleApp, pilot: Pilot[int]) -> None:
+    for _ in range(10):
+        if not isinstance(app.screen, ModalScreen):
+            return
+        await pilot.press("escape")
+
+
+async def start_incident(
+    app: RbConsoleApp, pilot: Pilot[int], marker_dir: Path | None = None, reason: str = "api down"
+) -> None:
+    """Fill the incident form (tui_flow.toml: reason, severity, marker_dir) and start."""
     await pilot.press("enter")
     await pilot.pause()
     await pilot.press(*reason)
+    if marker_dir is not None:
+        await pilot.press("tab", "tab", "ctrl+a", "ctrl+k", *str(marker_dir))
     await pilot.press("ctrl+s")
     await settle(app, pilot)
 
 
-async def to_plan(app: RbConsoleApp, pilot: Pilot[int]) -> None:
+async def to_plan(app: RbConsoleApp, pilot: Pilot[int], marker_dir: Path) -> None:
     """Overview → incident start → triage (P0) → plan A → pre-checks → plan screen."""
-    await start_incident(app, pilot)
+    await start_incident(app, pilot, marker_dir)
     await pilot.press("enter")  # P0: outage
     await settle(app, pilot)
     await pilot.press("enter")  # the recommended plan A

@@ -15,6 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.events import MouseScrollUp
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -109,12 +110,40 @@ class OutputPane(ScrollView, can_focus=True):
         self._dirty = False
         self.virtual_size = Size(self.size.width, len(self.lines))
         if self.follow:
-            self.scroll_to(y=max(0, len(self.lines) - self.size.height), animate=False, immediate=True)
+            # The painted rows come from _top(), not scroll_y: the scroll position only moves the
+            # scrollbar, so a clamp against a stale virtual size can never freeze the tail.
+            self.scroll_to(y=self._top(), animate=False, immediate=True)
         self.refresh()
+
+    def _top(self) -> int:
+        if self.follow:
+            return max(0, len(self.lines) - self.size.height)
+        return int(self.scroll_y)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        self.follow = new >= self.max_scroll_y
+        if not self.follow and self.max_scroll_y > 0 and new >= self.max_scroll_y:
+            self.follow = True
+
+    def _stop_following(self) -> None:
+        if self.follow:
+            self.follow = False
+            self.scroll_to(y=max(0, len(self.lines) - self.size.height), animate=False, immediate=True)
+
+    def action_scroll_up(self) -> None:
+        self._stop_following()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._stop_following()
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self._stop_following()
+        super().action_scroll_home()
+
+    def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        self._stop_following()
 
     def action_follow(self) -> None:
         self.follow = True
@@ -135,7 +164,7 @@ class OutputPane(ScrollView, can_focus=True):
         return None
 
     def render_line(self, y: int) -> Strip:
-        index = int(self.scroll_y) + y
+        index = self._top() + y
         width = self.size.width
         if index >= len(self.lines) or width <= 0:
             return Strip.blank(width, self.rich_style)
