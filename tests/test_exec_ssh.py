@@ -300,3 +300,9 @@ async def test_a_broken_ssh_config_is_named_with_its_line(
     missing = await executor.run(ssh_step("true"), lab_context(ssh_lab, config=tmp_path / "nope"), Collector())
     assert missing.status == "error"
     assert f"cannot read ssh config {tmp_path / 'nope'}: No such file" in missing.detail
+
+
+def test_sudo_wraps_the_whole_line_and_never_prompts(ssh_lab: SshLab) -> None:
+    ctx = lab_context(ssh_lab, scope={"d": Value("/srv/a b")})
+    [line] = SshExecutor().describe(ssh_step("cd {{ d }} && ./rollback.sh", sudo=True), ctx)
+    assert line.endswith("$ sudo -n -- sh -c 'cd '\"'\"'/srv/a b'\"'\"' && ./rollback.sh'")
