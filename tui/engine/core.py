@@ -269,6 +269,7 @@ class SessionCore:
         collector = OutputCollector(
             self.dir / "output", f"{phase}-{action.id}-{attempt}", self._redact, self._output(phase, action.id, attempt)
         )
+        clock = time.monotonic()
         task = asyncio.ensure_future(self._executor(action.kind).run(action, self._context(phase), collector))
         self._running.add(task)
         try:
@@ -286,6 +287,8 @@ class SessionCore:
             outcome = Outcome("error", f"{type(exc).__name__}: {one_line(str(exc))}")
         finally:
             self._running.discard(task)
+        # Not every kind times itself (a manual step, a notify without a webhook).
+        outcome.duration = outcome.duration or time.monotonic() - clock
         return await self._finish(finished, base, attempt, outcome, collector)
 
     async def _finish(

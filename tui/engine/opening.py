@@ -124,7 +124,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             "current_version": runbook.current_version,
             "target_version": runbook.target_version,
             "operator": operator,
-            "reason": options.reason,
+            "reason": options.reason or values.params.get("reason", ""),
             "severity": options.severity,
             "params": values.params,
             "given": {k: values.params.get(k, v) for k, v in given.items()},
