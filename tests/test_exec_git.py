@@ -155,3 +155,10 @@ async def test_dry_run_and_describe(git_repo: GitLab) -> None:
     lines = GitExecutor().describe(action, ctx)
     assert lines[0] == f"git -C {git_repo.path} rev-parse --verify --end-of-options refs/tags/v1.1.0^{{commit}}"
     assert lines[-1].startswith(f"git -C {git_repo.path} checkout --quiet v1.1.0")
+
+
+async def test_terminal_escapes_in_commit_messages_are_shown_not_obeyed(git_repo: GitLab) -> None:
+    git_repo.commit("evil \x1b[2J\x1b]0;owned\x07 subject")
+    sink = Sink()
+    assert (await GitExecutor().run(step(repo=str(git_repo.path), tag="v2.0.0"), context(git_repo), sink)).ok
+    assert "\x1b" not in sink.text and "evil \\x1b[2J\\x1b]0;owned\\x07 subject" in sink.text

@@ -284,3 +284,11 @@ async def test_raw_body_head_and_conflicting_bodies(http: HttpExecutor, web: Web
     both = await http.run(step(url="{{ api }}/echo", body="x", json={"a": 1}), context(web), Sink())
     assert both.status == "error"
     assert both.detail == "probe: give either 'json' or 'body', not both"
+
+
+async def test_terminal_escapes_in_a_body_are_shown_not_obeyed(http: HttpExecutor, web: WebLab) -> None:
+    sink = Sink()
+    outcome = await http.run(step(url="{{ api }}/ansi", expect_status=201), context(web), sink)
+    assert "\x1b" not in sink.text and "\x07" not in sink.text and "\r" not in sink.text
+    assert "\\x1b[2J\\x1b]0;owned\\x07cleared\\x0d" in sink.text
+    assert outcome.status == "failed" and "\x1b" not in outcome.detail

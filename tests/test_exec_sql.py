@@ -262,3 +262,11 @@ async def test_capture_from_the_result(sql: SqlExecutor, orders: str) -> None:
     )
     assert missing.status == "failed"
     assert "capture 'v': no value at 'value'" in missing.detail
+
+
+async def test_terminal_escapes_in_results_and_errors_are_shown_not_obeyed(sql: SqlExecutor, pg_dsn: str) -> None:
+    sink = Sink()
+    shown = await sql.run(step(dsn=pg_dsn, query="SELECT E'\\x1b[2Jcleared' AS v"), context(), sink)
+    assert shown.ok and "\x1b" not in sink.text and "\\x1b[2Jcleared" in sink.text
+    failed = await sql.run(step(dsn=pg_dsn, query="SELECT E'\\x1b[31m'::int"), context(), sink)
+    assert failed.status == "failed" and "\x1b" not in failed.detail and "\\x1b[31m" in failed.detail

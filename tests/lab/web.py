@@ -8,7 +8,7 @@ Routes, for health checks, thresholds, slow and failing services and webhooks:
 - ``/status/NNN`` -> that status code
 - ``/echo/...`` -> the request as the server saw it (method, raw target, headers, body) as JSON
 - ``POST /webhook/...`` -> 200 ``{"ok": true}`` (a Slack-like sink)
-- ``/text`` -> plain text; ``/big?kb=N`` -> N KiB of body
+- ``/text`` -> plain text; ``/ansi`` -> terminal escapes; ``/big?kb=N`` -> N KiB of body
 
 Every request is recorded in ``lab.requests`` (raw request target, undecoded), so a test can
 check exactly what arrived.
@@ -136,6 +136,8 @@ def _handler(lab: WebLab) -> type[BaseHTTPRequestHandler]:
                 )
             elif path.startswith("/webhook") and self.command == "POST":
                 self._json(200, {"ok": True})
+            elif path == "/ansi":
+                self._reply(200, b"\x1b[2J\x1b]0;owned\x07cleared\r\n", "text/plain")
             elif path == "/text":
                 self._reply(200, b"plain text\nrows=17\nlast line\n", "text/plain; charset=utf-8")
             elif path == "/big":

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.executors.capture import CaptureError, capture_values
+from tui.executors.text import printable
 from tui.runbook.model import GitAction, Step
 from tui.runbook.placeholders import RenderError, render_ref, render_text
 
@@ -101,16 +102,16 @@ class GitExecutor(Executor):
                 duration=_since(started),
             )
         except _Failed as exc:
-            return Outcome("failed", detail=ctx.redact(f"{where}: {exc}"), duration=_since(started))
+            return Outcome("failed", detail=printable(ctx.redact(f"{where}: {exc}")), duration=_since(started))
         output = "\n".join(result.lines) + "\n"
-        sink(HOST, "stdout", ctx.redact(output))
+        sink(HOST, "stdout", printable(ctx.redact(output)))
         summary = f"{plan.what} = {result.target[:12]}" + (" (checked out)" if plan.checkout else "")
         captured: dict[str, str] = {}
         if action.capture:
             try:
                 captured = capture_values(action.capture, output)
             except CaptureError as exc:
-                return Outcome("failed", detail=ctx.redact(f"{where}: {exc}"), duration=_since(started))
+                return Outcome("failed", detail=printable(ctx.redact(f"{where}: {exc}")), duration=_since(started))
         return Outcome(
             "ok", detail=ctx.redact(f"{where}: {summary}"), duration=_since(started), captured=captured, summary=summary
         )

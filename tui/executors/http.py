@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import check_paths, parse_comparison
+from tui.executors.text import printable
 from tui.runbook.model import HttpAction, Step
 from tui.runbook.placeholders import (
     RenderError,
@@ -120,7 +121,7 @@ class HttpExecutor(Executor):
         ms = elapsed * 1000
         text = head.decode("utf-8", "replace")
         summary = f"HTTP {status} {reason} in {ms:.0f} ms, {size} bytes"
-        sink(HOST, "stdout", ctx.redact(summary + "\n" + _clip(text, SHOW_CHARS).rstrip("\n") + "\n"))
+        sink(HOST, "stdout", printable(ctx.redact(summary + "\n" + _clip(text, SHOW_CHARS).rstrip("\n") + "\n")))
         document, failures = _parse(text, size, action.expect_json or _wants_json(action))
         failures = _check_status(action, status) + failures
         if action.expect_json and document is not _NOT_JSON:
@@ -135,7 +136,7 @@ class HttpExecutor(Executor):
             except CaptureError as exc:
                 failures.append(str(exc))
         if failures:
-            detail = ctx.redact(f"{where}: " + "; ".join(failures))
+            detail = printable(ctx.redact(f"{where}: " + "; ".join(failures)))
             return Outcome("failed", detail=detail, duration=elapsed, summary=summary)
         return Outcome("ok", detail=f"{where}: {summary}", duration=elapsed, captured=captured, summary=summary)
 
@@ -211,7 +212,7 @@ def _why(exc: BaseException, ctx: ExecContext) -> str:
         text = "TLS certificate not trusted (" + text.split("certificate verify failed:")[-1].strip(" ()") + ")"
     elif isinstance(exc, httpx.ConnectError):
         text = f"cannot connect: {text}"
-    return ctx.redact(_clip(" ".join(text.split()), 300))
+    return printable(ctx.redact(_clip(" ".join(text.split()), 300)))
 
 
 def _clip(text: str, limit: int) -> str:

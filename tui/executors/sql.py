@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import compare, parse_comparison, show
+from tui.executors.text import printable
 from tui.runbook.model import SqlAction, Step
 from tui.runbook.placeholders import PLACEHOLDER, RenderError, render_data, render_sql, render_text
 
@@ -71,7 +72,7 @@ class _Target:
 
         def redact(text: str) -> str:
             text = ctx.redact(text)
-            return text.replace(password, MASK) if password else text
+            return printable(text.replace(password, MASK) if password else text)
 
         return redact
 
