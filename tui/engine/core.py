@@ -147,7 +147,11 @@ class SessionCore:
         if self._journal is None:
             raise SessionError(self._read_only_reason())
         event = self._make(kind, data)
-        self._journal.append(event)
+        try:
+            self._journal.append(event)
+        except JournalError as exc:
+            self._lock.release()
+            raise SessionError(str(exc)) from None
         self._take(event)
         self._deliver(event)
         return event
