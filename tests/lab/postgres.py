@@ -1,7 +1,8 @@
 """Lab fixture: a real PostgreSQL cluster on 127.0.0.1, one per xdist worker.
 
-``initdb`` and ``postgres`` refuse to run as root, so both run as the ``postgres`` user via
-``runuser -u postgres --``; the data directory is a fresh temp dir that user owns. Password
+``initdb`` and ``postgres`` refuse to run as root, so as root both run as the ``postgres``
+user via ``runuser -u postgres --`` (as anyone else, as that user); the data directory is a
+fresh temp dir the server's user owns. Password
 authentication over TCP (scram) is on, so tests can prove a DSN's password never leaks.
 Each test that wants a clean slate takes ``pg_dsn``: a database of its own in that cluster.
 """
@@ -44,9 +45,9 @@ def _free_port() -> int:
 
 
 def _as_postgres(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["runuser", "-u", PG_USER, "--", *argv], capture_output=True, text=True, timeout=timeout, check=False
-    )
+    # PostgreSQL refuses to run as root; as anyone else it runs as that user.
+    prefix = ["runuser", "-u", PG_USER, "--"] if os.geteuid() == 0 else []
+    return subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _start(datadir: Path) -> int:
@@ -70,16 +71,18 @@ def _start(datadir: Path) -> int:
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgLab]:
     """The worker's cluster, torn down at the end of the session."""
-    if shutil.which("initdb") is None or shutil.which("runuser") is None:
+    if shutil.which("initdb") is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
         pytest.skip("PostgreSQL (initdb) or runuser is not installed")
     root = Path(tempfile.mkdtemp(prefix="rbconsole-pg-"))
     os.chmod(root, 0o755)
-    shutil.chown(root, PG_USER, PG_USER)
+    owner = PG_USER if os.geteuid() == 0 else None
     datadir = root / "data"
     password = "lab-" + secrets.token_hex(12)
     pwfile = root / "pw"
     pwfile.write_text(password + "\n")
-    shutil.chown(pwfile, PG_USER, PG_USER)
+    if owner is not None:
+        shutil.chown(root, owner, owner)
+        shutil.chown(pwfile, owner, owner)
     try:
         made = _as_postgres(
             "initdb", "-D", str(datadir), "-U", PG_USER, "-E", "UTF8", "--no-locale",
