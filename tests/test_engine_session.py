@@ -375,3 +375,37 @@ async def test_second_opener_is_read_only_and_told_who_holds_the_lock(tmp_path: 
     assert not again.read_only
     assert again.events[-1].type == ev.SESSION_RESUMED
     await again.close()
+
+
+async def test_50_mb_of_output_goes_to_the_file_in_full_and_the_journal_stays_small(tmp_path: Path) -> None:
+    path = write_runbook(
+        tmp_path,
+        """
+[plans.A]
+title = "flood"
+[[plans.A.steps]]
+id = "flood"
+kind = "local"
+run = "head -c 50000000 /dev/zero | tr '\\\\0' x | fold -w 99; echo the-end"
+""",
+    )
+    session = start(path)
+    chunks = 0
+
+    def count(event: Event) -> None:
+        nonlocal chunks
+        chunks += event.type == ev.OUTPUT
+
+    session.subscribe(count)
+    await session.choose_plan("A")
+    assert await session.run_plan()
+    await session.close()
+    (log,) = (session.dir / "output").iterdir()
+    # fold ends 505050 full lines with a newline; the short last one runs into "the-end\n".
+    assert log.stat().st_size == 50_000_000 + 50_000_000 // 99 + len("the-end\n")
+    assert 0 < chunks < 5_000  # whole-line chunks, never one event per line
+    assert (session.dir / "journal.jsonl").stat().st_size < 64 * 1024
+    finished = next(e.data for e in session.events if e.type == ev.STEP_FINISHED)
+    assert finished["excerpt"]["local"].endswith("the-end")
+    assert len(finished["excerpt"]["local"]) <= 4000
+    assert finished["output"] == {"local": log.name}
