@@ -270,3 +270,16 @@ async def test_terminal_escapes_in_results_and_errors_are_shown_not_obeyed(sql: 
     assert shown.ok and "\x1b" not in sink.text and "\\x1b[2Jcleared" in sink.text
     failed = await sql.run(step(dsn=pg_dsn, query="SELECT E'\\x1b[31m'::int"), context(), sink)
     assert failed.status == "failed" and "\x1b" not in failed.detail and "\\x1b[31m" in failed.detail
+
+
+async def test_parallel_checks_on_one_database_each_get_a_connection(sql: SqlExecutor, orders: str) -> None:
+    """Pre-checks run in parallel; one shared connection would interleave their transactions."""
+    actions = [
+        step(id=f"c{i}", dsn=orders, query="SELECT count(*) FROM orders, pg_sleep(0.05)", expect_value=25)
+        for i in range(6)
+    ]
+    outcomes = await asyncio.gather(*(sql.run(a, context(check=True), Sink()) for a in actions))
+    assert [o.status for o in outcomes] == ["ok"] * 6, [o.detail for o in outcomes]
+    again = await sql.run(actions[0], context(check=True), Sink())
+    assert again.status == "ok"
+    assert sum(len(conns) for conns in sql._idle.values()) == 6  # returned to the pool, reused

@@ -113,12 +113,15 @@ class SqlExecutor(Executor):
     kind = "sql"
 
     def __init__(self) -> None:
-        self._connections: dict[str, psycopg.AsyncConnection[Any]] = {}
+        # Idle connections per target: a connection serves one action at a time (a transaction
+        # cannot be shared), so checks running in parallel each borrow their own.
+        self._idle: dict[str, list[psycopg.AsyncConnection[Any]]] = {}
 
     async def close(self) -> None:
-        connections, self._connections = list(self._connections.values()), {}
-        for conn in connections:
-            await conn.close()
+        idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                await conn.close()
 
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, SqlAction)
@@ -166,16 +169,16 @@ class SqlExecutor(Executor):
             async with asyncio.timeout(timeout + GRACE):
                 columns, rows, count, failures, captured = await self._transaction(conn, query, action, timeout)
         except asyncio.CancelledError:
-            await self._cancel(target, conn)
+            await self._cancel(conn)
             raise
         except (TimeoutError, psycopg.errors.QueryCanceled) as exc:
-            await self._cancel(target, conn)
+            await self._cancel(conn)
             reason = "statement timeout" if isinstance(exc, psycopg.errors.QueryCanceled) else "no answer"
             return Outcome("timeout", detail=f"{where}: {reason} after {timeout:g}s", duration=_since(started))
         except psycopg.Error as exc:
-            if conn.broken or conn.closed:
-                self._connections.pop(target.conninfo, None)
+            self._release(target, conn)
             return Outcome("failed", detail=redact(f"{where}: {_message(exc)}"), duration=_since(started))
+        self._release(target, conn)
         elapsed = _since(started)
         summary = f"{count} row{'s' if count != 1 else ''} in {elapsed * 1000:.0f} ms"
         sink(HOST, "stdout", redact("\n".join([*_table(columns, rows), f"({summary})"]) + "\n"))
@@ -188,13 +191,17 @@ class SqlExecutor(Executor):
     async def _connect(self, target: _Target, timeout: float) -> psycopg.AsyncConnection[Any]:
         import psycopg
 
-        conn = self._connections.get(target.conninfo)
-        if conn is not None and not conn.closed and not conn.broken:
-            return conn
+        idle = self._idle.setdefault(target.conninfo, [])
+        while idle:
+            conn = idle.pop()
+            if not conn.closed and not conn.broken:
+                return conn
         async with asyncio.timeout(min(timeout, CONNECT_TIMEOUT) + GRACE):
-            conn = await psycopg.AsyncConnection.connect(target.conninfo, autocommit=True)
-        self._connections[target.conninfo] = conn
-        return conn
+            return await psycopg.AsyncConnection.connect(target.conninfo, autocommit=True)
+
+    def _release(self, target: _Target, conn: psycopg.AsyncConnection[Any]) -> None:
+        if not conn.closed and not conn.broken:
+            self._idle.setdefault(target.conninfo, []).append(conn)
 
     async def _transaction(
         self, conn: psycopg.AsyncConnection[Any], query: _Query, action: SqlAction, timeout: float
@@ -234,9 +241,8 @@ class SqlExecutor(Executor):
                 raise psycopg.Rollback()
         return columns, rows, count, failures, captured
 
-    async def _cancel(self, target: _Target, conn: psycopg.AsyncConnection[Any]) -> None:
+    async def _cancel(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Stop the query on the server and drop the connection (its state is unknown)."""
-        self._connections.pop(target.conninfo, None)
         with contextlib.suppress(Exception):  # best effort: the connection is closed next anyway
             await asyncio.shield(conn.cancel_safe(timeout=5))
         await asyncio.shield(conn.close())
