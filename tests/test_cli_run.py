@@ -225,3 +225,15 @@ def test_export_and_resume_name_unknown_sessions(rbconsole_home: Path) -> None:
         assert done.returncode == 2
         assert "no session matches 'nope'" in done.stderr and "Traceback" not in done.stderr
     assert rb("sessions").stdout.strip() == "no recorded sessions"
+
+
+def test_dry_run_needs_no_secret_and_masks_where_it_goes(rbconsole_home: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ENGINE_TEST_TOKEN"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "run", str(BASIC), "--plan", "A", "--dry-run"],
+        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "echo token=$ENGINE_TEST_TOKEN" in done.stdout
+    assert "printf 'restoring %s\\n' '<backup captured by find>'" in done.stdout
+    assert "stand-in" not in done.stdout

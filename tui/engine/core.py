@@ -269,7 +269,9 @@ class SessionCore:
             },
         )
         if self._dry_run:
-            return await self._finish(finished, base, attempt, Outcome("ok"), None, dry_run=True)
+            # Nothing runs, so nothing is captured: later steps show where the value would go.
+            stand_ins = {name: f"<{name} captured by {action.id}>" for name in action.capture}
+            return await self._finish(finished, base, attempt, Outcome("ok", captured=stand_ins), None, dry_run=True)
         collector = OutputCollector(
             self.dir / "output", f"{phase}-{action.id}-{attempt}", self._redact, self._output(phase, action.id, attempt)
         )

@@ -100,6 +100,11 @@ class Printer:
         title = f" {data['title']}" if data["phase"] in ("pre", "verify") and data.get("title") else ""
         took = format_duration(data.get("duration"))
         self.out.write(f"{mark} {data['id']}{title} {status}{detail}{warn} ({took}){captured}\n")
+        hosts = data.get("hosts") or {}
+        if len(hosts) > 1:
+            for name, host in hosts.items():
+                if host.get("status") != "ok":
+                    self.out.write(f"  [{name}] {host.get('status')}: {host.get('detail') or ''}".rstrip(": ") + "\n")
         self.out.flush()
 
     _on_check_finished = _finished

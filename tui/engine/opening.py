@@ -78,6 +78,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             profile=options.profile,
             ssh_config=options.ssh_config,
             known_hosts=options.known_hosts,
+            dry_run=options.dry_run,
         )
     except ValuesError as exc:
         raise SessionError(str(exc)) from None
@@ -204,6 +205,7 @@ def reopen(
             ssh_config=ssh_config,
             known_hosts=known_hosts,
             secrets=None if writable else dict.fromkeys(runbook.secrets, ""),
+            dry_run=options.dry_run,
         )
     except ValuesError as exc:
         lock.release()

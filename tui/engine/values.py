@@ -98,9 +98,11 @@ def resolve(
     ssh_config: str | None = None,
     known_hosts: str | None = None,
     secrets: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> Values:
     """Resolve every value for a session. ``given`` are the operator's ``--var`` values;
-    ``secrets`` (name -> text) skips reading secrets (tests, resume)."""
+    ``secrets`` (name -> text) skips reading secrets (tests, resume); in a ``dry_run`` a secret
+    that cannot be read stands in masked rather than stopping the run."""
     unknown = [k for k in given if k not in runbook.params and k not in runbook.vars and not _profile_var(runbook, k)]
     if unknown:
         known = ", ".join(sorted({*runbook.params, *runbook.vars})) or "none"
@@ -113,7 +115,16 @@ def resolve(
     values = Values(scope)
 
     for name in runbook.secrets:
-        text = secrets[name] if secrets is not None and name in secrets else read_secret(name, runbook)
+        if secrets is not None and name in secrets:
+            text = secrets[name]
+        else:
+            try:
+                text = read_secret(name, runbook)
+            except ValuesError:
+                if not dry_run:
+                    raise
+                # A dry run executes nothing: show where the secret goes (masked) without it.
+                text = f"dry-run-stand-in-for-{name}"
         scope[name] = Value(text, trusted=False, secret=True)
         values.secrets.append(text)
 
