@@ -119,14 +119,20 @@ def render_sql(template: str, scope: Scope) -> tuple[str, list[str]]:
     return "".join(out), params
 
 
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?")
+
+
 def render_url(template: str, scope: Scope) -> str:
     """A URL: the author's own values go in as written (``{{ api }}/health``); any value an
     operator typed or a step captured is percent-encoded, so it stays one path segment or
-    query value."""
+    query value. The one exception is a whole base URL at the very start (``--var
+    api=http://lab:8080`` for ``{{ api }}/health``): it names where the request goes, which is
+    what the operator meant to choose, and is accepted only in a plain scheme://host[:port]/path
+    form (no credentials, query or fragment to smuggle anything in)."""
 
     def sub(match: re.Match[str]) -> str:
         value = _lookup(scope, match.group(1))
-        if value.trusted:
+        if value.trusted or (match.start() == 0 and _BASE_URL.fullmatch(value.text)):
             if any(ch in value.text for ch in "\r\n\t "):
                 raise RenderError(f"{{{{ {match.group(1)} }}}} has whitespace and cannot go in a URL")
             return value.text
