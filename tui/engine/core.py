@@ -187,7 +187,8 @@ class SessionCore:
     # --- asking the operator -------------------------------------------------------------------
 
     async def _question(self, question: Question) -> tuple[str | None, str]:
-        """The answer and who gave it; (None, "no-tty") when nobody can answer."""
+        """The answer and who gave it; None when nobody could answer or the answer was not
+        one of the options (the caller then stops rather than guess)."""
         if self._yes:
             answer, by = question.options[0], "--yes"
         elif self._ask is None:
@@ -196,7 +197,7 @@ class SessionCore:
         else:
             answer, by = await self._ask(question), "operator"
             if answer not in question.options:
-                answer = question.options[-1] if question.kind == "unknown" else "no"
+                answer = None  # an answer that is not one of the options is no answer at all
         await self._emit(
             ev.CONFIRMATION,
             {"id": question.step_id, "phase": question.phase, "question": question.kind, "answer": answer, "by": by},

@@ -227,11 +227,10 @@ class Session(SessionCore):
                 kind, step.id, phase, step.title or step.id, text, DESTRUCTIVE_OPTIONS,
                 tuple(self.describe(step, phase)), self.targets(step),
             )  # fmt: skip
-            answer, _ = await self._question(question)
-            if answer is None:
-                return ActionResult(step.id, phase, "declined", f"step {step.id} needs confirmation; use --yes")
+            answer, by = await self._question(question)
             if answer != "yes":
-                return ActionResult(step.id, phase, "declined", f"step {step.id} was not confirmed")
+                why = "needs confirmation; use --yes" if by == "no-tty" else "was not confirmed"
+                return ActionResult(step.id, phase, "declined", f"step {step.id} {why}")
         return await self._run_action(step, phase, index)
 
     async def skip_step(self, step_id: str, reason: str = "") -> None:
@@ -267,6 +266,7 @@ class Session(SessionCore):
                     answer = await self._resolve_unknown(step, "step")
                     if answer is None:
                         self._stop_reason = f"step {step.id} has an unknown outcome; resume with --yes to re-run it"
+                        self.unanswered = True
                         return False
                     if answer != "rerun":
                         if answer == "failed":
