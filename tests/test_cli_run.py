@@ -237,3 +237,33 @@ def test_dry_run_needs_no_secret_and_masks_where_it_goes(rbconsole_home: Path) -
     assert "echo token=$ENGINE_TEST_TOKEN" in done.stdout
     assert "printf 'restoring %s\\n' '<backup captured by find>'" in done.stdout
     assert "stand-in" not in done.stdout
+
+
+async def test_operator_answers_an_unknown_outcome_as_done(
+    long_run: tuple[subprocess.Popen[str], Path], rbconsole_home: Path
+) -> None:
+    from tui.engine.session import Question, Session
+
+    process, scratch = long_run
+    process.kill()
+    process.wait(10)
+    (directory,) = sessions(rbconsole_home)
+    asked: list[Question] = []
+
+    async def ask(question: Question) -> str:
+        asked.append(question)
+        return "done" if question.kind == "unknown" else "yes"
+
+    session = Session.open(directory.name, ask=ask)
+    assert session.state.action("step", "long").status == "unknown"  # type: ignore[union-attr]
+    assert session.pending_steps() == ["long", "last"]
+    assert await session.run_plan()
+    assert [q.kind for q in asked] == ["unknown"]
+    assert asked[0].options == ("rerun", "done", "failed", "skip")
+    assert session.result() == "partial"  # the verification has not run yet
+    assert [r.status for r in await session.verify()] == ["ok"]
+    assert await session.end() == "success"
+    await session.close()
+    assert (scratch / "last").exists()
+    record = rb("export", directory.name).stdout
+    assert "ok (attempt 1 interrupted, outcome unknown: answered done (operator))" in record
