@@ -10,11 +10,14 @@ Event ``data`` payloads (all JSON values; secrets already redacted):
 
 - ``session_started``: session, runbook_id, runbook_path, runbook_title, runbook_sha256, service,
   current_version, target_version, operator, reason, severity, params (secret ones masked),
-  profile, mode ("live" | "drill"), dry_run, yes, scenario, plan (may be null), user, host, pid
-- ``session_resumed``: operator, user, host, pid, yes
+  given (the --var values), profile, mode ("live" | "drill"), dry_run, yes, scenario, plan (may
+  be null), user, host, pid, and what the record needs from the runbook: record (title,
+  sections, retrospective), checklists, checks (id, title, kind, severity)
+- ``session_resumed``: operator, user, host, pid, yes, repaired (a torn journal line was cut), warning
 - ``triage_answered``: node, text, ask, option (index), label, next
 - ``triage_reached``: node, text, plan (recommended plan or null), action (e.g. "observe" or null)
-- ``plan_chosen``: plan, title, target_minutes, recommended, reason (why the recommendation was overridden)
+- ``plan_chosen``: plan, title, target_minutes, steps and verify (id, title, kind, confirm),
+  recommended, reason (why the recommendation was overridden)
 - ``check_started``: id, title, kind, phase, attempt, describe (resolved command/request lines)
 - ``check_finished``: id, title, kind, phase, attempt, status, detail, exit_status, duration,
   severity ("blocking" | "warning"), summary, hosts, captured, excerpt, output
