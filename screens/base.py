@@ -41,9 +41,9 @@ class ConsoleScreen(Screen[Any]):
         return loaded.runbook
 
     def compose_top(self, runbook: Runbook | None) -> ComposeResult:
+        yield TitleBar(runbook, self.WHERE)
         if self.console.is_drill:
             yield DrillBanner()
-        yield TitleBar(runbook, self.WHERE)
 
     def compose_bottom(self) -> ComposeResult:
         yield Footer()

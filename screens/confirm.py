@@ -37,7 +37,7 @@ class ConfirmScreen(ModalScreen[str]):
                 yield Static(Text("\n".join(q.describe)), id="confirm-describe")
             names = " or ".join(f"'{t}'" for t in self.targets)
             yield Static(f"Type {names} and press enter to run it; esc does not run it.")
-            yield Input(placeholder=self.targets[0], id="confirm-input")
+            yield Input(placeholder="type the name here", id="confirm-input")
             yield Static("", id="confirm-error", classes="error-text")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

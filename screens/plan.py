@@ -91,7 +91,7 @@ class PlanScreen(SessionScreen):
             self.query_one(Stopwatch).start()
             self.reset_output([str(t) for t in data.get("targets") or []])
             for line in data.get("describe") or []:
-                self.output(self.hosts[0] if len(self.hosts) == 1 else ALL, "info", f"$ {line}\n")
+                self.output(self.hosts[0] if len(self.hosts) == 1 else ALL, "info", f"{line}\n")
         elif event.type == STEP_FINISHED and data.get("phase") in ("step", "verify"):
             self.running = None
             for host, outcome in (data.get("hosts") or {}).items():
@@ -171,7 +171,8 @@ class PlanScreen(SessionScreen):
             self.query_one(Stopwatch).stop()
             status_line.update(Text("All steps done · v verifies · F5 checklists · F7 record", style="bold green"))
         else:
-            status_line.update(f"{len(self.rows) - len(pending)} done, {len(pending)} to go · enter runs {pending[0]}")
+            steps = sum(1 for phase, _ in self.rows if phase == "step")
+            status_line.update(f"{steps - len(pending)} of {steps} steps done · enter runs {pending[0]}")
 
     def find(self, step_id: str) -> tuple[str, Step | None]:
         for phase, step in self.rows:

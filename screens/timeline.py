@@ -41,6 +41,12 @@ def summary(event: Event) -> str:
     return " ".join(f"{k}={v}" for k, v in d.items() if isinstance(v, str | int | float))[:200]
 
 
+def when(ts: float, first: float) -> tuple[str, str]:
+    """Wall-clock time and the offset from the session's start."""
+    offset = int(ts - first)
+    return time.strftime("%H:%M:%S", time.localtime(ts)), f"+{offset // 60:d}:{offset % 60:02d}"
+
+
 class TimelineScreen(SessionScreen):
     WHERE = "Timeline"
     AUTO_FOCUS = "#timeline"
@@ -70,11 +76,9 @@ class TimelineScreen(SessionScreen):
             return
         if self.first_ts is None:
             self.first_ts = event.ts
-        offset = int(event.ts - self.first_ts)
         table = self.query_one(DataTable)
         table.add_row(
-            time.strftime("%H:%M:%S", time.localtime(event.ts)),
-            f"+{offset // 60:d}:{offset % 60:02d}",
+            *when(event.ts, self.first_ts),
             event.type.replace("_", " "),
             Text(summary(event), no_wrap=True, overflow="ellipsis"),
         )
