@@ -277,7 +277,12 @@ class SessionCore:
             self.dir / "output", f"{phase}-{action.id}-{attempt}", self._redact, self._output(phase, action.id, attempt)
         )
         clock = time.monotonic()
-        task = asyncio.ensure_future(self._executor(action.kind).run(action, self._context(phase), collector))
+        try:
+            executor = self._executor(action.kind)
+        except Exception as exc:  # a missing client library is this step's failure, not a crash
+            outcome = Outcome("error", f"cannot load the {action.kind} executor: {one_line(str(exc))}")
+            return await self._finish(finished, base, attempt, outcome, collector)
+        task = asyncio.ensure_future(executor.run(action, self._context(phase), collector))
         self._running.add(task)
         try:
             outcome = await task
