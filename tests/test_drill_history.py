@@ -10,9 +10,11 @@ from tests.test_drill_demo import journals, rbconsole
 from tui import paths
 from tui.drill import history
 from tui.drill.drift import Baseline, baselines, drift, drifts, plan_baselines
+from tui.drill.finish import REPORT_NAME, report_for
 from tui.drill.format import against_target, seconds_text, sparkline
 from tui.drill.report import render_report
 from tui.drill.summary import DrillRun, StepTime, summarise
+from tui.engine.store import session_dirs
 from tui.runbook.loader import load_or_raise
 
 RUNBOOK = """
@@ -102,6 +104,8 @@ def test_two_drills_give_history_baselines_drift_and_trend(runbook: Path, tmp_pa
     assert report.count("% | success |") == 2, "two rows in the trend table"
     assert "Completion: 1 of 2 items (50%)" in report and "- [ ] pre: told people" in report
     assert plan_baselines("timed", "A")["nap"].samples == 2
+    [_, latest] = session_dirs()
+    assert report_for(load_or_raise(runbook), journals()[1]) == (latest / REPORT_NAME).read_text(encoding="utf-8")
 
 
 def test_dry_runs_never_become_baselines(runbook: Path) -> None:
@@ -116,7 +120,7 @@ def test_dry_runs_never_become_baselines(runbook: Path) -> None:
 
 
 def test_failed_and_skipped_steps_are_reported_and_not_baselines(runbook: Path) -> None:
-    done = rbconsole("drill", str(runbook), "--headless", "--yes", "--var", "nap=-1")  # sleep rejects it
+    done = rbconsole("drill", str(runbook), "--headless", "--yes", "--var", "nap=soon")  # sleep rejects it
     assert done.returncode == 1
     [events] = journals()
     run = summarise(events, None, load_or_raise(runbook).plans["A"].steps)

@@ -75,7 +75,8 @@ async def test_teardown_after_abort_and_through_a_cancelled_caller(start, tmp_pa
     await guard.setup()
     await session.choose_plan("A")
     hanging = asyncio.Event()
-    session.subscribe(lambda e: hanging.set() if e.type == "step_started" and e.data["id"] == "hangs" else None)
+    # The command's own output, not step_started: abort it while it really runs.
+    session.subscribe(lambda e: hanging.set() if e.type == "output" and "hanging now" in e.data["text"] else None)
     plan = asyncio.ensure_future(session.run_plan())
     await asyncio.wait_for(hanging.wait(), 30)
     session.abort("drill aborted by the test")

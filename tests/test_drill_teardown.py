@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -13,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.test_drill_demo import demo_vars, finished, free_port, get_json, journals, port_closed, rbconsole
-from tui.engine.journal import JOURNAL_NAME, read_events
-from tui.engine.store import session_dirs
 
 RUNBOOK = """
 schema = 1
@@ -43,7 +42,7 @@ run = "exit {{ fail }}"
 [[plans.A.steps]]
 id = "hangs"
 kind = "local"
-run = "sleep 120"
+run = "echo hanging now; sleep 120"
 
 [[drills]]
 id = "s"
@@ -99,16 +98,20 @@ def test_teardown_runs_after_a_failed_setup(runbook: Path, tmp_path: Path) -> No
     assert not box.exists()
 
 
-def _wait_for_step(step_id: str, proc: subprocess.Popen[str], limit: float = 60.0) -> None:
+def _read_until(proc: subprocess.Popen[bytes], needle: bytes, limit: float = 60.0) -> bytes:
+    """The child's output up to ``needle`` (bounded in time; no sleeping: select waits for output)."""
+    assert proc.stdout is not None
+    fd, seen = proc.stdout.fileno(), b""
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        for directory in session_dirs():
-            for event in read_events(directory / JOURNAL_NAME):
-                if event.type == "step_started" and event.data.get("id") == step_id:
-                    return
-        time.sleep(0.05)
-    raise AssertionError(f"step {step_id} never started")
+    while needle not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise AssertionError(f"{needle!r} never came: {seen.decode(errors='replace')[-2000:]}")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise AssertionError(f"the drill ended first: {seen.decode(errors='replace')[-2000:]}")
+        seen += chunk
+    return seen
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -119,14 +122,14 @@ def test_teardown_runs_after_an_abort(runbook: Path, tmp_path: Path, sig: signal
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        _wait_for_step("hangs", proc)
+        before = _read_until(proc, b"[local] hanging now")  # the hanging command really runs
         assert get_json(port, "/version")["version"] == "v2"
         proc.send_signal(sig)
-        output, _ = proc.communicate(timeout=60)
+        rest, _ = proc.communicate(timeout=60)
+        output = (before + rest).decode(errors="replace")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -16,6 +16,7 @@ from tests.test_drill_demo import DEMO, free_port, get_json, port_closed
 from tests.tui_helpers import make_app, settle
 from tui.drill import history
 from tui.drill.finish import REPORT_NAME
+from tui.widgets.drill_banner import DrillBanner
 
 
 async def until(pilot: Pilot[int], condition: Callable[[], bool], rounds: int = 400) -> None:
@@ -64,8 +65,12 @@ async def test_demo_drill_in_the_console(tmp_path: Path) -> None:
             "deployed": "ok",
         }
 
-        await pilot.press("f7")
-        await settle(app, pilot)
+        for key in ("f2", "f3", "f4", "f5", "f6", "f8", "f7"):  # every screen of the session says DRILL
+            await pilot.press(key)
+            await settle(app, pilot)
+            banner = app.screen.query_one(DrillBanner)
+            assert "DRILL" in str(banner.render()), key
+            assert app.screen.get_widget_at(2, banner.region.y)[0] is banner, f"{key}: the banner is hidden"
         assert isinstance(app.screen, RecordScreen)
         await pilot.press("e")
         await pilot.pause()
@@ -79,3 +84,19 @@ async def test_demo_drill_in_the_console(tmp_path: Path) -> None:
     [kept] = history.load("demo", "A")
     assert kept.session == session_dir.name and kept.steps[2].id == "stop" and kept.steps[2].status == "ok"
     assert "## DRILL report" in (session_dir / REPORT_NAME).read_text(encoding="utf-8")
+
+
+def test_drill_overview_snapshot(snap_compare) -> None:
+    app = make_app(Path(DEMO), drill=True, scenario="bad-release", plan="A")
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_drill_incident_start_snapshot(snap_compare) -> None:
+    async def to_form(pilot: Pilot[int]) -> None:
+        await pilot.press("enter")
+        await pilot.pause()
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+
+    app = make_app(Path(DEMO), drill=True, scenario="bad-release", plan="A")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=to_form)

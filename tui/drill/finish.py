@@ -29,8 +29,8 @@ class FinishedDrill:
     report_path: Path | None  # beside the session's journal
 
 
-def finish(runbook: Runbook, events: Sequence[Event], session_dir: Path | None = None) -> FinishedDrill:
-    """Summarise a finished drill session; keep it in the history; write its report beside the journal."""
+def summary_of(runbook: Runbook, events: Sequence[Event]) -> tuple[DrillRun, list[DrillRun]]:
+    """A drill session's summary and the earlier drills it compares with (reads, writes nothing)."""
     start = events[0].data if events else {}
     scenario = runbook.drill(str(start.get("scenario") or ""))
     plan_id = next((str(e.data.get("plan")) for e in events if e.type == "plan_chosen"), str(start.get("plan") or ""))
@@ -38,6 +38,17 @@ def finish(runbook: Runbook, events: Sequence[Event], session_dir: Path | None =
     target = scenario.target_minutes if scenario and scenario.plan == plan_id else None
     run = summarise(events, target, plan.steps if plan else ())
     earlier = [r for r in history.load(run.runbook_id, run.plan, dry_run=run.dry_run) if r.session != run.session]
+    return run, earlier
+
+
+def report_for(runbook: Runbook, events: Sequence[Event]) -> str:
+    """The drill report of a session so far, e.g. to append to the record the console exports."""
+    return render_report(*summary_of(runbook, events))
+
+
+def finish(runbook: Runbook, events: Sequence[Event], session_dir: Path | None = None) -> FinishedDrill:
+    """Summarise a finished drill session; keep it in the history; write its report beside the journal."""
+    run, earlier = summary_of(runbook, events)
     report = render_report(run, earlier)
     path = None
     if session_dir is not None:

@@ -8,7 +8,6 @@ from textual.widgets import Static
 class DrillBanner(Static):
     DEFAULT_CSS = """
     DrillBanner {
-        dock: top;
         width: 100%;
         height: 1;
         background: $warning;
