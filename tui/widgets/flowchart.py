@@ -30,6 +30,7 @@ class FlowChart(Widget):
         super().__init__(id=id)
         self.flow = flow
         self.plan_titles = plan_titles or {}
+        self._cache: tuple[tuple[object, ...], list[Text]] | None = None
 
     def _styles(self) -> dict[str, Style]:
         theme = self.app.current_theme
@@ -45,7 +46,11 @@ class FlowChart(Widget):
         }
 
     def _rows(self) -> list[Text]:
-        return draw_flow(self.flow, list(self.path), self.current, self.plan_titles, self._styles())
+        # Layout asks for width and height before rendering; draw once per path and theme.
+        key = (self.path, self.current, self.app.theme)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, draw_flow(self.flow, list(self.path), self.current, self.plan_titles, self._styles()))
+        return self._cache[1]
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return max((row.cell_len for row in self._rows()), default=0)
