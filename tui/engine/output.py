@@ -11,12 +11,18 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
 TAIL_BYTES = 16 * 1024  # what memory keeps per host
 EXCERPT_LINES = 20  # what the journal and the record keep per host
 EXCERPT_CHARS = 4000
+SYNC_EVERY = 8 * 1024 * 1024
+
+# Writeback of a flood starts while it streams (one fdatasync at a time, off the loop), so
+# the fsync at the step's end is short and dirty pages never pile up to stall a write.
+_SYNCER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="output-sync")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -42,6 +48,8 @@ class OutputCollector:
         self._files: dict[str, IO[str]] = {}
         self._tails: dict[str, deque[str]] = {}
         self._tail_sizes: dict[str, int] = {}
+        self._unsynced: dict[str, int] = {}
+        self._syncing: Future[None] | None = None
         self.bytes = 0
 
     def path(self, host: str) -> Path:
@@ -58,8 +66,14 @@ class OutputCollector:
             handle = self._files[host] = open(self.path(host), "a", encoding="utf-8", errors="replace")  # noqa: SIM115
             self._tails[host] = deque()
             self._tail_sizes[host] = 0
+            self._unsynced[host] = 0
         handle.write(text)
         self.bytes += len(text)
+        self._unsynced[host] += len(text)
+        if self._unsynced[host] >= SYNC_EVERY and (self._syncing is None or self._syncing.done()):
+            handle.flush()
+            self._syncing = _SYNCER.submit(os.fdatasync, handle.fileno())
+            self._unsynced[host] = 0
         tail = self._tails[host]
         tail.append(text[-TAIL_BYTES:])
         self._tail_sizes[host] += len(tail[-1])
@@ -84,6 +98,8 @@ class OutputCollector:
 
     def close(self) -> None:
         """Flush and fsync every file (called off the event loop: fsync blocks)."""
+        if self._syncing is not None:
+            self._syncing.result()
         for handle in self._files.values():
             handle.flush()
             os.fsync(handle.fileno())
