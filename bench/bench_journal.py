@@ -4,7 +4,7 @@ baselines: the same lines appended with one fsync each by hand, and appended wit
 The engine's promise is "on disk before anyone sees it", so the fsync per event is the cost;
 the figure that matters is the ratio to the raw fsync baseline (goal: >= 0.8x).
 
-    python bench/bench_journal.py [--events 2000]
+    python bench/bench_journal.py [--events 1000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -54,15 +54,20 @@ def raw(path: Path, count: int, *, sync: bool) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
-        root = Path(tmp)
-        (root / "a").mkdir()
-        ours = engine(root / "a", args.events)
-        fsynced = raw(root / "b.jsonl", args.events, sync=True)
-        plain = raw(root / "c.jsonl", args.events, sync=False)
-    rate, base, nosync = (args.events / t for t in (ours, fsynced, plain))
+    # Rounds interleave the three so a disk busy with someone else's writes hits all of them.
+    best = {"ours": float("inf"), "fsynced": float("inf"), "plain": float("inf")}
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+            root = Path(tmp)
+            (root / "a").mkdir()
+            best["ours"] = min(best["ours"], engine(root / "a", args.events))
+            best["fsynced"] = min(best["fsynced"], raw(root / "b.jsonl", args.events, sync=True))
+            best["plain"] = min(best["plain"], raw(root / "c.jsonl", args.events, sync=False))
+    rate, base, nosync = (args.events / best[k] for k in ("ours", "fsynced", "plain"))
+    print(f"best of {args.rounds} rounds of {args.events} events")
     print(f"journal (engine, fsync each):  {rate:12,.0f} events/s")
     print(f"baseline raw append + fsync:   {base:12,.0f} events/s   ratio {rate / base:.2f}x (goal >= {GOAL_RATIO}x)")
     print(
