@@ -409,3 +409,39 @@ run = "head -c 50000000 /dev/zero | tr '\\\\0' x | fold -w 99; echo the-end"
     assert finished["excerpt"]["local"].endswith("the-end")
     assert len(finished["excerpt"]["local"]) <= 4000
     assert finished["output"] == {"local": log.name}
+
+
+async def test_after_an_abort_the_operator_can_retry_and_finish(tmp_path: Path) -> None:
+    path = write_runbook(
+        tmp_path,
+        """
+[params.dir]
+required = true
+[plans.A]
+title = "long"
+[[plans.A.steps]]
+id = "long"
+kind = "local"
+run = "if [ -f {{ dir }}/flag ]; then echo fine; else touch {{ dir }}/flag; echo started; sleep 120; fi"
+[[plans.A.steps]]
+id = "next"
+kind = "local"
+run = "touch {{ dir }}/next"
+""",
+    )
+    session = start(path, values={"dir": str(tmp_path)})
+    started = asyncio.Event()
+    session.subscribe(lambda e: started.set() if e.type == ev.OUTPUT and "started" in e.data["text"] else None)
+    await session.choose_plan("A")
+    step = asyncio.create_task(session.run_step("long"))
+    await asyncio.wait_for(started.wait(), 30)
+    session.abort()
+    assert (await asyncio.wait_for(step, 30)).status == "aborted"
+    assert session.result() == "aborted"
+    assert (await session.run_step("long")).ok  # the retry
+    assert await session.run_plan()
+    await session.verify()
+    assert await session.end() == "success"
+    await session.close()
+    assert (tmp_path / "next").exists()
+    assert [h["status"] for h in session.state.actions[("step", "long")].history] == ["aborted", "ok"]

@@ -352,6 +352,8 @@ class SessionCore:
     # --- stopping -----------------------------------------------------------------------------------
 
     def abort(self, reason: str = "aborted by the operator") -> None:
+        """Stop the work under way (its commands are signalled). The next run, retry or
+        verification the operator starts clears it; ending now ends "aborted"."""
         self._aborted = reason
         for task in list(self._running):
             task.cancel()

@@ -143,6 +143,7 @@ class Session(SessionCore):
 
     async def run_checks(self, ids: Sequence[str] | None = None) -> list[ActionResult]:
         """Run pre-checks (all, or ``ids``) in parallel; re-running one is ``run_checks([id])``."""
+        self._aborted = None
         chosen = [c for c in self.runbook.checks if ids is None or c.id in ids]
         results = await asyncio.gather(*(self._run_action(check, "pre") for check in chosen))
         for result in results:
@@ -212,6 +213,7 @@ class Session(SessionCore):
     async def run_step(self, step_id: str) -> ActionResult:
         """Run (or retry) one plan step, confirming first if it is destructive or manual."""
         index, step = self._step(step_id)
+        self._aborted = None
         return await self._confirm_and_run(step, "step", index)
 
     async def _confirm_and_run(self, step: Step, phase: str, index: int | None) -> ActionResult:
@@ -256,7 +258,7 @@ class Session(SessionCore):
         plan = self.plan
         if plan is None:
             raise SessionError("choose a plan first")
-        self._stop_reason = ""
+        self._stop_reason, self._aborted = "", None
         for index, step in enumerate(plan.steps):
             while not self._aborted:
                 action = self.state.action("step", step.id)
@@ -320,6 +322,7 @@ class Session(SessionCore):
         plan = self.plan
         if plan is None:
             raise SessionError("choose a plan first")
+        self._aborted = None
         results = []
         for index, check in enumerate(plan.verify):
             if self._aborted:
@@ -351,6 +354,8 @@ class Session(SessionCore):
         if self._aborted or plan is None:
             return "aborted"
         steps = [self.state.action("step", s.id) for s in plan.steps]
+        if any(a is not None and a.status == "aborted" for a in steps):
+            return "aborted"  # its last attempt was aborted and nobody ran it again
         checks = [self.state.action("verify", c.id) for c in plan.verify]
         failed = [a for a in steps if a is not None and a.status not in ("ok", "dry_run", "skipped", "pending")]
         pending = self.not_run_steps()
