@@ -43,11 +43,10 @@ class PlanScreen(SessionScreen):
         self.rows: list[tuple[str, Step]] = []
 
     def compose(self) -> ComposeResult:
-        plan = self.session.plan
         yield from self.compose_top(self.runbook)
         with Horizontal(id="plan-head"):
             yield Static(id="plan-title")
-            yield Stopwatch(self.console.clock, plan.target_minutes if plan else None, id="plan-stopwatch")
+            yield Stopwatch(self.console.clock, self.target_minutes(), id="plan-stopwatch")
         with Horizontal(id="plan-body"):
             yield DataTable(id="steps", cursor_type="row")
             with Vertical(id="plan-output"):
@@ -57,6 +56,15 @@ class PlanScreen(SessionScreen):
                 yield Input(placeholder="search the output; enter finds the last match", id="output-search")
         yield Static(id="plan-status")
         yield from self.compose_bottom()
+
+    def target_minutes(self) -> float | None:
+        """The drill scenario's target when drilling its plan, else the plan's own."""
+        plan = self.session.plan
+        guard = self.console.drill_guard
+        drill = guard.scenario if guard is not None else None
+        if drill is not None and drill.target_minutes and drill.plan == self.session.state.plan:
+            return drill.target_minutes
+        return plan.target_minutes if plan else None
 
     def on_mount(self) -> None:
         plan = self.session.plan

@@ -50,7 +50,12 @@ class RecordScreen(SessionScreen):
     def render_markdown(self) -> str:
         from tui.record import render_markdown
 
-        return render_markdown(self.session.events, live=True)
+        text = render_markdown(self.session.events, live=True)
+        if self.console.is_drill:
+            from tui.drill.finish import report_for
+
+            text += "\n\n" + report_for(self.runbook, self.session.events)
+        return text
 
     def action_refresh_record(self) -> None:
         self._stale = False
@@ -85,6 +90,8 @@ class RecordScreen(SessionScreen):
         self.app.push_screen(ask_yes_no("End the session", f"The result would be: {result}. End it now?"), answered)
 
     async def _end(self) -> None:
+        if self.console.drill_guard is not None:
+            await self.console.drill_guard.teardown()  # the drill's report is kept as the console closes
         result = await self.session.end()
         self.notify(f"Session ended: {result}")
         self.action_refresh_record()
