@@ -242,11 +242,15 @@ async def test_destructive_step_without_anyone_to_ask_fails_clearly(tmp_path: Pa
 
 async def test_dry_run_runs_nothing(tmp_path: Path) -> None:
     path = write_runbook(
-        tmp_path, DESTRUCTIVE + '\n[[checks]]\nid = "c"\nkind = "local"\nrun = "touch {{ dir }}/checked"\n'
+        tmp_path,
+        DESTRUCTIVE
+        + '\n[[checks]]\nid = "c"\nkind = "local"\nrun = "touch {{ dir }}/checked"\n'
+        + '[checklists]\npre = [{ text = "checked", check = "c" }]\n',
     )
     session = start(path, values={"dir": str(tmp_path)}, dry_run=True)
     await session.choose_plan("A")
     assert [r.status for r in await session.run_checks()] == ["dry_run"]
+    assert not session.state.ticks  # a check that never ran ticks nothing
     assert await session.run_plan()
     assert await session.end() == "success"
     await session.close()

@@ -167,6 +167,8 @@ class Session(SessionCore):
         return failed
 
     async def _tick_from_check(self, result: ActionResult) -> None:
+        if result.status == "dry_run":
+            return  # a check that never ran proves nothing: its items stay for the operator
         lists: Checklists = self.runbook.checklists
         for name in ("pre", "during", "post", "followup"):
             for index, item in enumerate(getattr(lists, name)):
