@@ -175,3 +175,20 @@ async def test_record_of_a_real_run_needs_nothing_but_the_journal(tmp_path: Path
     assert "| last-ran | dry_run |" in text
     assert "- [x] ✅ 回滚成功 · success" in text
     assert text == render_markdown(session.events)
+
+
+async def test_record_sections_get_the_values_known_at_start(tmp_path: Path, rbconsole_home: Path) -> None:
+    runbook_file = tmp_path / "rb.toml"
+    text = (DATA / "engine_long.toml").read_text(encoding="utf-8")
+    text += '\n[record]\ntitle = "{{ service }} rollback by {{ operator }}"\n'
+    text += 'sections = [ { title = "Scope", body = "dir {{ dir }} on {{ target_version }}" } ]\n'
+    runbook_file.write_text(text, encoding="utf-8")
+    runbook = load_or_raise(runbook_file)
+    session = Session.start(
+        runbook, str(runbook_file), StartOptions(values={"dir": "/srv/x"}, yes=True, dry_run=True, operator="ana")
+    )
+    await session.end()
+    await session.close()
+    markdown = render_markdown(session.events)
+    assert "rollback by ana" in markdown and "dir /srv/x on " + runbook.target_version in markdown
+    assert "{{" not in markdown

@@ -25,7 +25,7 @@ from tui.engine.store import SessionNotFound, find
 from tui.engine.values import ValuesError, resolve
 from tui.runbook.loader import load
 from tui.runbook.model import Runbook, Step
-from tui.runbook.placeholders import Value
+from tui.runbook.placeholders import PLACEHOLDER, Value
 
 if TYPE_CHECKING:
     from tui.engine.session import Session
@@ -113,7 +113,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             "runbook_path": session.runbook_path,
             "runbook_title": runbook.title,
             "runbook_sha256": _sha256(runbook_path),
-            "record": runbook.record.model_dump(),
+            "record": _fill_known(runbook.record.model_dump(), values.scope),
             "checklists": {
                 name: [
                     item if isinstance(item, str) else item.model_dump() for item in getattr(runbook.checklists, name)
@@ -250,3 +250,16 @@ def _sha256(path: str) -> str:
 
 def _read_only_events(directory: Path) -> list[ev.Event]:
     return read_events(directory / JOURNAL_NAME)
+
+
+def _fill_known(data: object, scope: dict[str, Value]) -> object:
+    """The record's own texts with the values known at start filled in; a value captured later
+    keeps its placeholder (the journal states what was known when, and secrets are masked
+    on the way in)."""
+    if isinstance(data, str):
+        return PLACEHOLDER.sub(lambda m: scope[m.group(1)].text if m.group(1) in scope else m.group(0), data)
+    if isinstance(data, list):
+        return [_fill_known(item, scope) for item in data]
+    if isinstance(data, dict):
+        return {key: _fill_known(item, scope) for key, item in data.items()}
+    return data
