@@ -199,6 +199,17 @@ async def test_on_failure(
     await session.close()
 
 
+async def test_run_plan_again_does_not_rerun_a_step_the_plan_continued_past(tmp_path: Path) -> None:
+    path = write_runbook(tmp_path, PLAN_WITH_FAILURE.format(on_failure="continue"))
+    session = start(path, values={"dir": str(tmp_path)})
+    await session.choose_plan("A")
+    assert await session.run_plan() is False
+    assert await session.run_plan() is False  # as a resume would: nothing left to run
+    assert (tmp_path / "log").read_text().split() == ["bad-ran", "after-ran"]
+    await session.end()
+    await session.close()
+
+
 DESTRUCTIVE = """
 [plans.A]
 title = "destructive"

@@ -40,6 +40,9 @@ ON_FAILURE_OPTIONS = ("abort", "retry", "skip", "continue")
 UNKNOWN_OPTIONS = ("rerun", "done", "failed", "skip")
 
 
+_OPEN = frozenset({"pending", "running", "unknown"})
+
+
 class Session(SessionCore):
     """One session. Create with :meth:`start` (new) or :meth:`open` (resume / read-only view)."""
 
@@ -266,6 +269,8 @@ class Session(SessionCore):
                 action = self.state.action("step", step.id)
                 if action is not None and action.done:
                     break
+                if action is not None and step.on_failure == "continue" and action.status not in _OPEN:
+                    break  # it failed and the plan went on past it: resuming does not run it again
                 if action is not None and action.status == "unknown":
                     answer = await self._resolve_unknown(step, "step")
                     if answer is None:
