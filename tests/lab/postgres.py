@@ -44,10 +44,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _bin(name: str) -> str | None:
+    """Debian keeps the server programs off PATH, under /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    return str(candidates[-1]) if candidates else None
+
+
 def _as_postgres(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     # PostgreSQL refuses to run as root; as anyone else it runs as that user.
     prefix = ["runuser", "-u", PG_USER, "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=timeout, check=False)
+    program = _bin(argv[0]) or argv[0]
+    return subprocess.run([*prefix, program, *argv[1:]], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _start(datadir: Path) -> int:
@@ -71,8 +84,11 @@ def _start(datadir: Path) -> int:
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgLab]:
     """The worker's cluster, torn down at the end of the session."""
-    if shutil.which("initdb") is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
-        pytest.skip("PostgreSQL (initdb) or runuser is not installed")
+    if _bin("initdb") is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
+        missing = "PostgreSQL (initdb) or runuser is not installed"
+        if os.environ.get("CI"):
+            pytest.fail(missing + ": .ci/run should have installed it")
+        pytest.skip(missing)
     root = Path(tempfile.mkdtemp(prefix="rbconsole-pg-"))
     os.chmod(root, 0o755)
     owner = PG_USER if os.geteuid() == 0 else None
