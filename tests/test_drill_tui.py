@@ -42,8 +42,8 @@ async def test_demo_drill_in_the_console(tmp_path: Path) -> None:
         assert app.session is not None and app.is_drill
         assert (box / "repo").is_dir(), "the scenario's setup ran"
         assert isinstance(app.screen, PrechecksScreen)
-        await settle(app, pilot)
         state = app.session.state
+        await until(pilot, lambda: len([a for a in state.in_phase("pre") if a.done or a.status == "failed"]) == 6)
         assert state.action("pre", "health-up").status == "ok"
         assert state.action("pre", "error-rate").status == "failed", "the incident shows in the pre-checks"
 

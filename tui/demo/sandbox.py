@@ -200,9 +200,9 @@ def stop(root: Path) -> int | None:
     pid = running_pid(box)
     if pid is not None:
         _signal(pid, signal.SIGTERM)
-        if not _gone(pid, box, STOP_TIMEOUT):
+        if not _gone(pid, STOP_TIMEOUT):
             _signal(pid, signal.SIGKILL)
-            if not _gone(pid, box, STOP_TIMEOUT):
+            if not _gone(pid, STOP_TIMEOUT):
                 raise SandboxError(f"demo-web (pid {pid}) did not stop")
     box.pid_file.unlink(missing_ok=True)
     return pid
@@ -213,14 +213,38 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def _gone(pid: int, box: Sandbox, timeout: float) -> bool:
+def _gone(pid: int, timeout: float) -> bool:
     # The service is not our child (its starter exited), so there is nothing to wait() on: poll its state.
     deadline = time.monotonic() + timeout
-    while _is_our_service(pid, box):
+    while _alive(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
     return True
+
+
+def _alive(pid: int) -> bool:
+    """Not yet exited. Identity checks cannot tell: while a process exits its cmdline empties, and its
+    main thread shows as a zombie while other threads still hold its sockets open. Every thread's state can."""
+    tasks = Path("/proc") / str(pid) / "task"
+    if not tasks.parent.parent.is_dir():  # no procfs (macOS)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    try:
+        threads = list(tasks.iterdir())
+    except OSError:
+        return False
+    for thread in threads:
+        try:
+            state = (thread / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # this thread is gone
+        if state not in ("Z", "X"):
+            return True
+    return False
 
 
 def teardown(root: Path) -> bool:

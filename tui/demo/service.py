@@ -53,8 +53,13 @@ def make_server(box: Sandbox, port: int) -> ThreadingHTTPServer:
             with box.log_file.open("a", encoding="utf-8") as log:
                 log.write(f"{self.log_date_time_string()} {format % args}\n")
 
-    ThreadingHTTPServer.allow_reuse_address = True
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    return _Server(("127.0.0.1", port), Handler)
+
+
+class _Server(ThreadingHTTPServer):
+    # A restart right after a stop must get the port back although old connections linger in TIME_WAIT.
+    allow_reuse_address = True
+    daemon_threads = True
 
 
 def serve(root: Path, port: int, ready_fd: int | None) -> int:
