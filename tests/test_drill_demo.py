@@ -60,8 +60,8 @@ def port_closed(port: int) -> bool:
 
 
 def journals() -> list[list[Event]]:
-    """Every recorded session's events, oldest session first."""
-    return [read_events(d / JOURNAL_NAME) for d in session_dirs()]
+    """Every recorded session's events, oldest session first (ids within one second sort at random)."""
+    return sorted((read_events(d / JOURNAL_NAME) for d in session_dirs()), key=lambda events: events[0].ts)
 
 
 def finished(events: list[Event], phase: str) -> dict[str, dict]:
