@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.app import screen_bindings
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -25,12 +27,8 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title="Keys", title_justify="left", expand=True, show_header=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("what")
-        seen: set[str] = set()
-        for active in self.below.active_bindings.values():
-            binding = active.binding
-            if binding.description and binding.action not in seen:
-                seen.add(binding.action)
-                table.add_row(binding.key_display or self.app.get_key_display(binding), binding.description)
+        for _, binding in screen_bindings(self.below):
+            table.add_row(binding.key_display or self.app.get_key_display(binding), binding.description)
         table.add_row("ctrl+p", "command palette (every action, searchable)")
         with VerticalScroll(id="help-box"):
             yield Static(table)

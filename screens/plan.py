@@ -14,7 +14,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tab, Tabs
 from screens.base import SessionScreen
 from screens.status import duration_text, status_text, target_of
 from tui.engine.events import OUTPUT, STEP_FINISHED, STEP_STARTED, Event
-from tui.runbook.model import Step
+from tui.runbook.model import SshAction, Step
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.stopwatch import Stopwatch
 
@@ -97,7 +97,7 @@ class PlanScreen(SessionScreen):
         elif event.type == STEP_STARTED and data.get("phase") in ("step", "verify"):
             self.running = str(data.get("id"))
             self.query_one(Stopwatch).start()
-            self.reset_output([str(t) for t in data.get("targets") or []])
+            self.reset_output(self.hosts_of(str(data.get("id")), str(data.get("phase"))))
             for line in data.get("describe") or []:
                 self.output(self.hosts[0] if len(self.hosts) == 1 else ALL, "info", f"{line}\n")
         elif event.type == STEP_FINISHED and data.get("phase") in ("step", "verify"):
@@ -107,6 +107,15 @@ class PlanScreen(SessionScreen):
 
     def after_events(self) -> None:
         self.redraw()
+
+    def hosts_of(self, step_id: str, phase: str) -> list[str]:
+        """The hosts an ssh step fans out to (one pane each); other kinds have one output."""
+        step = next((s for p, s in self.rows if p == phase and s.id == step_id), None)
+        if not isinstance(step, SshAction):
+            return []
+        if step.group:
+            return self.runbook.group_hosts(step.group)
+        return list(step.hosts) or ([step.host] if step.host else [])
 
     def output(self, host: str, stream: str, text: str) -> None:
         if len(self.hosts) > 1:

@@ -17,7 +17,7 @@ class PrechecksScreen(SessionScreen):
     WHERE = "Pre-checks"
     AUTO_FOCUS = "#checks-table"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "start_plan", "Start plan", id="checks.plan"),
+        Binding("enter", "start_plan", "Start plan", priority=True, id="checks.plan"),
         Binding("a", "run_all", "Run all", id="checks.all"),
         Binding("r", "rerun", "Re-run one", id="checks.one"),
     ]
@@ -42,6 +42,7 @@ class PrechecksScreen(SessionScreen):
         table.add_column("Detail", key="detail")
         for check in self.runbook.checks:
             table.add_row(check.title or check.id, target_of(check), status_text("pending"), "", "", key=check.id)
+        table.display = bool(self.runbook.checks)
         super().on_mount()
         self.redraw()
         if not self.session.state.in_phase("pre") and self.runbook.checks:
@@ -49,10 +50,6 @@ class PrechecksScreen(SessionScreen):
 
     def after_events(self) -> None:
         self.redraw()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_start_plan()
 
     def redraw(self) -> None:
         table = self.query_one(DataTable)
@@ -78,6 +75,8 @@ class PrechecksScreen(SessionScreen):
             summary.update(
                 Text(f"Blocking: {', '.join(blocking)}. enter asks for a reason to go on.", style="bold red")
             )
+        elif state.plan and not self.runbook.checks:
+            summary.update(f"This runbook has no pre-checks. enter: start plan {state.plan}")
         elif state.plan:
             summary.update(f"{failing} not passing. enter: start plan {state.plan}")
         else:

@@ -304,18 +304,12 @@ class RbConsoleApp(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if not binding.description or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            node = active.node
+        for node, binding in screen_bindings(screen):
 
             def run(action: str = binding.action, node: Any = node) -> None:
                 self.call_later(self.run_action, action, node)
 
-            yield SystemCommand(binding.description, f"key: {binding.key_display or key}", run)
+            yield SystemCommand(binding.description, f"key: {binding.key_display or binding.key}", run)
 
     async def drill_setup(self, session: Session) -> None:
         """A drill scenario's setup runs as the session starts; its teardown on the way out (on_unmount)."""
@@ -351,6 +345,20 @@ class RbConsoleApp(App[int]):
         await self.drill_finish()
         if self.session is not None:
             await self.session.close()
+
+
+def screen_bindings(screen: Screen[Any]) -> list[tuple[Any, Binding]]:
+    """The screen's own bindings then the app's, one per action: what the palette and help list
+    (a focused table's ``enter`` would otherwise hide the screen's ``enter``)."""
+    seen: set[str] = set()
+    found: list[tuple[Any, Binding]] = []
+    for node in (screen, screen.app):
+        for bindings in node._bindings.key_to_bindings.values():
+            for binding in bindings:
+                if binding.description and binding.action not in seen:
+                    seen.add(binding.action)
+                    found.append((node, binding))
+    return found
 
 
 def create_app(
