@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +14,11 @@ from textual.widgets import DataTable, Input, Static
 from screens.base import ConsoleScreen
 from tui import paths
 from tui.runbook.loader import load
+
+if TYPE_CHECKING:
+    from tui.engine.store import SessionInfo
+
+RECENT = 8
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,12 @@ class PickerScreen(ConsoleScreen):
         Binding("slash", "filter", "Filter", key_display="/", id="picker.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="picker.clear"),
         Binding("ctrl+r", "rescan", "Rescan", id="picker.rescan"),
+        Binding("ctrl+o", "sessions", "Recent sessions", id="picker.sessions"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self.sessions: list[SessionInfo] = []
         self.entries: list[Entry] = []
         self.shown: list[Entry] = []
 
@@ -65,16 +72,38 @@ class PickerScreen(ConsoleScreen):
         yield Input(placeholder="type to filter by title, service or file", id="picker-filter")
         yield DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="picker-detail")
+        yield Static("Recent sessions (enter resumes or opens one)", classes="section-title", id="sessions-title")
+        yield DataTable(id="picker-sessions", cursor_type="row")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("", "Runbook", "Service", "Versions", "File / first problem")
+        sessions = self.query_one("#picker-sessions", DataTable)
+        sessions.add_columns("Session", "Runbook", "Operator", "Mode", "State")
         self.action_rescan()
 
     def action_rescan(self) -> None:
         self.entries = scan(list(self.console.options.runbook_dirs))
         self.refill(self.query_one(Input).value)
+        self.fill_sessions()
+
+    def fill_sessions(self) -> None:
+        from tui.engine import store
+
+        table = self.query_one("#picker-sessions", DataTable)
+        table.clear()
+        self.sessions = [store.info(d) for d in store.session_dirs()[-RECENT:]][::-1]
+        for s in self.sessions:
+            meta = s.state.meta
+            title = str(meta.get("runbook_title") or meta.get("runbook_id") or "")
+            table.add_row(s.id, title, str(meta.get("operator", "")), str(meta.get("mode", "")), s.status, key=s.id)
+        table.display = bool(self.sessions)
+        self.query_one("#sessions-title", Static).display = bool(self.sessions)
+
+    def action_sessions(self) -> None:
+        if self.sessions:
+            self.query_one("#picker-sessions", DataTable).focus()
 
     def refill(self, term: str) -> None:
         term = term.strip().lower()
@@ -110,7 +139,10 @@ class PickerScreen(ConsoleScreen):
         self.query_one(DataTable).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open()
+        if event.data_table.id == "picker-sessions":
+            self.console.resume_session(self.sessions[event.cursor_row].id)
+        else:
+            self.action_open()
 
     def action_open(self) -> None:
         table = self.query_one(DataTable)

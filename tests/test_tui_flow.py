@@ -143,3 +143,28 @@ async def test_quit_while_a_step_runs_asks_first(tmp_path: Path) -> None:
     assert app.return_value == 1
     assert app.session is not None
     assert app.session.state.action("step", "long").status == "aborted"
+
+
+async def test_picker_lists_recent_sessions_and_resumes_one(tmp_path: Path) -> None:
+    first = make_app()
+    async with first.run_test(size=(100, 30)) as pilot:
+        await to_plan(first, pilot, tmp_path)
+        await pilot.press("enter")  # announce
+        await settle(first, pilot)
+        assert first.session is not None
+        session_id = first.session.id
+        await pilot.press("q")
+    second = make_app(None)
+    async with second.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+o")  # to the recent sessions
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(second, pilot)
+        assert second.session is not None and second.session.id == session_id
+        assert isinstance(second.screen, PlanScreen)
+        assert second.session.pending_steps() == ["destroy", "after"]
+        await pilot.press("enter")  # carries on where it stopped: the destructive step asks
+        await pilot.pause()
+        assert isinstance(second.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await settle(second, pilot)

@@ -187,11 +187,35 @@ class RbConsoleApp(App[int]):
         self.show_first()
 
     def show_first(self) -> None:
+        """Where the session stands: triage, then the pre-checks, then the plan once a step ran."""
         assert self.session is not None
-        if self.session.runbook.flow is not None and self.options.plan is None:
+        state = self.session.state
+        if state.plan is not None and state.in_phase("step"):
+            self.action_show("plan")
+        elif self.session.runbook.flow is not None and self.options.plan is None and state.plan is None:
             self.action_show("triage")
         else:
             self.action_show("prechecks")
+
+    def resume_session(self, ref: str) -> Worker[None]:
+        """Reopen a recorded session (read-only if another process holds it) where it stopped."""
+
+        async def resume() -> None:
+            from tui.engine.session import Session
+
+            session = await asyncio.to_thread(
+                Session.open,
+                ref,
+                ask=self.ask,
+                ssh_config=self.options.ssh_config,
+                known_hosts=self.options.known_hosts,
+            )
+            self.loaded = Loaded(session.runbook_path, session.runbook)
+            if session.read_only:
+                self.notify(f"Read-only: locked by {session.locked_by}", severity="warning", timeout=10)
+            self.attach(session)
+
+        return self.engine(resume(), "Resume the session")
 
     def listen(self, screen: Screen[Any]) -> None:
         self._listeners.add(screen)
