@@ -32,7 +32,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rbconsole(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+def rbconsole(
+    *args: str, timeout: float = TIMEOUT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The command line in a child process (RBCONSOLE_HOME comes from the test's environment)."""
     return subprocess.run(
         [sys.executable, "-m", "tui", *args],
@@ -41,12 +43,12 @@ def rbconsole(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProce
         timeout=timeout,
         check=False,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
 
 
 def demo_vars(sandbox: Path, port: int) -> list[str]:
-    return ["--var", f"sandbox={sandbox}", "--var", f"port={port}", "--var", f"python={sys.executable}"]
+    return ["--var", f"sandbox={sandbox}", "--var", f"port={port}"]
 
 
 def get_json(port: int, path: str) -> dict:
@@ -110,7 +112,9 @@ def test_demo_plan_really_leaves_the_service_at_v1(tmp_path: Path) -> None:
     try:
         demo_sandbox.start(box, port)
         assert get_json(port, "/version")["version"] == "v2"
-        done = rbconsole("run", DEMO, "--plan", "A", "--yes", *demo_vars(box, port))
+        done = rbconsole(
+            "run", DEMO, "--plan", "A", "--yes", *demo_vars(box, port), env={"RBCONSOLE_PYTHON": sys.executable}
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert get_json(port, "/version")["version"] == "v1"
         health = get_json(port, "/health")

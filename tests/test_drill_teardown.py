@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_drill_demo import demo_vars, finished, free_port, get_json, journals, port_closed, rbconsole
+from tests.test_drill_demo import demo_vars as _demo_vars
+from tests.test_drill_demo import finished, free_port, get_json, journals, port_closed, rbconsole
 
 RUNBOOK = """
 schema = 1
@@ -61,6 +62,10 @@ id = "remove"
 kind = "local"
 run = "{{ python }} -m tui.demo teardown {{ sandbox }}"
 """
+
+
+def demo_vars(sandbox: Path, port: int) -> list[str]:
+    return [*_demo_vars(sandbox, port), "--var", f"python={sys.executable}"]
 
 
 @pytest.fixture

@@ -25,6 +25,9 @@ from tui.runbook.model import Runbook
 
 
 def main(args: argparse.Namespace) -> int:
+    # Runbooks that call rbconsole's own modules (the demo's `python -m tui.demo`) find this interpreter,
+    # whatever python3 on PATH is (a venv that is not activated, pipx).
+    os.environ.setdefault("RBCONSOLE_PYTHON", sys.executable)
     loaded = load(args.file)
     if not loaded.ok or loaded.runbook is None:
         for problem in loaded.problems:
