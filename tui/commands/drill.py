@@ -16,12 +16,15 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui.cli import EXIT_FAILED, EXIT_USAGE
 from tui.drill.scenario import DrillChoice, DrillChoiceError, choose
 from tui.runbook.loader import load
 from tui.runbook.model import Runbook
+
+if TYPE_CHECKING:
+    from tui.engine.headless import HeadlessOptions
 
 
 def main(args: argparse.Namespace) -> int:
@@ -141,8 +144,9 @@ def _dry_run_stand_ins(runbook: Runbook, values: dict[str, str], out: TextIO) ->
     return filled
 
 
-async def _run(runbook: Runbook, path: str, options: object, out: TextIO) -> tuple[int, bool]:
-    """The headless run with Ctrl-C and SIGTERM turned into a cancel, so teardown still runs."""
+async def _run(runbook: Runbook, path: str, options: HeadlessOptions, out: TextIO) -> tuple[int, bool]:
+    """The headless run with Ctrl-C and SIGTERM turned into a cancel, so teardown still runs; the exit
+    status and whether it was interrupted (the runner turns the cancel into an aborted session)."""
     from tui.engine.headless import run_headless
 
     loop = asyncio.get_running_loop()
@@ -162,12 +166,13 @@ async def _run(runbook: Runbook, path: str, options: object, out: TextIO) -> tup
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, interrupt)
     try:
-        return await run_headless(runbook, path, options, out), False  # type: ignore[arg-type]
+        code = await run_headless(runbook, path, options, out)
     except asyncio.CancelledError:
-        return EXIT_FAILED, True
+        code = EXIT_FAILED
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    return code, interrupts > 0
 
 
 def _this_session(new: set[Path]) -> Path | None:
@@ -192,8 +197,7 @@ def _conclude(runbook: Runbook, session: Path, record: str | None, out: TextIO) 
         print(f"rbconsole drill: cannot keep the drill history: {exc.strerror or exc}", file=sys.stderr)
         return
     run = done.run
-    verdict = {True: "within target", False: "OVER TARGET", None: "no target"}[run.within_target]
-    print(f"== DRILL == {run.result}: {against_target(run.seconds, run.target_minutes)}: {verdict}", file=out)
+    print(f"== DRILL == {run.result}: {against_target(run.seconds, run.target_minutes)}", file=out)
     for found in done.drifts:
         print(f"== DRILL == drift: {found.text()}", file=out)
     if done.earlier:
