@@ -152,3 +152,16 @@ def test_invalid_runbook_prints_its_problems(tmp_path: Path) -> None:
     done = rbconsole("drill", str(broken), "--headless", "--yes")
     assert done.returncode == 2
     assert f"{broken}:6:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_without_yes_and_without_a_terminal_the_destructive_step_waits_and_teardown_runs(tmp_path: Path) -> None:
+    box, port = tmp_path / "sandbox", free_port()
+    done = rbconsole("drill", DEMO, "--headless", *demo_vars(box, port))
+    assert done.returncode == 1
+    assert "needs confirmation" in done.stdout + done.stderr and "--yes" in done.stdout + done.stderr
+    [events] = journals()
+    steps = finished(events, "step")
+    assert "stop" not in steps or steps["stop"]["status"] != "ok"
+    assert "checkout" not in steps
+    assert finished(events, "teardown")["remove"]["status"] == "ok"
+    assert not box.exists() and port_closed(port)
