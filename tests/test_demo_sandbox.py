@@ -107,12 +107,16 @@ def test_teardown_kills_service_and_removes_everything(tmp_path: Path) -> None:
     assert sandbox.teardown(root) is False
 
 
-def test_setup_again_replaces_a_running_sandbox(box: Path) -> None:
+def test_setup_replaces_a_stopped_sandbox_but_never_one_in_use(box: Path) -> None:
     port = free_port()
-    old = sandbox.start(box, port)
+    pid = sandbox.start(box, port)
+    (box / "shared" / "settings.json").write_text('{"new_checkout": "edited"}')
+    with pytest.raises(sandbox.SandboxError, match=f"is in use \\(demo-web pid {pid}"):
+        sandbox.setup(box)
+    assert get_json(port, "/version")["version"] == "v2", "the running drill keeps its service"
+    sandbox.stop(box)
     sandbox.setup(box)
-    assert sandbox.running_pid(sandbox.Sandbox(box)) is None
-    assert old != sandbox.start(box, port)
+    assert json.loads((box / "shared" / "settings.json").read_text()) == {"new_checkout": True}
 
 
 def test_foreign_directories_are_never_touched(tmp_path: Path) -> None:

@@ -85,11 +85,18 @@ def _write_json(path: Path, data: object) -> None:
 
 
 def setup(root: Path) -> Sandbox:
-    """A fresh sandbox deployed at v2 (a previous sandbox at ``root`` is stopped and replaced)."""
+    """A fresh sandbox deployed at v2 (a stopped sandbox left at ``root`` is replaced)."""
     box = Sandbox(root.expanduser().absolute())
     if box.root.exists():
         if not box.is_sandbox and any(box.root.iterdir()):
             raise SandboxError(f"{box.root} exists and is not a demo sandbox; choose another with --var sandbox=DIR")
+        pid = running_pid(box)
+        if pid is not None:
+            # Another drill may be using it: never pull a sandbox from under a running service.
+            raise SandboxError(
+                f"{box.root} is in use (demo-web pid {pid} runs from it); choose another with --var sandbox=DIR"
+                f" or remove it with: python -m tui.demo teardown {box.root}"
+            )
         teardown(box.root)
     if shutil.which("git") is None:
         raise SandboxError("the demo needs git on PATH")
