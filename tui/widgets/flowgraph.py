@@ -51,9 +51,12 @@ def wrap_cells(text: str, width: int) -> list[str]:
             if cell_len(candidate) <= width:
                 current = candidate
                 continue
-            if current:
+            if cell_len(word) <= width:
                 lines.append(current)
-            current = ""
+                current = word
+                continue
+            # Longer than a line (CJK has no spaces): fill the current line, then break anywhere.
+            current = f"{current} " if current else ""
             for char in word:
                 if cell_len(current + char) > width:
                     lines.append(current)
