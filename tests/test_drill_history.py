@@ -172,4 +172,5 @@ def test_time_against_target() -> None:
     assert against_target(83, 10) == "1m 23s of 10m 00s target (14%, within target)"
     assert against_target(750, 10) == "12m 30s of 10m 00s target (125%, over by 2m 30s)"
     assert against_target(5, None) == "5.0s (no target time set)"
+    assert against_target(0.6, 3) == "0.60s of 3m 00s target (<1%, within target)"
     assert sparkline([3, 1, 2]) == "█▁▅" and sparkline([2, 2]) == "▁▁" and sparkline([]) == ""

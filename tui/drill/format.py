@@ -24,10 +24,17 @@ def against_target(seconds: float, target_minutes: float | None) -> str:
     if target_minutes is None:
         return f"{seconds_text(seconds)} (no target time set)"
     target = target_minutes * 60
-    share = seconds / target * 100
+    share = percent(seconds / target)
     if seconds <= target:
-        return f"{seconds_text(seconds)} of {seconds_text(target)} target ({share:.0f}%, within target)"
-    return f"{seconds_text(seconds)} of {seconds_text(target)} target ({share:.0f}%, over by {seconds_text(seconds - target)})"
+        return f"{seconds_text(seconds)} of {seconds_text(target)} target ({share}, within target)"
+    return (
+        f"{seconds_text(seconds)} of {seconds_text(target)} target ({share}, over by {seconds_text(seconds - target)})"
+    )
+
+
+def percent(fraction: float) -> str:
+    """``14%``; ``<1%`` rather than a misleading ``0%``."""
+    return "<1%" if 0 < fraction < 0.005 else f"{fraction * 100:.0f}%"
 
 
 def sparkline(values: Sequence[float]) -> str:

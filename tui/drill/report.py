@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 
 from tui.drill.drift import Baseline, Drift, baselines, drifts
-from tui.drill.format import against_target, seconds_text, sparkline
+from tui.drill.format import against_target, percent, seconds_text, sparkline
 from tui.drill.summary import CheckResult, DrillRun, StepTime
 
 CHECKLISTS = ("pre", "during", "post", "followup")
@@ -165,6 +165,6 @@ def _trend_section(run: DrillRun, earlier: Sequence[DrillRun]) -> list[str]:
     out += ["| drill | started | time | vs target | result |", "|---|---|---|---|---|"]
     for r in runs[-10:]:
         mark = "this one" if r is run else f"`{r.session.rsplit('-', 1)[-1]}`"
-        share = f"{r.seconds / (r.target_minutes * 60) * 100:.0f}%" if r.target_minutes else "—"
+        share = percent(r.seconds / (r.target_minutes * 60)) if r.target_minutes else "—"
         out.append(f"| {mark} | {_when(r.started)} | {seconds_text(r.seconds)} | {share} | {_cell(r.result)} |")
     return [*out, ""]
