@@ -38,3 +38,5 @@ def test_seed_drills_in_dry_run(path: Path, tmp_path: Path) -> None:
 
     text = record.read_text(encoding="utf-8")
     assert "## DRILL report" in text and "**Dry run**" in text
+    report = text.split("## DRILL report", 1)[1]
+    assert "walked (dry run)" in report and " passed." not in report, "a dry run claims nothing passed"

@@ -48,8 +48,8 @@ def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     out.append("")
     out += _steps_section(run, known, found)
     out += _problems_section(run)
-    out += _checks_section("Pre-checks", run.checks)
-    out += _checks_section("Verification", run.verify)
+    out += _checks_section("Pre-checks", run.checks, run.dry_run)
+    out += _checks_section("Verification", run.verify, run.dry_run)
     out += _checklist_section(run)
     out += _scenario_section(run)
     out += _drift_section(found, bool(known))
@@ -92,16 +92,17 @@ def _problems_section(run: DrillRun) -> list[str]:
     for step in not_run:
         out.append(f"- not run: `{step.id}`")
     if len(out) == 2:
-        out.append("None: every step ran and passed.")
+        out.append("None: every step was walked (dry run)." if run.dry_run else "None: every step ran and passed.")
     return [*out, ""]
 
 
-def _checks_section(title: str, checks: list[CheckResult]) -> list[str]:
+def _checks_section(title: str, checks: list[CheckResult], dry_run: bool) -> list[str]:
     out = [f"### {title}", ""]
     if not checks:
         return [*out, "None ran.", ""]
     passed = sum(c.status in ("ok", "dry_run") for c in checks)
-    out += [f"{passed} of {len(checks)} passed.", "", "| check | status | severity | detail |", "|---|---|---|---|"]
+    verb = "walked (dry run)" if dry_run else "passed"
+    out += [f"{passed} of {len(checks)} {verb}.", "", "| check | status | severity | detail |", "|---|---|---|---|"]
     for c in checks:
         status = c.status + (f" (overridden: {c.overridden})" if c.overridden else "")
         out.append(f"| {_label(c.id, c.title)} | {_cell(status)} | {c.severity} | {_cell(c.detail)} |")
