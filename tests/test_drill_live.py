@@ -13,6 +13,8 @@ import pytest
 from tests.test_drill_demo import finished, free_port, get_json, port_closed
 from tests.test_drill_teardown import RUNBOOK
 from tui.drill.live import ScenarioGuard
+from tui.drill.report import render_report
+from tui.drill.summary import summarise
 from tui.engine.session import Session, StartOptions
 from tui.runbook.loader import load_text
 
@@ -97,3 +99,23 @@ async def test_live_sessions_have_nothing_to_pair(start, tmp_path: Path) -> None
     assert guard.scenario is None
     assert await guard.setup() is True and await guard.teardown() == []
     assert not (tmp_path / "sb").exists()
+
+
+async def test_skipped_steps_and_the_operator_pace_reach_the_report(start) -> None:
+    session = start(free_port(), fail="0")
+    await session.choose_plan("A")
+    await session.skip_step("answer", "no service in this rehearsal")
+    assert (await session.run_step("breaks")).ok
+    await session.skip_step("hangs", "would hang")
+    await session.end()
+    run = summarise(list(session.events), 1.0, session.runbook.plans["A"].steps)
+    assert [(s.id, s.status, s.attempts) for s in run.steps] == [
+        ("answer", "skipped", 0),
+        ("breaks", "ok", 1),
+        ("hangs", "skipped", 0),
+    ]
+    assert run.result == "partial" and run.target_minutes == 1.0
+    report = render_report(run)
+    assert "- skipped: `answer` (no service in this rehearsal)" in report
+    assert "- skipped: `hangs` (would hang)" in report
+    assert "| Result | partial |" in report
