@@ -90,7 +90,10 @@ class IncidentStartScreen(ConsoleScreen):
             )
         if param.type == "bool":
             return Checkbox(name, bool(param.default), compact=True, id=f"param-{name}")
-        return Input(default, password=param.secret, placeholder=param.type, compact=True, id=f"param-{name}")
+        hint = "required" if param.required and param.default is None else "optional"
+        if param.type != "string":
+            hint = f"{hint}, {param.type}"
+        return Input(default, password=param.secret, placeholder=hint, compact=True, id=f"param-{name}")
 
     def _value(self, name: str) -> str:
         widget = self.query_one(f"#param-{name}")

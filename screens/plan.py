@@ -13,6 +13,8 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tab, Tabs
 
 from screens.base import SessionScreen
 from screens.status import duration_text, status_text, target_of
+from tui.drill.drift import Baseline, drifts, plan_baselines
+from tui.drill.summary import summarise
 from tui.engine.events import OUTPUT, STEP_FINISHED, STEP_STARTED, Event
 from tui.runbook.model import SshAction, Step
 from tui.widgets.output_pane import OutputPane
@@ -41,6 +43,8 @@ class PlanScreen(SessionScreen):
         self.hosts: list[str] = []
         self.running: str | None = None
         self.rows: list[tuple[str, Step]] = []
+        self.baselines: dict[str, Baseline] = {}  # from earlier drills of this plan: a step's usual time
+        self.drifted: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(self.runbook)
@@ -70,21 +74,23 @@ class PlanScreen(SessionScreen):
         plan = self.session.plan
         table = self.query_one(DataTable)
         table.add_column("#", key="n")
-        table.add_column("Step", key="step")
         table.add_column("Status", key="status")
-        table.add_column("Where", key="where")
         table.add_column("Time", key="time")
+        table.add_column("Step", key="step")
+        table.add_column("Where", key="where")
         if plan is not None:
             self.rows = [("step", s) for s in plan.steps] + [("verify", s) for s in plan.verify]
             for n, (phase, step) in enumerate(self.rows, 1):
                 label = f"{'✔ ' if phase == 'verify' else ''}{step.title or step.id}"
                 if step.confirm:
                     label = f"⚠ {label}"
-                table.add_row(str(n), label, status_text("pending"), target_of(step), "", key=f"{phase}:{step.id}")
+                table.add_row(str(n), status_text("pending"), "", label, target_of(step), key=f"{phase}:{step.id}")
             self.query_one("#plan-title", Static).update(
                 Text.assemble(("Plan ", "bold"), (f"{self.session.state.plan} ", "bold"), plan.title)
             )
         self.query_one("#output-search", Input).display = False
+        if plan is not None:
+            self.baselines = plan_baselines(self.runbook.id, str(self.session.state.plan))
         super().on_mount()
         self.redraw()
 
@@ -171,6 +177,7 @@ class PlanScreen(SessionScreen):
             key = f"{phase}:{step.id}"
             table.update_cell(key, "status", status)
             table.update_cell(key, "time", duration_text(action.last.get("duration") if action.last else None))
+        self.show_drift(table)
         status_line = self.query_one("#plan-status", Static)
         pending = self.session.pending_steps()
         if self.running:
@@ -190,6 +197,19 @@ class PlanScreen(SessionScreen):
         else:
             steps = sum(1 for phase, _ in self.rows if phase == "step")
             status_line.update(f"{steps - len(pending)} of {steps} steps done · enter runs {pending[0]}")
+
+    def show_drift(self, table: DataTable[Any]) -> None:
+        """Mark steps far off their drill time ("step 4 (checkout): 3.1x its drill time") and say so once."""
+        if not self.baselines:
+            return
+        for found in drifts(summarise(self.session.events), self.baselines):
+            action = self.session.state.action("step", found.step_id)
+            shown = duration_text(action.last.get("duration") if action and action.last else None)
+            marked = Text.assemble(shown, (f" {found.ratio:.1f}x", "bold yellow"))
+            table.update_cell(f"step:{found.step_id}", "time", marked)
+            if found.step_id not in self.drifted:
+                self.drifted.add(found.step_id)
+                self.notify(found.text(), title="Drift against earlier drills", severity="warning", timeout=10)
 
     def find(self, step_id: str) -> tuple[str, Step | None]:
         for phase, step in self.rows:

@@ -35,13 +35,14 @@ class PrechecksScreen(SessionScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Check", key="check")
-        table.add_column("Target", key="target")
+        # Status first: long (CJK) check titles must not push it off an 80-column screen.
         table.add_column("Status", key="status")
         table.add_column("Time", key="time")
+        table.add_column("Check", key="check")
+        table.add_column("Target", key="target")
         table.add_column("Detail", key="detail")
         for check in self.runbook.checks:
-            table.add_row(check.title or check.id, target_of(check), status_text("pending"), "", "", key=check.id)
+            table.add_row(status_text("pending"), "", check.title or check.id, target_of(check), "", key=check.id)
         table.display = bool(self.runbook.checks)
         super().on_mount()
         self.redraw()

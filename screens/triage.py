@@ -81,6 +81,7 @@ class TriageScreen(SessionScreen):
         chart = self.query_one(FlowChart)
         chart.path = tuple(self.path)
         chart.current = self.path[-1]
+        self.call_after_refresh(self.scroll_to_current)
         options = self.query_one(OptionList)
         options.clear_options()
         question = self.query_one("#triage-question", Static)
@@ -97,6 +98,14 @@ class TriageScreen(SessionScreen):
         else:
             self.show_recommendation()
         options.highlighted = 0 if options.option_count else None
+
+    def scroll_to_current(self) -> None:
+        """Keep the node being asked about in view when the graph is bigger than the pane."""
+        chart = self.query_one(FlowChart)
+        region = chart.node_region(self.path[-1]) if self.path else None
+        if region is not None:
+            container = self.query_one("#triage-graph", ScrollableContainer)
+            container.scroll_to_region(region, animate=False, center=True, immediate=True)
 
     def show_recommendation(self) -> None:
         options = self.query_one(OptionList)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -31,6 +31,7 @@ class FlowChart(Widget):
         self.flow = flow
         self.plan_titles = plan_titles or {}
         self._cache: tuple[tuple[object, ...], list[Text]] | None = None
+        self.boxes: dict[str, tuple[int, int, int, int]] = {}
 
     def _styles(self) -> dict[str, Style]:
         theme = self.app.current_theme
@@ -49,8 +50,15 @@ class FlowChart(Widget):
         # Layout asks for width and height before rendering; draw once per path and theme.
         key = (self.path, self.current, self.app.theme)
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, draw_flow(self.flow, list(self.path), self.current, self.plan_titles, self._styles()))
+            rows = draw_flow(self.flow, list(self.path), self.current, self.plan_titles, self._styles(), self.boxes)
+            self._cache = (key, rows)
         return self._cache[1]
+
+    def node_region(self, node_id: str) -> Region | None:
+        """Where a node's box is, relative to this widget (to scroll it into view)."""
+        self._rows()
+        box = self.boxes.get(node_id)
+        return Region(*box) if box else None
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return max((row.cell_len for row in self._rows()), default=0)

@@ -190,8 +190,10 @@ def draw_flow(
     current: str | None = None,
     plan_titles: dict[str, str] | None = None,
     styles: dict[str, Style] | None = None,
+    where: dict[str, tuple[int, int, int, int]] | None = None,
 ) -> list[Text]:
-    """The flowchart as rows of styled text; nodes and edges on ``path`` use the "path" style."""
+    """The flowchart as rows of styled text; nodes and edges on ``path`` use the "path" style.
+    ``where``, if given, receives each node's box as (x, y, width, height) in cells."""
     path = path or []
     on_path_edges = set(pairwise(path))
     depth = _layers(flow)
@@ -283,4 +285,6 @@ def draw_flow(
             cut = box.width // 2
             bottom = bottom[:cut] + "┬" + bottom[cut + 1 :]
         canvas.text(box.x, box.y + box.height - 1, bottom, style)
+    if where is not None:
+        where.update({node_id: (b.x, b.y, b.width, b.height) for node_id, b in boxes.items()})
     return canvas.render(styles or {})
