@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input
 
 from screens.picker import PickerScreen
 from screens.plan import PlanScreen
-from screens.prechecks import PrechecksScreen
+from screens.reason import ReasonScreen
 from tests.tui_helpers import make_app, settle, to_plan
 from tui.commands import open as open_command
 from tui.widgets.output_pane import OutputPane
@@ -67,10 +67,8 @@ async def test_a_failing_step_is_a_notification_and_output_search_finds_it(tmp_p
     app = make_app()
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await to_plan(app, pilot, tmp_path / "missing-dir")  # the marker dir does not exist: stops at the checks
-        assert isinstance(app.screen, PrechecksScreen)  # the blocking pre-check failed: enter asks why
+        assert isinstance(app.screen, ReasonScreen)  # a blocking pre-check failed: enter asked why go on
         assert app.session is not None and app.session.blocking_failures() == ["tmp"]
-        await pilot.press("enter")
-        await pilot.pause()
         await pilot.press(*"testing the failure path", "enter")
         await settle(app, pilot)
         assert isinstance(app.screen, PlanScreen)
