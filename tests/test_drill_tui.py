@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from screens.confirm import ConfirmScreen
 from screens.plan import PlanScreen
 from screens.prechecks import PrechecksScreen
 from screens.record import RecordScreen
-from tests.test_drill_demo import DEMO, free_port, get_json, port_closed
+from tests.test_drill_demo import DEMO, free_port, get_json, port_closed, rbconsole
 from tests.tui_helpers import make_app, settle
 from tui.drill import history
 from tui.drill.finish import REPORT_NAME
@@ -104,3 +104,53 @@ def test_drill_incident_start_snapshot(snap_compare) -> None:
 
     app = make_app(Path(DEMO), drill=True, scenario="bad-release", plan="A")
     assert snap_compare(app, terminal_size=(120, 40), run_before=to_form)
+
+
+NAPPING = """
+schema = 1
+id = "napping"
+title = "one step that can be slow"
+service = "svc"
+
+[params.nap]
+prompt = "seconds the nap step sleeps"
+default = "1.5"
+
+[plans.A]
+title = "nap"
+target_minutes = 1
+[[plans.A.steps]]
+id = "quick"
+kind = "local"
+run = "true"
+[[plans.A.steps]]
+id = "nap"
+kind = "local"
+run = "sleep {{ nap }}"
+"""
+
+
+async def test_plan_screen_flags_drift_against_earlier_drills(tmp_path: Path) -> None:
+    runbook = tmp_path / "napping.toml"
+    runbook.write_text(NAPPING, encoding="utf-8")
+    baseline = rbconsole("drill", str(runbook), "--headless", "--yes", "--var", "nap=0")
+    assert baseline.returncode == 0, baseline.stdout + baseline.stderr
+    [earlier] = history.load("napping", "A")
+
+    app = make_app(runbook, drill=True, plan="A")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#start-reason", Input).value = "drift drill"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("enter")  # no pre-checks: on to the plan
+        await settle(app, pilot)
+        assert isinstance(app.screen, PlanScreen)
+        assert app.screen.baselines["nap"].seconds == earlier.steps[1].seconds
+        await pilot.press("g")
+        await until(pilot, lambda: not app.session.pending_steps())
+        await settle(app, pilot)
+        assert app.screen.drifted == {"nap"}, "only the slow step is flagged"
+        cell = app.screen.query_one("#steps", DataTable).get_cell("step:nap", "time")
+        assert str(cell).endswith("x") and "quick" not in app.screen.drifted
