@@ -6,12 +6,14 @@ loopback port, HTTP verification. (The helpers here are shared by the other dril
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,15 @@ from tui.engine.store import session_dirs
 
 TIMEOUT = 180
 DEMO = str(RUNBOOKS / "demo.toml")
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_service(tmp_path: Path) -> Iterator[None]:
+    """A failing test must not leave demo-web running: tear down any sandbox it made."""
+    yield
+    for name in ("sandbox", "sb"):
+        with contextlib.suppress(demo_sandbox.SandboxError):
+            demo_sandbox.teardown(tmp_path / name)
 
 
 def free_port() -> int:

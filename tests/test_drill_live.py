@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_drill_demo import finished, free_port, get_json, port_closed
+from tests.test_drill_demo import (
+    finished,
+    free_port,
+    get_json,
+    no_leftover_service,  # noqa: F401 (autouse: no demo-web outlives a test)
+    port_closed,
+)
 from tests.test_drill_teardown import RUNBOOK
 from tui.drill.live import ScenarioGuard
 from tui.drill.report import render_report

@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.test_drill_demo import demo_vars as _demo_vars
-from tests.test_drill_demo import finished, free_port, get_json, journals, port_closed, rbconsole
+from tests.test_drill_demo import (
+    finished,
+    free_port,
+    get_json,
+    journals,
+    no_leftover_service,  # noqa: F401 (autouse: no demo-web outlives a test)
+    port_closed,
+    rbconsole,
+)
 
 RUNBOOK = """
 schema = 1

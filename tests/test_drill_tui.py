@@ -12,7 +12,14 @@ from screens.confirm import ConfirmScreen
 from screens.plan import PlanScreen
 from screens.prechecks import PrechecksScreen
 from screens.record import RecordScreen
-from tests.test_drill_demo import DEMO, free_port, get_json, port_closed, rbconsole
+from tests.test_drill_demo import (
+    DEMO,
+    free_port,
+    get_json,
+    no_leftover_service,  # noqa: F401 (autouse: no demo-web outlives a test)
+    port_closed,
+    rbconsole,
+)
 from tests.tui_helpers import make_app, settle
 from tui.drill import history
 from tui.drill.finish import REPORT_NAME
