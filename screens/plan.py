@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tab, Tabs
 
 from screens.base import SessionScreen
-from screens.status import duration_text, status_text, target_of
+from screens.status import duration_text, resolved_target, status_text, target_of
 from tui.drill.drift import Baseline, drifts, plan_baselines
 from tui.drill.summary import summarise
 from tui.engine.events import OUTPUT, STEP_FINISHED, STEP_STARTED, Event
@@ -104,6 +104,10 @@ class PlanScreen(SessionScreen):
             self.running = str(data.get("id"))
             self.query_one(Stopwatch).start()
             self.reset_output(self.hosts_of(str(data.get("id")), str(data.get("phase"))))
+            resolved = resolved_target(data)
+            if resolved:
+                key = f"{data.get('phase')}:{data.get('id')}"
+                self.query_one(DataTable).update_cell(key, "where", resolved, update_width=True)
             for line in data.get("describe") or []:
                 self.output(self.hosts[0] if len(self.hosts) == 1 else ALL, "info", f"{line}\n")
         elif event.type == STEP_FINISHED and data.get("phase") in ("step", "verify"):
@@ -175,8 +179,9 @@ class PlanScreen(SessionScreen):
                 status.append(f" ×{action.attempts}", style="dim")
             done += action.done
             key = f"{phase}:{step.id}"
-            table.update_cell(key, "status", status)
-            table.update_cell(key, "time", duration_text(action.last.get("duration") if action.last else None))
+            table.update_cell(key, "status", status, update_width=True)
+            duration = duration_text(action.last.get("duration") if action.last else None)
+            table.update_cell(key, "time", duration, update_width=True)
         self.show_drift(table)
         status_line = self.query_one("#plan-status", Static)
         pending = self.session.pending_steps()

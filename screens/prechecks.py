@@ -10,7 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from screens.base import SessionScreen
-from screens.status import duration_text, status_text, target_of
+from screens.status import duration_text, resolved_target, status_text, target_of
+from tui.engine.events import CHECK_STARTED, Event
 
 
 class PrechecksScreen(SessionScreen):
@@ -49,6 +50,12 @@ class PrechecksScreen(SessionScreen):
         if not self.session.state.in_phase("pre") and self.runbook.checks:
             self.action_run_all()
 
+    def show_event(self, event: Event) -> None:
+        if event.type == CHECK_STARTED and event.data.get("phase") == "pre":
+            resolved = resolved_target(event.data)
+            if resolved:
+                self.query_one(DataTable).update_cell(str(event.data.get("id")), "target", resolved, update_width=True)
+
     def after_events(self) -> None:
         self.redraw()
 
@@ -67,9 +74,11 @@ class PrechecksScreen(SessionScreen):
             if action.status not in ("ok", "pending", "running", "dry_run", "skipped") and check.severity == "warning":
                 status.append(" (warning)", style="yellow")
             failing += action.status not in ("ok", "pending", "running", "dry_run", "skipped")
-            table.update_cell(check.id, "status", status)
-            table.update_cell(check.id, "time", duration_text(action.last.get("duration") if action.last else None))
-            table.update_cell(check.id, "detail", Text(detail.splitlines()[0] if detail else "", no_wrap=True))
+            table.update_cell(check.id, "status", status, update_width=True)
+            table.update_cell(
+                check.id, "time", duration_text(action.last.get("duration") if action.last else None), update_width=True
+            )
+            table.update_cell(check.id, "detail", detail.splitlines()[0][:120] if detail else "", update_width=True)
         blocking = self.session.blocking_failures()
         summary = self.query_one("#checks-summary", Static)
         if blocking:

@@ -52,3 +52,12 @@ def target_of(action: Step) -> str:
     if kind == "wait":
         return f"until {action.until}" if action.until else f"{action.seconds:g}s"  # type: ignore[union-attr]
     return kind
+
+
+def resolved_target(started: dict[str, object]) -> str:
+    """For kinds whose target is a URL, a ref or a query: the engine's resolved first line."""
+    describe = started.get("describe")
+    if started.get("kind") not in ("http", "git", "sql") or not isinstance(describe, list) or not describe:
+        return ""
+    first = str(describe[0])
+    return first if len(first) <= 60 else first[:59] + "…"
