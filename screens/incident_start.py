@@ -54,7 +54,8 @@ class IncidentStartScreen(ConsoleScreen):
             yield Label("Operator")
             yield Input(options.operator or getpass.getuser(), compact=True, id="start-operator")
             yield Label("Reason", id="label-reason")
-            yield Input(placeholder="what went wrong? (required)", compact=True, id="start-reason")
+            reason = dict(options.values).get("reason", "")
+            yield Input(reason, placeholder="what went wrong? (required)", compact=True, id="start-reason")
             if rb.severity:
                 yield Label("Severity")
                 choices = [(f"{s.level}  {s.name}", s.level) for s in rb.severity]
@@ -83,13 +84,15 @@ class IncidentStartScreen(ConsoleScreen):
         yield from self.compose_bottom()
 
     def _param_widget(self, name: str, param: Param) -> Widget:
-        default = "" if param.default is None else str(param.default)
+        given = dict(self.console.options.values)
+        default = given.get(name, "" if param.default is None else str(param.default))
         if param.type == "choice":
             return Select(
                 [(c, c) for c in param.choices], value=default or Select.NULL, compact=True, id=f"param-{name}"
             )
         if param.type == "bool":
-            return Checkbox(name, bool(param.default), compact=True, id=f"param-{name}")
+            checked = default.lower() in ("1", "true", "yes", "on")
+            return Checkbox(name, checked, compact=True, id=f"param-{name}")
         hint = "required" if param.required and param.default is None else "optional"
         if param.type != "string":
             hint = f"{hint}, {param.type}"
@@ -150,6 +153,8 @@ class IncidentStartScreen(ConsoleScreen):
         if problems:
             self.notify("; ".join(problems), title="Check the form", severity="error")
             return
+        for name, value in self.console.options.values:
+            values.setdefault(name, value)  # --var overrides of [vars] ride along
         severity: Any = self.query_one("#start-severity", Select).value if rb.severity else None
         profile: Any = self.query_one("#start-profile", Select).value if rb.profiles else None
         options = self.console.options

@@ -168,3 +168,16 @@ async def test_picker_lists_recent_sessions_and_resumes_one(tmp_path: Path) -> N
         assert isinstance(second.screen, ConfirmScreen)
         await pilot.press("escape")
         await settle(second, pilot)
+
+
+async def test_values_given_to_the_factory_prefill_the_form(tmp_path: Path) -> None:
+    app = make_app(values={"marker_dir": str(tmp_path), "reason": "given on the command line"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.session is not None
+        meta = app.session.state.meta
+        assert meta["reason"] == "given on the command line"
+        assert meta["params"]["marker_dir"] == str(tmp_path)

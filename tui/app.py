@@ -12,6 +12,7 @@ all do)::
         scenario=None,         # a [[drills]] scenario id (drill --scenario); implies its plan/profile
         profile=None,          # preselect a [profiles.P]
         dry_run=False,         # start the session in dry-run
+        values=None,           # {param: value} prefilled in the incident form (--var k=v)
         ssh_config=None, known_hosts=None,   # passed on to the session
         clock=time.monotonic,  # what stopwatches read; tests pass a fixed clock
     ) -> RbConsoleApp
@@ -27,7 +28,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -71,6 +72,7 @@ class ConsoleOptions:
     dry_run: bool = False
     ssh_config: str | None = None
     known_hosts: str | None = None
+    values: tuple[tuple[str, str], ...] = ()
 
 
 class EngineEvents(Message):
@@ -397,6 +399,7 @@ def create_app(
     dry_run: bool = False,
     ssh_config: str | None = None,
     known_hosts: str | None = None,
+    values: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RbConsoleApp:
     options = ConsoleOptions(
@@ -410,5 +413,6 @@ def create_app(
         dry_run=dry_run,
         ssh_config=ssh_config,
         known_hosts=known_hosts,
+        values=tuple((values or {}).items()),
     )
     return RbConsoleApp(options, clock=clock)
