@@ -41,6 +41,8 @@ class PlanScreen(SessionScreen):
     def __init__(self) -> None:
         super().__init__()
         self.hosts: list[str] = []
+        self.heard: set[str] = set()  # hosts whose output has started (their tab shows ▶)
+        self.latest_host = ""
         self.running: str | None = None
         self.rows: list[tuple[str, Step]] = []
         self.baselines: dict[str, Baseline] = {}  # from earlier drills of this plan: a step's usual time
@@ -132,6 +134,10 @@ class PlanScreen(SessionScreen):
             self.pane(ALL).write("".join(f"[{host}] {line}\n" for line in text.splitlines()), stream)
             if host in self.hosts:
                 self.pane(host).write(text, stream)
+                if host not in self.heard:
+                    self.heard.add(host)
+                    self.query_one(Tabs).query_one(f"#tab-{_safe(host)}", Tab).label = f"▶ {host}"
+                self.latest_host = host
         else:
             self.pane(ALL).write(text, stream)
 
@@ -145,6 +151,8 @@ class PlanScreen(SessionScreen):
                 tabs.remove_tab(f"tab-{_safe(host)}")
                 self.pane(host).remove()
         self.hosts = targets
+        self.heard = set()
+        self.latest_host = ""
         self.pane(ALL).clear()
         if len(targets) > 1:
             switcher = self.query_one(ContentSwitcher)
@@ -188,11 +196,11 @@ class PlanScreen(SessionScreen):
         if self.running:
             _, step = self.find(self.running)
             batch = getattr(step, "batch", 0) if step else 0
-            hosts = (
-                f" on {len(self.hosts)} hosts" + (f", {batch} at a time" if batch else "")
-                if len(self.hosts) > 1
-                else ""
-            )
+            hosts = f" on {len(self.hosts)} hosts" if len(self.hosts) > 1 else ""
+            if batch and len(self.hosts) > 1 and self.latest_host in self.hosts:
+                batches = -(-len(self.hosts) // batch)
+                current = self.hosts.index(self.latest_host) // batch + 1
+                hosts += f", {batch} at a time: batch {current}/{batches} ({self.latest_host})"
             status_line.update(Text(f"▶ running {self.running}{hosts} · a aborts", style="bold"))
         elif self.session.stop_reason:
             status_line.update(Text(f"Stopped: {self.session.stop_reason}", style="bold red"))

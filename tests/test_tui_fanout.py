@@ -37,7 +37,7 @@ kind = "ssh"
 group = "app"
 batch = 1
 confirm = true
-run = "for i in 1 2 3; do echo \\"restart $i on $(hostname) via $SSH_CONNECTION\\"; done"
+run = "for i in 1 2 3; do echo \\"restart $i on $(hostname) via $SSH_CONNECTION\\"; sleep 0.2; done"
 """
 
 
@@ -59,7 +59,16 @@ async def test_fan_out_shows_one_tab_per_host(ssh_lab: SshLab, tmp_path: Path) -
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.targets == ("app",)
         await pilot.press(*"app", "enter")
+        status = app.screen.query_one("#plan-status")
+        seen_batches: set[str] = set()
+        for _ in range(400):  # bounded: the two batches of one host each, as the status line shows them
+            await pilot.pause(0.02)
+            text = str(status.content)
+            seen_batches |= {b for b in ("batch 1/2 (alpha)", "batch 2/2 (beta)") if b in text}
+            if not app.busy:
+                break
         await settle(app, pilot, rounds=600)
+        assert seen_batches == {"batch 1/2 (alpha)", "batch 2/2 (beta)"}
         screen = app.screen
         assert isinstance(screen, PlanScreen)
         assert app.session is not None and app.session.state.action("step", "restart").status == "ok"
