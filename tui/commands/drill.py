@@ -44,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"rbconsole drill: {args.file}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.headless:
-        return _console(args, choice)
+        return _console(args, choice, values)
     return _headless(args, runbook, choice, values)
 
 
@@ -58,7 +58,7 @@ def _values(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _console(args: argparse.Namespace, choice: DrillChoice) -> int:
+def _console(args: argparse.Namespace, choice: DrillChoice, values: dict[str, str]) -> int:
     from tui.app import create_app
 
     app = create_app(
@@ -71,6 +71,7 @@ def _console(args: argparse.Namespace, choice: DrillChoice) -> int:
         dry_run=args.dry_run,
         ssh_config=args.ssh_config,
         known_hosts=args.known_hosts,
+        values=values,
     )
     app.run()
     return int(app.return_code or 0)
