@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from tui.app import EngineEvents, RbConsoleApp
+from tui.app import RbConsoleApp
 from tui.engine.events import OUTPUT, Event
 from tui.widgets.drill_banner import DrillBanner
+from tui.widgets.messages import EngineEvents
 from tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:

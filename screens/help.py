@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from tui.app import screen_bindings
+from tui.widgets.keys import screen_bindings
 
 
 class HelpScreen(ModalScreen[None]):

@@ -35,11 +35,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from tui.runbook.loader import Loaded, load
+from tui.widgets.keys import screen_bindings
+from tui.widgets.messages import EngineEvents
 
 if TYPE_CHECKING:
     from tui.drill.live import ScenarioGuard
@@ -73,20 +74,6 @@ class ConsoleOptions:
     ssh_config: str | None = None
     known_hosts: str | None = None
     values: tuple[tuple[str, str], ...] = ()
-
-
-class EngineEvents(Message):
-    """A batch of engine events (journaled ones and output chunks) in the order they happened."""
-
-    def __init__(self, events: tuple[Event, ...]) -> None:
-        super().__init__()
-        self.events = events
-
-
-class SessionStarted(Message):
-    def __init__(self, session: Session) -> None:
-        super().__init__()
-        self.session = session
 
 
 class RbConsoleApp(App[int]):
@@ -185,7 +172,6 @@ class RbConsoleApp(App[int]):
             module, _, cls = target.partition(":")
             screen_class = getattr(__import__(module, fromlist=[cls]), cls)
             self.install_screen(screen_class(), name)
-        self.post_message(SessionStarted(session))
         self.show_first()
 
     def show_first(self) -> None:
@@ -371,20 +357,6 @@ class RbConsoleApp(App[int]):
         await self.drill_finish()
         if self.session is not None:
             await self.session.close()
-
-
-def screen_bindings(screen: Screen[Any]) -> list[tuple[Any, Binding]]:
-    """The screen's own bindings then the app's, one per action: what the palette and help list
-    (a focused table's ``enter`` would otherwise hide the screen's ``enter``)."""
-    seen: set[str] = set()
-    found: list[tuple[Any, Binding]] = []
-    for node in (screen, screen.app):
-        for bindings in node._bindings.key_to_bindings.values():
-            for binding in bindings:
-                if binding.description and binding.action not in seen:
-                    seen.add(binding.action)
-                    found.append((node, binding))
-    return found
 
 
 def create_app(
