@@ -287,3 +287,31 @@ instruction = "Call the DBA on duty and confirm the backup for {{ service }}"
     assert [q.kind for q in asked] == ["manual"]  # type: ignore[attr-defined]
     finished = next(e.data for e in session.events if e.type == ev.STEP_FINISHED)
     assert finished["excerpt"] == {"operator": "Call the DBA on duty and confirm the backup for svc"}
+
+
+@pytest.mark.parametrize("yields", [0, 1, 2, 3, 5, 8])
+async def test_abort_while_the_process_is_being_created_leaves_nothing_running(tmp_path: Path, yields: int) -> None:
+    pidfile = tmp_path / "pid"
+    action = LocalAction(id="s", kind="local", run=f"sleep 30 & echo $! > {pidfile}; wait")
+    task = asyncio.ensure_future(LocalExecutor().run(action, context(), Sink()))
+    for _ in range(yields):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(15):  # a bound on the test, not a measurement
+            await task
+    if pidfile.exists() and pidfile.read_text().strip():
+        pid = int(pidfile.read_text())
+        for _ in range(100):  # the TERM was sent; give the kernel up to ~5 s to finish it
+            if not _alive(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not _alive(pid), "the command's child outlived the abort"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has finished
+    except FileNotFoundError:
+        return False

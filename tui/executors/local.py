@@ -91,8 +91,8 @@ class LocalExecutor(Executor):
         except RenderError as exc:
             return Outcome("error", str(exc))
         timeout = action.timeout or ctx.default_timeout
-        try:
-            process = await asyncio.create_subprocess_exec(
+        spawn = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
                 "/bin/sh",
                 "-c",
                 command,
@@ -102,8 +102,17 @@ class LocalExecutor(Executor):
                 cwd=cwd,
                 start_new_session=True,
             )
+        )
+        try:
+            process = await asyncio.shield(spawn)
         except OSError as exc:
             return Outcome("error", f"cannot start the command: {exc.strerror or exc}")
+        except asyncio.CancelledError:
+            # An abort while the process is being created: let it finish being created, then
+            # stop it, rather than leave a command running that nobody waits for.
+            with contextlib.suppress(OSError):
+                await self._stop(await spawn)
+            raise
         assert process.stdout is not None and process.stderr is not None
         out, err = _Stream("stdout", sink), _Stream("stderr", sink)
         pumps = [asyncio.create_task(_pump(process.stdout, out)), asyncio.create_task(_pump(process.stderr, err))]
