@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
@@ -52,7 +53,7 @@ def scan(extra: list[str]) -> list[Entry]:
 
 class PickerScreen(ConsoleScreen):
     WHERE = "Runbooks"
-    AUTO_FOCUS = "#picker-filter"
+    AUTO_FOCUS = "#picker-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="picker.open"),
         Binding("slash", "filter", "Filter", key_display="/", id="picker.filter"),
@@ -124,6 +125,16 @@ class PickerScreen(ConsoleScreen):
         else:
             invalid = sum(1 for e in self.entries if e.problem)
             detail.update(f"{len(self.shown)} of {len(self.entries)} runbooks · {invalid} invalid")
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing on the list filters it; q and ? keep their meaning as the first key."""
+        search = self.query_one(Input)
+        if search.has_focus or not event.is_printable or event.character in (None, "q", "?", "/"):
+            return
+        event.stop()
+        event.prevent_default()
+        search.focus()
+        search.insert_text_at_cursor(event.character)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.refill(event.value)
