@@ -107,7 +107,7 @@ class RbConsoleApp(App[int]):
     # --- theme ------------------------------------------------------------------------------
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        return {"danger": "#e5484d", "drill": "#ffb224", "drill-text": "#1a1a1a", "ok": "#46a758"}
+        return {"danger": "#e5484d", "drill": "#ffb224", "drill-text": "#1a1a1a"}
 
     # --- start-up ---------------------------------------------------------------------------
 

@@ -6,12 +6,14 @@ from textual.widgets import Static
 
 
 class DrillBanner(Static):
+    """Coloured from the app's ``$drill`` / ``$drill-text`` theme variables (a theme may override them)."""
+
     DEFAULT_CSS = """
     DrillBanner {
         width: 100%;
         height: 1;
-        background: $warning;
-        color: $background;
+        background: $drill;
+        color: $drill-text;
         text-style: bold;
         content-align: center middle;
     }
