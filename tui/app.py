@@ -106,8 +106,13 @@ class RbConsoleApp(App[int]):
 
     # --- theme ------------------------------------------------------------------------------
 
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return {"danger": "#e5484d", "drill": "#ffb224", "drill-text": "#1a1a1a"}
+    def get_css_variables(self) -> dict[str, str]:
+        # $danger and $drill follow the theme's own error and warning colours unless a theme sets them.
+        variables = super().get_css_variables()
+        variables.setdefault("danger", variables["error"])
+        variables.setdefault("drill", variables["warning"])
+        variables.setdefault("drill-text", variables["background"])
+        return variables
 
     # --- start-up ---------------------------------------------------------------------------
 
