@@ -19,7 +19,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plan", metavar="ID", help="the plan to run")
     p.add_argument("--var", action="append", default=[], metavar="K=V", help="set a param or var (repeatable)")
     p.add_argument("--profile", metavar="P", help="a [profiles.P] of the runbook (e.g. staging)")
-    p.add_argument("--dry-run", action="store_true", help="print every resolved command, request and query; run nothing")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print every resolved command, request and query; run nothing"
+    )
     p.add_argument("--yes", action="store_true", help="answer every confirmation and manual step with yes (recorded)")
     p.add_argument("--operator", metavar="NAME", help="who the record names (default: the login name)")
     p.add_argument("--reason", metavar="TEXT", help="why this rollback is happening")

@@ -70,5 +70,5 @@ class Executor(ABC):
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         """What would run, fully resolved (for --dry-run and the confirmation modal)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - most executors hold nothing to release
         """Release pooled resources (connections); called when the session ends."""
