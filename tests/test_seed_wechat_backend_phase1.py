@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import seed_support
 from tui import cli
 from tui.executors.expect import compare
 from tui.runbook.loader import load
@@ -26,24 +27,10 @@ def rb() -> Runbook:
 
 
 def walk(rb: Runbook, *answers: str) -> tuple[str, str | None, str | None]:
-    """Follow the flowchart from its start, picking at each question the option whose label starts
-    with the next answer; returns the leaf (node id, plan, action)."""
+    """The flowchart leaf the answers lead to, as (node id, plan, action)."""
     assert rb.flow is not None
-    node_id = rb.flow.start
-    pending = list(answers)
-    for _ in range(len(rb.flow.nodes)):
-        node = rb.flow.nodes[node_id]
-        if node.plan or node.action:
-            assert not pending, f"answers left over at leaf {node_id}: {pending}"
-            return node_id, node.plan, node.action
-        if node.next:
-            node_id = node.next
-            continue
-        answer = pending.pop(0)
-        matches = [o.next for o in node.options if o.label.startswith(answer)]
-        assert len(matches) == 1, f"{answer!r} picks {matches} at {node_id}"
-        node_id = matches[0]
-    raise AssertionError("the flowchart did not reach a leaf")
+    leaf = seed_support.walk(rb, *answers)
+    return next(k for k, v in rb.flow.nodes.items() if v is leaf), leaf.plan, leaf.action
 
 
 def items(entries: list) -> list[str]:
