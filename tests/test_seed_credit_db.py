@@ -292,3 +292,29 @@ def test_rollback_sql_plan_on_a_real_database(lab_env: str, app_repo: Path) -> N
             " AND table_name = 'credit_purchases'"
         ).fetchone()
         assert fks == (2,)
+
+
+def test_rbconsole_run_of_the_seed_plan_end_to_end_with_its_record(
+    lab_env: str, app_repo: Path, tmp_path: Path
+) -> None:
+    """The operator's command line: pre-checks (in parallel, several on the one database),
+    the document's rollback SQL, verification, and the record of what happened."""
+    import os
+    import sys
+
+    record = tmp_path / "record.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "run", str(RUNBOOKS / FILE), "--plan", "sqlfix", "--profile", "lab",
+         "--var", f"app_repo={app_repo}", "--var", "reason=积分计算错误", "--yes", "--operator", "值班-王",
+         "--record", str(record)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "DATABASE_URL": lab_env},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    text = record.read_text(encoding="utf-8")
+    for expected in ("值班-王", "积分计算错误", "sqlfix", "restore_tables", "restore_config", "fk_constraints"):
+        assert expected in text, expected
+    assert "| db_reachable |" in text or "db_reachable" in text
+    from psycopg.conninfo import conninfo_to_dict
+
+    password = str(conninfo_to_dict(lab_env)["password"])
+    assert password and password not in text + done.stdout + done.stderr
