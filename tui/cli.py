@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -84,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "console"
+    # Local steps reach the interpreter rbconsole runs on (the demo's service lives in this
+    # package, which a bare `python3` on PATH may not have).
+    os.environ.setdefault("RBCONSOLE_PYTHON", sys.executable)
     module = importlib.import_module(f"tui.commands.{command.replace('-', '_')}")
     try:
         return int(module.main(args) or 0)
