@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from screens.status import themed
 from tui.app import RbConsoleApp
 from tui.engine.events import OUTPUT, Event
 from tui.widgets.drill_banner import DrillBanner
@@ -40,6 +41,16 @@ class ConsoleScreen(Screen[Any]):
         loaded = self.console.loaded
         assert loaded is not None and loaded.runbook is not None
         return loaded.runbook
+
+    def _on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
+
+    def themed(self, style: str) -> str:
+        """A Rich style with the current theme's ``$name`` colours filled in."""
+        return themed(style, self.app.theme_variables)
+
+    def redraw(self) -> None:
+        """Repaint what carries theme colours or session state (override)."""
 
     def compose_top(self, runbook: Runbook | None) -> ComposeResult:
         yield TitleBar(runbook, self.WHERE)

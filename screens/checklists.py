@@ -60,11 +60,16 @@ class ChecklistsScreen(SessionScreen):
             on = bool(tick and tick.get("ticked"))
             ticked += on
             key = f"{name}:{index}"
-            table.update_cell(key, "box", Text("[x]", style="bold green") if on else "[ ]")
+            table.update_cell(key, "box", Text("[x]", style=self.themed("bold $success")) if on else "[ ]")
             by = Text(str(tick.get("by", "")) if on and tick else "", style="dim")
             if item.check:
                 action = state.action("pre", item.check)
-                by = Text.assemble(by, " ", status_text(action.status if action else "pending"), f" {item.check}")
+                by = Text.assemble(
+                    by,
+                    " ",
+                    status_text(action.status if action else "pending", self.app.theme_variables),
+                    f" {item.check}",
+                )
             table.update_cell(key, "by", by)
         left = len(self.items) - ticked
         self.query_one("#checklist-summary", Static).update(

@@ -15,6 +15,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 from screens.base import ConsoleScreen
 from tui.runbook.durations import parse_duration
 from tui.runbook.model import Param
+from tui.widgets.tick_box import TickBox
 
 
 def param_problem(param: Param, value: str) -> str:
@@ -76,9 +77,9 @@ class IncidentStartScreen(ConsoleScreen):
                     id="start-profile",
                 )
             yield Label("Mode")
-            yield Checkbox("Drill (rehearsal)", options.drill, compact=True, id="start-drill")
+            yield TickBox("Drill (rehearsal)", options.drill, compact=True, id="start-drill")
             yield Label("")
-            yield Checkbox("Dry run (run nothing)", options.dry_run, compact=True, id="start-dry-run")
+            yield TickBox("Dry run (run nothing)", options.dry_run, compact=True, id="start-dry-run")
             yield Label("")
             yield Button("Start  (ctrl+s)", variant="primary", compact=True, id="start-go")
         yield from self.compose_bottom()
@@ -92,7 +93,7 @@ class IncidentStartScreen(ConsoleScreen):
             )
         if param.type == "bool":
             checked = default.lower() in ("1", "true", "yes", "on")
-            return Checkbox(name, checked, compact=True, id=f"param-{name}")
+            return TickBox(name, checked, compact=True, id=f"param-{name}")
         hint = "required" if param.required and param.default is None else "optional"
         if param.type != "string":
             hint = f"{hint}, {param.type}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from tui.engine.store import SessionInfo
 
 RECENT = 8
+# Below this width the file column goes: the detail line names the highlighted runbook's file.
+FILE_COLUMN_MIN_WIDTH = 100
+MIN_TITLE = 12
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,21 @@ class Entry:
     versions: str
     problem: str  # the first problem, "" when valid
     problems: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.name}:{self.problem}" if self.problem else self.path.name
+
+
+def fit(text: str, width: int, style: str = "") -> Text:
+    """One cell of at most ``width`` columns (CJK counts double), cut with an ellipsis."""
+    cell = Text(text, style=style, no_wrap=True, overflow="ellipsis")
+    cell.truncate(max(width, 1), overflow="ellipsis")
+    return cell
+
+
+def widest(values: list[str], header: str, cap: int) -> int:
+    return min(max([cell_len(header), *(cell_len(v) for v in values)]), cap)
 
 
 def scan(extra: list[str]) -> list[Entry]:
@@ -78,8 +97,6 @@ class PickerScreen(ConsoleScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("", "Runbook", "Service", "Versions", "File / first problem")
         sessions = self.query_one("#picker-sessions", DataTable)
         sessions.add_columns("Session", "Runbook", "Operator", "Mode", "State")
         self.action_rescan()
@@ -107,28 +124,96 @@ class PickerScreen(ConsoleScreen):
             self.query_one("#picker-sessions", DataTable).focus()
 
     def refill(self, term: str) -> None:
+        before = self.highlighted()
         term = term.strip().lower()
         self.shown = [e for e in self.entries if not term or term in f"{e.title} {e.service} {e.path.name}".lower()]
-        table = self.query_one(DataTable)
-        table.clear()
+        table = self.query_one("#picker-table", DataTable)
+        table.clear(columns=True)
+        # Every column but the title is sized to its content; the title takes what is left and is
+        # cut with an ellipsis, so service, versions and validation stay visible at 80 columns.
+        width = table.size.width or self.app.size.width
+        service = widest([e.service for e in self.shown], "Service", 20)
+        versions = widest([e.versions for e in self.shown], "Versions", 24)
+        show_file = width >= FILE_COLUMN_MIN_WIDTH
+        file = widest([e.where for e in self.shown], "File / first problem", 40) if show_file else 0
+        columns = 5 if show_file else 4
+        # 2 cells of padding per column, 2 for the vertical scrollbar.
+        title = max(MIN_TITLE, width - 2 * columns - 2 - 1 - service - versions - file)
+        table.add_column("", width=1, key="state")
+        table.add_column("Runbook", width=title, key="title")
+        table.add_column("Service", width=service, key="service")
+        table.add_column("Versions", width=versions, key="versions")
+        if show_file:
+            table.add_column("File / first problem", width=file, key="file")
         for entry in self.shown:
-            if entry.problem:
-                state = Text("✗", style="bold red")
-                where = Text(f"{entry.path.name}:{entry.problem}", style="red")
-            else:
-                state = Text("✓", style="bold green")
-                where = Text(entry.path.name, style="dim")
-            table.add_row(state, entry.title, entry.service, entry.versions, where)
+            state = (
+                Text("✗", style=self.themed("bold $error"))
+                if entry.problem
+                else Text("✓", style=self.themed("bold $success"))
+            )
+            row: list[Text] = [
+                state,
+                fit(entry.title, title, self.themed("$error") if entry.problem else ""),
+                fit(entry.service, service),
+                fit(entry.versions or "—", versions, "" if entry.versions else "dim"),
+            ]
+            if show_file:
+                row.append(fit(entry.where, file, self.themed("$error") if entry.problem else "dim"))
+            table.add_row(*row, key=str(entry.path))
+        if before in self.shown:
+            table.move_cursor(row=self.shown.index(before), animate=False)
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        """The highlighted runbook's file and first problem, or the totals when nothing is shown."""
         detail = self.query_one("#picker-detail", Static)
+        entry = self.highlighted()
         if not self.entries:
             detail.update("No runbooks found. Add a folder with --runbooks DIR or $RBCONSOLE_PATH.")
+            return
+        invalid = sum(1 for e in self.entries if e.problem)
+        counts = f"{len(self.shown)} of {len(self.entries)} runbooks · {invalid} invalid"
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if entry is None:
+            line.append(counts + " · nothing matches the filter (escape clears it)")
+        elif entry.problem:
+            line.append(f"✗ {entry.where}", style=self.themed("$error"))
         else:
-            invalid = sum(1 for e in self.entries if e.problem)
-            detail.update(f"{len(self.shown)} of {len(self.entries)} runbooks · {invalid} invalid")
+            line.append(f"{counts} · ", style="dim")
+            line.append(str(entry.path))
+        detail.update(line)
+
+    def highlighted(self) -> Entry | None:
+        table = self.query_one("#picker-table", DataTable)
+        if not self.shown or table.cursor_row < 0:
+            return None
+        return self.shown[min(table.cursor_row, len(self.shown) - 1)]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "picker-table":
+            self.show_detail()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.refill(self.query_one(Input).value)
 
     def on_key(self, event: events.Key) -> None:
-        """Typing on the list filters it; q and ? keep their meaning as the first key."""
+        """Typing on the list filters it; q and ? keep their meaning as the first key. Down in the
+        filter goes to the list (its first match highlighted); up on the list's first row goes back."""
         search = self.query_one(Input)
+        table = self.query_one("#picker-table", DataTable)
+        if search.has_focus and event.key in ("down", "up", "pagedown", "pageup"):
+            event.stop()
+            event.prevent_default()
+            table.focus()
+            return
+        if table.has_focus and event.key == "up" and table.cursor_row <= 0:
+            event.stop()
+            event.prevent_default()
+            search.focus()
+            return
         if search.has_focus or not event.is_printable or event.character in (None, "q", "?", "/"):
             return
         event.stop()
@@ -140,14 +225,16 @@ class PickerScreen(ConsoleScreen):
         self.refill(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        """Enter in the filter opens the highlighted runbook (the only one, once filtered down)."""
+        self.query_one("#picker-table", DataTable).focus()
+        self.action_open()
 
     def action_filter(self) -> None:
         self.query_one(Input).focus()
 
     def action_clear_filter(self) -> None:
         self.query_one(Input).value = ""
-        self.query_one(DataTable).focus()
+        self.query_one("#picker-table", DataTable).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "picker-sessions":
@@ -156,10 +243,9 @@ class PickerScreen(ConsoleScreen):
             self.action_open()
 
     def action_open(self) -> None:
-        table = self.query_one(DataTable)
-        if not self.shown or table.cursor_row < 0:
+        entry = self.highlighted()
+        if entry is None:
             return
-        entry = self.shown[min(table.cursor_row, len(self.shown) - 1)]
         if entry.problem:
             more = f" (and {entry.problems - 1} more; see rbconsole validate)" if entry.problems > 1 else ""
             self.notify(f"{entry.path}:{entry.problem}{more}", title="Invalid runbook", severity="error")

@@ -86,7 +86,14 @@ class PlanScreen(SessionScreen):
                 label = f"{'✔ ' if phase == 'verify' else ''}{step.title or step.id}"
                 if step.confirm:
                     label = f"⚠ {label}"
-                table.add_row(str(n), status_text("pending"), "", label, target_of(step), key=f"{phase}:{step.id}")
+                table.add_row(
+                    str(n),
+                    status_text("pending", self.app.theme_variables),
+                    "",
+                    label,
+                    target_of(step),
+                    key=f"{phase}:{step.id}",
+                )
             self.query_one("#plan-title", Static).update(
                 Text.assemble(("Plan ", "bold"), (f"{self.session.state.plan} ", "bold"), plan.title)
             )
@@ -182,7 +189,7 @@ class PlanScreen(SessionScreen):
             action = state.action(phase, step.id)
             if action is None:
                 continue
-            status = status_text(action.status)
+            status = status_text(action.status, self.app.theme_variables)
             if action.attempts > 1:
                 status.append(f" ×{action.attempts}", style="dim")
             done += action.done
@@ -203,10 +210,12 @@ class PlanScreen(SessionScreen):
                 hosts += f", {batch} at a time: batch {current}/{batches} ({self.latest_host})"
             status_line.update(Text(f"▶ running {self.running}{hosts} · a aborts", style="bold"))
         elif self.session.stop_reason:
-            status_line.update(Text(f"Stopped: {self.session.stop_reason}", style="bold red"))
+            status_line.update(Text(f"Stopped: {self.session.stop_reason}", style=self.themed("bold $error")))
         elif not pending and self.session.plan is not None:
             self.query_one(Stopwatch).stop()
-            status_line.update(Text("All steps done · v verifies · F5 checklists · F7 record", style="bold green"))
+            status_line.update(
+                Text("All steps done · v verifies · F5 checklists · F7 record", style=self.themed("bold $success"))
+            )
         else:
             steps = sum(1 for phase, _ in self.rows if phase == "step")
             status_line.update(f"{steps - len(pending)} of {steps} steps done · enter runs {pending[0]}")
@@ -218,7 +227,7 @@ class PlanScreen(SessionScreen):
         for found in drifts(summarise(self.session.events), self.baselines):
             action = self.session.state.action("step", found.step_id)
             shown = duration_text(action.last.get("duration") if action and action.last else None)
-            marked = Text.assemble(shown, (f" {found.ratio:.1f}x", "bold yellow"))
+            marked = Text.assemble(shown, (f" {found.ratio:.1f}x", self.themed("bold $warning")))
             table.update_cell(f"step:{found.step_id}", "time", marked)
             if found.step_id not in self.drifted:
                 self.drifted.add(found.step_id)

@@ -43,7 +43,14 @@ class PrechecksScreen(SessionScreen):
         table.add_column("Target", key="target")
         table.add_column("Detail", key="detail")
         for check in self.runbook.checks:
-            table.add_row(status_text("pending"), "", check.title or check.id, target_of(check), "", key=check.id)
+            table.add_row(
+                status_text("pending", self.app.theme_variables),
+                "",
+                check.title or check.id,
+                target_of(check),
+                "",
+                key=check.id,
+            )
         table.display = bool(self.runbook.checks)
         super().on_mount()
         self.redraw()
@@ -70,9 +77,9 @@ class PrechecksScreen(SessionScreen):
             detail = str(action.last.get("summary") or action.last.get("detail") or "") if action.last else ""
             if check.id in state.overrides:
                 detail = f"overridden: {state.overrides[check.id]}"
-            status = status_text(action.status)
+            status = status_text(action.status, self.app.theme_variables)
             if action.status not in ("ok", "pending", "running", "dry_run", "skipped") and check.severity == "warning":
-                status.append(" (warning)", style="yellow")
+                status.append(" (warning)", style=self.themed("$warning"))
             failing += action.status not in ("ok", "pending", "running", "dry_run", "skipped")
             table.update_cell(check.id, "status", status, update_width=True)
             table.update_cell(
@@ -83,7 +90,10 @@ class PrechecksScreen(SessionScreen):
         summary = self.query_one("#checks-summary", Static)
         if blocking:
             summary.update(
-                Text(f"Blocking: {', '.join(blocking)}. enter asks for a reason to go on.", style="bold red")
+                Text(
+                    f"Blocking: {', '.join(blocking)}. enter asks for a reason to go on.",
+                    style=self.themed("bold $error"),
+                )
             )
         elif state.plan and not self.runbook.checks:
             summary.update(f"This runbook has no pre-checks. enter: start plan {state.plan}")

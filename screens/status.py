@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from rich.text import Text
 
 from tui.runbook.model import Step
 
+# Colours are the theme's variables, so a status reads in any theme (light, dark, high contrast).
 STATUS_STYLE = {
     "pending": ("·", "dim"),
     "running": ("▶", "bold $accent"),
-    "ok": ("✓", "bold green"),
+    "ok": ("✓", "bold $success"),
     "skipped": ("↷", "dim"),
-    "dry_run": ("○", "cyan"),
-    "failed": ("✗", "bold red"),
-    "error": ("✗", "bold red"),
-    "timeout": ("⌛", "bold red"),
-    "aborted": ("■", "bold red"),
-    "declined": ("✋", "yellow"),
-    "unknown": ("?", "bold yellow"),
+    "dry_run": ("○", "$secondary"),
+    "failed": ("✗", "bold $error"),
+    "error": ("✗", "bold $error"),
+    "timeout": ("⌛", "bold $error"),
+    "aborted": ("■", "bold $error"),
+    "declined": ("✋", "$warning"),
+    "unknown": ("?", "bold $warning"),
 }
 
+_VARIABLE = re.compile(r"\$([a-z][a-z0-9-]*)")
 
-def status_text(status: str) -> Text:
+
+def themed(style: str, variables: Mapping[str, str]) -> str:
+    """A Rich style with the theme's ``$name`` colours filled in (Rich alone knows no variables);
+    an unknown name drops out rather than failing the paint."""
+    return _VARIABLE.sub(lambda m: variables.get(m.group(1), ""), style).strip()
+
+
+def status_text(status: str, variables: Mapping[str, str]) -> Text:
     mark, style = STATUS_STYLE.get(status, ("?", ""))
-    style = style.replace("$accent", "yellow")
-    return Text(f"{mark} {status}", style=style)
+    return Text(f"{mark} {status}", style=themed(style, variables))
 
 
 def duration_text(seconds: float | None) -> str:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from screens.picker import PickerScreen
 from screens.plan import PlanScreen
@@ -38,7 +38,9 @@ async def test_invalid_runbook_is_listed_with_its_first_problem_and_refused(tmp_
         table = app.screen.query_one("#picker-table", DataTable)
         assert table.row_count == 1
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[0] == "✗" and row[4].startswith("broken.toml:11:") and "nowhere" in row[4]
+        assert row[0] == "✗" and row[4].startswith("broken.toml:11:")
+        detail = str(app.screen.query_one("#picker-detail", Static).render())
+        assert "broken.toml:11:" in detail and "nowhere" in detail  # the whole first problem
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)  # not opened

@@ -24,7 +24,7 @@ async def test_picker_to_record_export(tmp_path: Path, monkeypatch) -> None:
     app = make_app(None)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press(*"tui-flow")  # filter the picker
-        await pilot.press("enter", "enter")  # to the table, open
+        await pilot.press("down", "enter")  # to the table, open the highlighted runbook
         await pilot.pause()
         assert app.loaded is not None and app.loaded.runbook is not None
         assert app.loaded.runbook.id == "tui-flow"
