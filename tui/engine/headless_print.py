@@ -4,9 +4,13 @@ asking the operator on the terminal when a step needs them."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import io
+import os
+import stat
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from tui.engine import events as ev
 from tui.engine.api import Ask, Question
@@ -15,6 +19,7 @@ from tui.runbook.durations import format_duration
 if TYPE_CHECKING:
     from tui.engine.session import Session
 
+PIPE_BYTES = 1024 * 1024
 MARK = {"ok": "✓", "dry_run": "·", "skipped": "-"}
 
 
@@ -25,9 +30,30 @@ class Printer:
         self.out = out
         self._phase = ""
         self.dry_run = False
+        # A flood goes to the binary layer, one write per chunk with the prefixes put in by
+        # bytes.replace: per-line writes, or str.replace plus the text layer's encoding,
+        # cost more than the engine itself. A stream without one (StringIO) gets text.
+        self._binary: BinaryIO | None = getattr(out, "buffer", None)
+        self._encoding = getattr(out, "encoding", None) or "utf-8"
+        self._prefixes: dict[str, tuple[bytes, bytes]] = {}
+        if self._binary is not None:
+            _widen_pipe(out)
+
+    def write(self, text: str) -> None:
+        if self._binary is None:
+            self.out.write(text)
+            self.out.flush()
+        else:
+            self._send(text.encode(self._encoding, "replace"))
+
+    def _send(self, data: bytes) -> None:
+        assert self._binary is not None
+        self.out.flush()  # whatever others wrote to the text layer comes first
+        self._binary.write(data)
+        self._binary.flush()  # streamed as it comes, to a terminal and a CI log alike
 
     def heading(self, text: str) -> None:
-        self.out.write(f"== {text}\n")
+        self.write(f"== {text}\n")
         self._phase = text
 
     def opening(self, session: Session, *, resumed: bool = False) -> None:
@@ -36,10 +62,9 @@ class Printer:
         mode = "DRILL" if meta.get("mode") == "drill" else "LIVE"
         flags = [mode] + (["dry-run"] if meta.get("dry_run") else []) + (["--yes"] if session.yes else [])
         verb = "resuming" if resumed else "session"
-        self.out.write(f"{verb} {session.id} [{' '.join(flags)}] {session.runbook.title}\n")
+        self.write(f"{verb} {session.id} [{' '.join(flags)}] {session.runbook.title}\n")
         if resumed and session.state.resumed:
             self._on_session_resumed(session.state.resumed[-1])
-        self.out.flush()
 
     def closing(self, session: Session, result: str) -> None:
         state = session.state
@@ -47,11 +72,10 @@ class Printer:
         took = (state.ended or 0) - (state.started or 0) if state.ended else None
         target = f" (target {plan.target_minutes:g} min)" if plan and plan.target_minutes else ""
         if result == "interrupted":
-            self.out.write(f"== not finished: session {session.id} can be resumed\n")
+            self.write(f"== not finished: session {session.id} can be resumed\n")
         else:
-            self.out.write(f"== result: {result.upper()} in {format_duration(took)}{target}\n")
-        self.out.write(f"session: {session.id}\n")
-        self.out.flush()
+            self.write(f"== result: {result.upper()} in {format_duration(took)}{target}\n")
+        self.write(f"session: {session.id}\n")
 
     def __call__(self, event: ev.Event) -> None:
         handler = getattr(self, f"_on_{event.type}", None)
@@ -60,13 +84,21 @@ class Printer:
 
     def _on_output(self, data: dict[str, Any]) -> None:
         text: str = data["text"]
-        prefix = f"[{data['host']}] "
         body = text[:-1] if text.endswith("\n") else text
-        self.out.write(prefix + body.replace("\n", "\n" + prefix) + "\n")
+        if self._binary is None:
+            prefix = f"[{data['host']}] "
+            self.write(prefix + body.replace("\n", "\n" + prefix) + "\n")
+            return
+        host = str(data["host"])
+        prefixes = self._prefixes.get(host)
+        if prefixes is None:
+            prefix = f"[{host}] ".encode(self._encoding, "replace")
+            prefixes = self._prefixes[host] = (prefix, b"\n" + prefix)
+        self._send(prefixes[0] + body.encode(self._encoding, "replace").replace(b"\n", prefixes[1]) + b"\n")
 
     def _on_plan_chosen(self, data: dict[str, Any]) -> None:
         why = f" (recommended {data['recommended']}; {data['reason']})" if data.get("reason") else ""
-        self.out.write(f"plan {data['plan']}: {data['title']}{why}\n")
+        self.write(f"plan {data['plan']}: {data['title']}{why}\n")
 
     def _phase_heading(self, phase: str) -> None:
         names = {"setup": "drill setup", "pre": "pre-checks", "step": "steps", "verify": "verification"}
@@ -84,12 +116,12 @@ class Printer:
         self._phase_heading(data["phase"])
         number = f"{data['index'] + 1}. " if data.get("index") is not None and data["phase"] == "step" else ""
         attempt = f" (attempt {data['attempt']})" if data.get("attempt", 1) > 1 else ""
-        self.out.write(f"▶ {number}{data['id']}: {data.get('title') or data['kind']}{attempt}\n")
+        self.write(f"▶ {number}{data['id']}: {data.get('title') or data['kind']}{attempt}\n")
         self._describe(data)
 
     def _describe(self, data: dict[str, Any]) -> None:
         for line in data.get("describe") or []:
-            self.out.write(f"  {line}\n")
+            self.write(f"  {line}\n")
 
     def _finished(self, data: dict[str, Any]) -> None:
         status = data["status"]
@@ -99,42 +131,54 @@ class Printer:
         captured = f"  captured {', '.join(data['captured'])}" if data.get("captured") else ""
         title = f" {data['title']}" if data["phase"] in ("pre", "verify") and data.get("title") else ""
         took = format_duration(data.get("duration"))
-        self.out.write(f"{mark} {data['id']}{title} {status}{detail}{warn} ({took}){captured}\n")
+        self.write(f"{mark} {data['id']}{title} {status}{detail}{warn} ({took}){captured}\n")
         hosts = data.get("hosts") or {}
         if len(hosts) > 1:
             for name, host in hosts.items():
                 if host.get("status") != "ok":
-                    self.out.write(f"  [{name}] {host.get('status')}: {host.get('detail') or ''}".rstrip(": ") + "\n")
-        self.out.flush()
+                    self.write(f"  [{name}] {host.get('status')}: {host.get('detail') or ''}".rstrip(": ") + "\n")
 
     _on_check_finished = _finished
     _on_step_finished = _finished
 
     def _on_step_skipped(self, data: dict[str, Any]) -> None:
-        self.out.write(f"- {data['id']} skipped{': ' + data['reason'] if data.get('reason') else ''}\n")
+        self.write(f"- {data['id']} skipped{': ' + data['reason'] if data.get('reason') else ''}\n")
 
     def _on_check_overridden(self, data: dict[str, Any]) -> None:
-        self.out.write(f"! {data['id']} overridden: {data['reason']}\n")
+        self.write(f"! {data['id']} overridden: {data['reason']}\n")
 
     def _on_confirmation(self, data: dict[str, Any]) -> None:
         if data["by"] == "--yes" and data["question"] != "unknown":
-            self.out.write(f"  {data['question']} {data['id']}: answered {data['answer']!r} by --yes\n")
+            self.write(f"  {data['question']} {data['id']}: answered {data['answer']!r} by --yes\n")
         elif data["by"] == "no-tty" and data["question"] == "unknown":
-            self.out.write(f"? {data['id']}: outcome unknown (interrupted); no terminal to ask (use --yes to re-run)\n")
+            self.write(f"? {data['id']}: outcome unknown (interrupted); no terminal to ask (use --yes to re-run)\n")
         elif data["by"] == "no-tty":
-            self.out.write(f"  {data['id']} needs confirmation; no terminal to ask (use --yes)\n")
+            self.write(f"  {data['id']} needs confirmation; no terminal to ask (use --yes)\n")
 
     def _on_step_resolved(self, data: dict[str, Any]) -> None:
-        self.out.write(f"? {data['id']}: outcome was unknown; answered {data['answer']!r} ({data['by']})\n")
+        self.write(f"? {data['id']}: outcome was unknown; answered {data['answer']!r} ({data['by']})\n")
 
     def _on_warning(self, data: dict[str, Any]) -> None:
-        self.out.write(f"warning: {data['message']}\n")
+        self.write(f"warning: {data['message']}\n")
 
     def _on_session_resumed(self, data: dict[str, Any]) -> None:
         if data.get("repaired"):
-            self.out.write("journal: a torn last line was repaired\n")
+            self.write("journal: a torn last line was repaired\n")
         if data.get("warning"):
-            self.out.write(f"warning: {data['warning']}\n")
+            self.write(f"warning: {data['warning']}\n")
+
+
+def _widen_pipe(out: TextIO) -> None:
+    """Let a pipe on ``out`` (``| tee log``, a CI runner) hold a megabyte: with the default 64 KiB
+    a flood costs a context switch per 64 KiB and the writer spends most of its time waiting."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    try:
+        fd = out.fileno()
+        if setsize is None or not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        fcntl.fcntl(fd, setsize, PIPE_BYTES)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return  # not a real file, or the system's pipe-max-size is lower: the default it is
 
 
 def terminal_ask(out: TextIO) -> Ask:
