@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.engine import events as ev
 from tui.engine.api import ActionResult, Ask, Question, SessionError, Subscriber
+from tui.engine.drift import attempts_seconds, step_drift
 from tui.engine.events import Event
 from tui.engine.journal import Journal, JournalError
 from tui.engine.lock import SessionLock
@@ -344,6 +345,12 @@ class SessionCore:
             "excerpt": excerpt,
             "output": files,
         }
+        baselines = self._state.plan_event.get("baselines")
+        if baselines and kind == ev.STEP_FINISHED and base["phase"] == "step" and status == "ok":
+            seconds = attempts_seconds(self._state.action("step", base["id"]), time.time(), outcome.duration)
+            found = step_drift(baselines, base["id"], int(base.get("index") or 0) + 1, seconds)
+            if found is not None:
+                data["drift"] = found
         await self._emit(kind, data)
         return ActionResult(
             base["id"], base["phase"], status, data["detail"], outcome.exit_status, outcome.duration, attempt

@@ -17,13 +17,16 @@ Event ``data`` payloads (all JSON values; secrets already redacted):
 - ``triage_answered``: node, text, ask, option (index), label, next
 - ``triage_reached``: node, text, plan (recommended plan or null), action (e.g. "observe" or null)
 - ``plan_chosen``: plan, title, target_minutes, steps and verify (id, title, kind, confirm),
-  recommended, reason (why the recommendation was overridden)
+  recommended, reason (why the recommendation was overridden); in a live, not dry, session
+  baselines: step id -> {seconds, samples} from the last drills of the plan (may be empty)
 - ``check_started``: id, title, kind, phase, attempt, describe (resolved command/request lines)
 - ``check_finished``: id, title, kind, phase, attempt, status, detail, exit_status, duration,
   severity ("blocking" | "warning"), summary, hosts, captured, excerpt, output
 - ``check_overridden``: id, phase, reason
 - ``step_started``: id, title, kind, phase, attempt, index, describe, confirm, targets
-- ``step_finished``: like ``check_finished`` plus index; status "dry_run" in a dry run
+- ``step_finished``: like ``check_finished`` plus index; status "dry_run" in a dry run; when the
+  step passed and has a baseline, drift: seconds (all attempts), baseline, samples, ratio,
+  flagged (far enough off to be news), text ("step 4 (checkout): 3.1x its drill time (12s vs 4.0s)")
 - ``step_skipped``: id, phase, index, reason
 - ``step_resolved``: id, phase, attempt, answer ("rerun" | "done" | "failed" | "skip"), by — the
   operator's answer about a step whose outcome was unknown after a crash

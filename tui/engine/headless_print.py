@@ -132,6 +132,9 @@ class Printer:
         title = f" {data['title']}" if data["phase"] in ("pre", "verify") and data.get("title") else ""
         took = format_duration(data.get("duration"))
         self.write(f"{mark} {data['id']}{title} {status}{detail}{warn} ({took}){captured}\n")
+        drift = data.get("drift")
+        if isinstance(drift, dict) and drift.get("flagged"):
+            self.write(f"  drift: {drift.get('text')}\n")
         hosts = data.get("hosts") or {}
         if len(hosts) > 1:
             for name, host in hosts.items():

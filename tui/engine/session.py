@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from tui.engine import events as ev
 from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
 from tui.engine.core import SessionCore
+from tui.engine.drift import plan_baselines
 from tui.engine.opening import create, outline, reopen
 from tui.runbook.model import Checklists, ManualAction, Plan, Runbook, Step
 from tui.runbook.placeholders import Value
@@ -125,18 +126,19 @@ class Session(SessionCore):
             raise SessionError(f"plan {plan_id!r} is not defined (known: {', '.join(self.runbook.plans)})")
         plan = self.runbook.plans[plan_id]
         self._set_plan_scope(plan_id)
-        await self._emit(
-            ev.PLAN_CHOSEN,
-            {
-                "plan": plan_id,
-                "title": plan.title,
-                "target_minutes": plan.target_minutes,
-                "steps": [outline(step) for step in plan.steps],
-                "verify": [outline(check) for check in plan.verify],
-                "recommended": self.recommended_plan,
-                "reason": reason,
-            },
-        )
+        data = {
+            "plan": plan_id,
+            "title": plan.title,
+            "target_minutes": plan.target_minutes,
+            "steps": [outline(step) for step in plan.steps],
+            "verify": [outline(check) for check in plan.verify],
+            "recommended": self.recommended_plan,
+            "reason": reason,
+        }
+        if self.state.meta.get("mode") == "live" and not self._dry_run:
+            # A drill is compared with its history by its own report; a live step, here.
+            data["baselines"] = await plan_baselines(self.runbook.id, plan_id, (s.id for s in plan.steps))
+        await self._emit(ev.PLAN_CHOSEN, data)
 
     @property
     def plan(self) -> Plan | None:

@@ -52,6 +52,7 @@ def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]])
                 "excerpt": last.get("excerpt") or {},
                 "captured": last.get("captured") or {},
                 "summary": last.get("summary", ""),
+                "drift": last.get("drift") if action and action.status == "ok" else None,
                 "resolved": action.resolved if action else None,
                 "interrupted": list(action.interrupted) if action else [],
                 "history": [
@@ -127,6 +128,7 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
                 {"text": text, "ticked": bool(tick.get("ticked")), "by": tick.get("by", ""), "ts": tick.get("ts")}
             )
     yes_answers = [c for c in state.confirmations if c.get("by") == "--yes"]
+    steps = _action_rows(state, "step", plan.get("steps") or [])
     return {
         "title": record_spec.get("title") or "",
         "session": meta.get("session", ""),
@@ -167,7 +169,9 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
         "triage_result": state.reached,
         "prechecks": _action_rows(state, "pre", meta.get("checks") or []),
         "overrides": dict(state.overrides),
-        "steps": _action_rows(state, "step", plan.get("steps") or []),
+        "steps": steps,
+        "drift": [{"index": r["index"], "id": r["id"], "title": r["title"], **r["drift"]} for r in steps if r["drift"]],
+        "drift_baselines": len(plan.get("baselines") or {}),
         "setup": _action_rows(state, "setup", []),
         "teardown": _action_rows(state, "teardown", []),
         "verification": _action_rows(state, "verify", plan.get("verify") or []),

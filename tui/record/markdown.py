@@ -138,6 +138,22 @@ def _excerpts(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _drift(record: dict[str, Any]) -> list[str]:
+    """Each step's time against its baseline from earlier drills (only when a step had one)."""
+    found = record.get("drift") or []
+    if not found:
+        return []
+    out = [
+        "## 与演练对比 · Drift against drills",
+        "",
+        f"Baseline: the median time of each step over the last drills of this plan "
+        f"({record['drift_baselines']} of its steps have one). ⚠️ marks a step far off its drill time.",
+        "",
+    ]
+    out += [f"- {'⚠️ ' if d.get('flagged') else ''}{d['text']}" for d in found]
+    return [*out, ""]
+
+
 def _checklist(items: list[dict[str, Any]]) -> list[str]:
     lines = []
     for item in items:
@@ -180,6 +196,7 @@ def render(record: dict[str, Any]) -> str:
             for c in confirmations
         ]
         out.append("")
+    out += _drift(record)
     excerpts = _excerpts(record["setup"] + record["steps"] + record["verification"] + record["teardown"])
     if excerpts:
         out += ["### 输出摘录 · Output excerpts", "", *excerpts]
