@@ -53,7 +53,8 @@ class ConsoleScreen(Screen[Any]):
         """Repaint what carries theme colours or session state (override)."""
 
     def compose_top(self, runbook: Runbook | None) -> ComposeResult:
-        yield TitleBar(runbook, self.WHERE)
+        session = self.console.session
+        yield TitleBar(runbook, self.WHERE, dry_run=bool(session is not None and session.state.meta.get("dry_run")))
         if self.console.is_drill:
             yield DrillBanner()
 

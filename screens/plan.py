@@ -27,7 +27,9 @@ class PlanScreen(SessionScreen):
     WHERE = "Plan"
     AUTO_FOCUS = "#steps"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "run", "Run step", id="plan.run"),
+        # priority: the steps table's own (hidden) enter would otherwise hide this one from the
+        # footer; check_action lets enter through to the output search box.
+        Binding("enter", "run", "Run step", priority=True, id="plan.run"),
         Binding("g", "run_all", "Run the rest", id="plan.run_all"),
         Binding("r", "retry", "Retry", id="plan.retry"),
         Binding("s", "skip", "Skip", id="plan.skip"),
@@ -112,6 +114,7 @@ class PlanScreen(SessionScreen):
         elif event.type == STEP_STARTED and data.get("phase") in ("step", "verify"):
             self.running = str(data.get("id"))
             self.query_one(Stopwatch).start()
+            self.follow(f"{data.get('phase')}:{data.get('id')}")
             self.reset_output(self.hosts_of(str(data.get("id")), str(data.get("phase"))))
             resolved = resolved_target(data)
             if resolved:
@@ -177,6 +180,9 @@ class PlanScreen(SessionScreen):
         if event.tab is not None and event.tab.id:
             self.query_one(ContentSwitcher).current = "pane-" + event.tab.id.removeprefix("tab-")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "run" and isinstance(self.focused, Input))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_run()
@@ -233,6 +239,16 @@ class PlanScreen(SessionScreen):
                 self.drifted.add(found.step_id)
                 self.notify(found.text(), title="Drift against earlier drills", severity="warning", timeout=10)
 
+    def follow(self, key: str) -> None:
+        """Keep the running step in view (a plan longer than the table runs off its bottom)."""
+        table = self.query_one(DataTable)
+        if key in table.rows:
+            table.move_cursor(row=table.get_row_index(key), animate=False)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.session.state.meta.get("dry_run"))
+
     def find(self, step_id: str) -> tuple[str, Step | None]:
         for phase, step in self.rows:
             if step.id == step_id:
@@ -286,7 +302,8 @@ class PlanScreen(SessionScreen):
 
     async def _run_all(self) -> None:
         if await self.session.run_plan():
-            self.notify("Every step passed; v verifies.", severity="information")
+            walked = "Dry run: every step walked, nothing executed" if self.dry_run else "Every step passed"
+            self.notify(f"{walked}; v verifies.", severity="information")
 
     def action_retry(self) -> None:
         chosen = self.selected()
@@ -324,7 +341,8 @@ class PlanScreen(SessionScreen):
         if failed:
             self.notify(f"Verification failed: {', '.join(failed)}", severity="error", timeout=10)
         else:
-            self.notify("Verification passed. F5 checklists, F7 record.")
+            walked = "Verification walked (dry run, nothing checked)" if self.dry_run else "Verification passed"
+            self.notify(f"{walked}. F5 checklists, F7 record.")
 
     def action_search(self) -> None:
         search = self.query_one("#output-search", Input)

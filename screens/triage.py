@@ -31,7 +31,8 @@ class TriageScreen(SessionScreen):
     WHERE = "Triage"
     AUTO_FOCUS = "#triage-options"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "choose", "Answer / choose plan", show=True, id="triage.choose"),
+        # priority: the option list's own (hidden) enter would otherwise hide this one from the footer.
+        Binding("enter", "choose", "Answer / choose plan", priority=True, id="triage.choose"),
         Binding("p", "other_plan", "Another plan", id="triage.other"),
     ]
 

@@ -20,12 +20,16 @@ class TitleBar(Static):
     }
     """
 
-    def __init__(self, runbook: Runbook | None, where: str) -> None:
-        super().__init__(self.describe(runbook, where))
+    def __init__(self, runbook: Runbook | None, where: str, *, dry_run: bool = False) -> None:
+        super().__init__(self.describe(runbook, where, dry_run=dry_run))
 
     @staticmethod
-    def describe(runbook: Runbook | None, where: str) -> Text:
+    def describe(runbook: Runbook | None, where: str, *, dry_run: bool = False) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
+        if dry_run:
+            # First, so a narrow terminal never cuts it: a dry run must not pass for the real thing.
+            text.append(" DRY RUN ", style="reverse bold")
+            text.append(" ")
         text.append(where, style="bold")
         if runbook is not None:
             text.append("  ")
