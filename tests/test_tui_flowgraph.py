@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from rich.cells import cell_len
 from rich.style import Style
 
+from tui.runbook.loader import load_or_raise
 from tui.runbook.model import Flow
 from tui.widgets.flowgraph import draw_flow, wrap_cells
 
@@ -63,3 +67,13 @@ def test_wrap_breaks_cjk_anywhere_and_latin_at_spaces() -> None:
     assert wrap_cells("Roll back the code", 10) == ["Roll back", "the code"]
     lines = wrap_cells("? 问题符合哪一级触发条件？", 22)
     assert lines[0].startswith("? 问题") and all(cell_len(line) <= 22 for line in lines)
+
+
+def test_a_line_never_shows_through_the_spaces_of_a_label() -> None:
+    # demo.toml's P0 label, centred over its arrow, has a space where the line comes down.
+    runbook = load_or_raise(Path(__file__).parent.parent / "runbooks" / "demo.toml")
+    assert runbook.flow is not None
+    plain = [row.plain for row in draw_flow(runbook.flow)]
+    label_row = next(line for line in plain if "P0:" in line)
+    assert "P0: error rate above" in label_row
+    assert not re.search(r"\w│\w", label_row)

@@ -87,6 +87,7 @@ class Canvas:
         self.styles: list[list[str]] = [[""] * width for _ in range(height)]
         self.lines: dict[tuple[int, int], int] = {}
         self.line_styles: dict[tuple[int, int], str] = {}
+        self.written: set[tuple[int, int]] = set()  # cells of text, spaces too: a line never shows through
 
     def text(self, x: int, y: int, text: str, style: str = "") -> None:
         for char in text:
@@ -95,6 +96,7 @@ class Canvas:
                 return
             self.chars[y][x] = char
             self.styles[y][x] = style
+            self.written.add((x, y))
             if w == 2:
                 self.chars[y][x + 1] = ""
             x += w
@@ -111,7 +113,7 @@ class Canvas:
 
     def render(self, styles: dict[str, Style]) -> list[Text]:
         for (x, y), bits in self.lines.items():
-            if self.chars[y][x] != " ":
+            if (x, y) in self.written or self.chars[y][x] != " ":
                 continue  # a label or arrow written on the line wins
             self.chars[y][x] = _LINES.get(bits, " ")
             self.styles[y][x] = self.line_styles.get((x, y), "")
