@@ -168,7 +168,7 @@ def test_kill_9_mid_step_then_export_and_resume(
     assert "- [x] ✅ 回滚成功 · success" in final
     assert rb("sessions").stdout.count("success") == 1
     again = rb("resume", session.name, "--headless", "--yes")
-    assert again.returncode == 0 and "already ended: success" in again.stdout
+    assert again.returncode == 0 and f"session {session.name} already ended (success)" in again.stderr
     assert rb("export", session.name).stdout == final  # an ended session is not reopened for writing
 
 

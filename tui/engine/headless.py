@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
+from tui.engine import store
 from tui.engine.headless_print import Printer, terminal_ask
 from tui.engine.session import Session, SessionError, StartOptions
 from tui.runbook.model import Runbook, Step
@@ -88,7 +89,20 @@ async def resume_headless(
     known_hosts: str | None = None,
     operator: str | None = None,
 ) -> int:
-    """Continue a recorded session at its first unfinished step; return the exit status."""
+    """Continue a recorded session at its first unfinished step; return the exit status.
+
+    A session that already ended is not reopened: one line says so, and the exit status is
+    its result's (0 only for success), so re-running a resume in automation is harmless."""
+    try:
+        found = store.info(store.find(ref))
+    except store.SessionNotFound as exc:
+        print(f"rbconsole resume: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"rbconsole resume: cannot read the journal of {ref}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if found.state.result:
+        return _already_ended(found.id, found.state.result)
     printer = Printer(out)
     try:
         session = Session.open(
@@ -100,15 +114,14 @@ async def resume_headless(
             operator=operator,
         )
     except SessionError as exc:
-        print(f"rbconsole: {exc}", file=sys.stderr)
+        print(f"rbconsole resume: {exc}", file=sys.stderr)
         return EXIT_USAGE
     state = session.state
-    if state.result:
-        print(f"session {session.id} already ended: {state.result}", file=out)
+    if state.result:  # it ended between the look above and the open
         await session.close()
-        return EXIT_OK if state.result == "success" else EXIT_FAILED
+        return _already_ended(session.id, state.result)
     if session.read_only:
-        print(f"rbconsole: session {session.id} is locked by {session.locked_by}; not resuming", file=sys.stderr)
+        print(f"rbconsole resume: session {session.id} is locked by {session.locked_by}; not resuming", file=sys.stderr)
         await session.close()
         return EXIT_FAILED
     session.subscribe(printer)
@@ -117,6 +130,15 @@ async def resume_headless(
     teardown = tuple(scenario.teardown) if scenario else ()
     start = StartOptions(plan=state.plan or state.meta.get("plan"), yes=yes)
     return await _drive(session, HeadlessOptions(start, record=record, teardown=teardown), out, printer, fresh=False)
+
+
+def _already_ended(session_id: str, result: str) -> int:
+    print(
+        f"rbconsole resume: session {session_id} already ended ({result}); nothing to resume "
+        f"(`rbconsole export {session_id}` renders its record)",
+        file=sys.stderr,
+    )
+    return EXIT_OK if result == "success" else EXIT_FAILED
 
 
 async def _drive(session: Session, options: HeadlessOptions, out: TextIO, printer: Printer, *, fresh: bool) -> int:

@@ -370,8 +370,13 @@ class Session(SessionCore):
         pending = self.not_run_steps()
         if any(a is not None and not a.done for a in checks):
             return "failed"
-        if (failed and pending) or any(a.status == "unknown" for a in failed):
-            return "failed"
+        went_on = {s.id for s in plan.steps if s.on_failure == "continue"} | {
+            str(c.get("id"))
+            for c in self.state.confirmations
+            if (c.get("question"), c.get("answer")) == ("on_failure", "continue")
+        }
+        if (pending and failed) or any(a.status == "unknown" or a.id not in went_on for a in failed):
+            return "failed"  # the plan stopped at a failed step: nothing partial about that
         if pending and self._declined:
             return "aborted"
         skipped = any(a is not None and a.status == "skipped" for a in steps)
