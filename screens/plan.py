@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, ClassVar
 
@@ -104,6 +105,23 @@ class PlanScreen(SessionScreen):
             self.baselines = plan_baselines(self.runbook.id, str(self.session.state.plan))
         super().on_mount()
         self.redraw()
+        self.move_to_next()  # a resumed session: the cursor on where it stopped
+        self.resume_stopwatch()
+
+    def resume_stopwatch(self) -> None:
+        """A reopened session's stopwatch counts from the plan's first step (journal time), not from now."""
+        steps = [
+            e for e in self.session.events if e.type in (STEP_STARTED, STEP_FINISHED) and e.data.get("phase") == "step"
+        ]
+        if not steps:
+            return
+        watch = self.query_one(Stopwatch)
+        now = self.console.clock()
+        if self.session.pending_steps():
+            watch.started, watch.stopped_at = now - max(0.0, time.time() - steps[0].ts), None
+        else:
+            watch.started, watch.stopped_at = now - (steps[-1].ts - steps[0].ts), now
+        watch.tick()
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -293,7 +311,6 @@ class PlanScreen(SessionScreen):
     def move_to_next(self) -> None:
         pending = self.session.pending_steps()
         if pending:
-            _, _ = self.find(pending[0])
             index = next(i for i, (p, s) in enumerate(self.rows) if p == "step" and s.id == pending[0])
             self.query_one(DataTable).move_cursor(row=index)
 

@@ -74,7 +74,7 @@ class PrechecksScreen(SessionScreen):
             action = state.action("pre", check.id)
             if action is None:
                 continue
-            detail = str(action.last.get("summary") or action.last.get("detail") or "") if action.last else ""
+            detail = self.detail_of(check.id, action.status, action.last or {})
             if check.id in state.overrides:
                 detail = f"overridden: {state.overrides[check.id]}"
             status = status_text(action.status, self.app.theme_variables)
@@ -103,6 +103,15 @@ class PrechecksScreen(SessionScreen):
             summary.update("Choose a plan in triage first (F2).")
         self.show_detail()
 
+    def detail_of(self, check_id: str, status: str, last: dict[str, object]) -> str:
+        """A passing check's summary ("HTTP 200 OK in 90 ms"); a failing one's reason, without the
+        target the row already shows ("error_rate: 0.12, expected < 0.01")."""
+        summary, detail = str(last.get("summary") or ""), str(last.get("detail") or "")
+        if status in ("ok", "dry_run", "skipped", "running", "pending") or not detail:
+            return summary or detail
+        target = str(self.query_one(DataTable).get_cell(check_id, "target"))
+        return detail.removeprefix(f"{target}: ")
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
 
@@ -116,6 +125,8 @@ class PrechecksScreen(SessionScreen):
         if action is not None and action.last:
             detail = str(action.last.get("detail") or "")
             excerpt = action.last.get("excerpt") or ""
+            if isinstance(excerpt, dict):  # per host
+                excerpt = "\n".join(str(text) for text in excerpt.values())
             if detail:
                 text.append(f"\n{detail}")
             if isinstance(excerpt, str) and excerpt:

@@ -1,21 +1,8 @@
 """The console: a Textual app that presents a session and sends it the operator's intent.
 
-Build it with :func:`create_app` (tests, ``rbconsole``, ``rbconsole open`` and ``rbconsole drill``
-all do)::
-
-    create_app(
-        runbook=None,          # a runbook file: open straight on its overview; None: the picker
-        runbook_dirs=(),       # extra folders for the picker (--runbooks DIR)
-        operator=None,         # default operator in the incident form (default: the login name)
-        drill=False,           # drill mode: the DRILL banner, the session starts with mode="drill"
-        plan=None,             # preselect this plan (drill --plan)
-        scenario=None,         # a [[drills]] scenario id (drill --scenario); implies its plan/profile
-        profile=None,          # preselect a [profiles.P]
-        dry_run=False,         # start the session in dry-run
-        values=None,           # {param: value} prefilled in the incident form (--var k=v)
-        ssh_config=None, known_hosts=None,   # passed on to the session
-        clock=time.monotonic,  # what stopwatches read; tests pass a fixed clock
-    ) -> RbConsoleApp
+Build it with :func:`create_app` (tests, ``rbconsole``, ``open``, ``drill`` and ``resume`` all do):
+on a runbook's overview, on a session to resume, or on the picker; its keywords are the
+:class:`ConsoleOptions`, plus ``clock`` (what stopwatches read; tests pass a fixed one).
 
 The app never runs a command itself: every engine call runs in a worker (``App.engine``) and
 engine events reach the screens as batched :class:`EngineEvents` messages, ~20 a second,
@@ -63,7 +50,10 @@ SESSION_SCREENS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ConsoleOptions:
+    """What the console opens on (a runbook, a session to resume, else the picker) and how a session starts."""
+
     runbook: str | None = None
+    resume: str | None = None
     runbook_dirs: tuple[str, ...] = ()
     operator: str | None = None
     drill: bool = False
@@ -120,7 +110,9 @@ class RbConsoleApp(App[int]):
         self.set_interval(1 / FLUSH_HZ, self.flush_events, name="engine-events")
         if self.options.drill:
             self.sub_title = "DRILL"
-        if self.options.runbook:
+        if self.options.resume:
+            self.resume_session(self.options.resume)
+        elif self.options.runbook:
             self.open_runbook(self.options.runbook)
         else:
             from screens.picker import PickerScreen
@@ -194,17 +186,27 @@ class RbConsoleApp(App[int]):
         """Reopen a recorded session (read-only if another process holds it) where it stopped."""
 
         async def resume() -> None:
-            from tui.engine.session import Session
+            from tui.engine.session import Session, SessionError
 
-            session = await asyncio.to_thread(
-                Session.open,
-                ref,
-                ask=self.ask,
-                ssh_config=self.options.ssh_config,
-                known_hosts=self.options.known_hosts,
-            )
+            try:
+                session = await asyncio.to_thread(
+                    Session.open,
+                    ref,
+                    ask=self.ask,
+                    ssh_config=self.options.ssh_config,
+                    known_hosts=self.options.known_hosts,
+                    operator=self.options.operator,
+                )
+            except SessionError:
+                if len(self.screen_stack) <= 1:  # started on this session: land somewhere useful
+                    from screens.picker import PickerScreen
+
+                    self.push_screen(PickerScreen())
+                raise
             self.loaded = Loaded(session.runbook_path, session.runbook)
-            if session.read_only:
+            if session.read_only and session.state.result:
+                self.notify(f"Ended ({session.state.result}): read-only; F7 shows the record.", timeout=10)
+            elif session.read_only:
                 self.notify(f"Read-only: locked by {session.locked_by}", severity="warning", timeout=10)
             self.attach(session)
 
@@ -367,6 +369,7 @@ class RbConsoleApp(App[int]):
 def create_app(
     runbook: str | Path | None = None,
     *,
+    resume: str | None = None,
     runbook_dirs: Iterable[str] = (),
     operator: str | None = None,
     drill: bool = False,
@@ -381,6 +384,7 @@ def create_app(
 ) -> RbConsoleApp:
     options = ConsoleOptions(
         runbook=str(runbook) if runbook is not None else None,
+        resume=resume,
         runbook_dirs=tuple(runbook_dirs),
         operator=operator,
         drill=drill,

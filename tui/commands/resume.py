@@ -3,7 +3,8 @@
 Headless, it continues at the first step not finished. A step that was running when the
 process died has an unknown outcome: it is asked about (``--yes`` answers "re-run"), and
 without a terminal or ``--yes`` the resume stops and says so, never assuming it done.
-Without ``--headless`` on a terminal, the questions are asked there.
+Without ``--headless`` on a terminal, the console opens on the session where it stopped (an
+ended one read-only, to view and export); off a terminal it continues as with ``--headless``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import argparse
 import asyncio
 import sys
 
-from tui.cli import EXIT_FAILED
+from tui.cli import EXIT_FAILED, EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:
+    if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
+        return _console(args)
     from tui.engine.headless import cancel_on_signals, resume_headless
 
     try:
@@ -34,3 +37,25 @@ def main(args: argparse.Namespace) -> int:
     except Exception as exc:  # the command's edge: one line for the operator, never a traceback
         print(f"rbconsole resume: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _console(args: argparse.Namespace) -> int:
+    from tui.engine.store import SessionNotFound, find
+
+    if args.yes or args.record:
+        print("rbconsole resume: --yes and --record go with --headless", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        find(args.session)  # a mistyped id is one line here, not a console that opens on nothing
+    except SessionNotFound as exc:
+        print(f"rbconsole resume: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from tui.app import create_app
+
+    app = create_app(
+        resume=args.session,
+        operator=getattr(args, "operator", None),
+        ssh_config=args.ssh_config,
+        known_hosts=args.known_hosts,
+    )
+    return app.run() or 0
