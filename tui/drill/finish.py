@@ -60,13 +60,3 @@ def finish(runbook: Runbook, events: Sequence[Event], session_dir: Path | None =
     if run.session:
         history.save(run)
     return FinishedDrill(run, earlier, drifts(run, baselines(earlier)), report, path)
-
-
-def live_drifts(events: Sequence[Event]) -> list[Drift]:
-    """Drift of a (live or drill) session's finished steps against the drill history of its plan:
-    what the plan screen flags and the record lists ("step 4 (checkout): 3.1x its drill time")."""
-    run = summarise(events)
-    if not run.plan:
-        return []
-    earlier = [r for r in history.load(run.runbook_id, run.plan) if r.session != run.session]
-    return drifts(run, baselines(earlier))
