@@ -105,3 +105,22 @@ def test_rbconsole_run_through_a_pipe_keeps_every_line_in_order(rbconsole_home: 
     assert printed[start + lines + 1].startswith("✓ flood ok")
     assert "[local] done-after" in printed[start + lines + 2 :]
     assert printed[-2].startswith("== result: SUCCESS")
+
+
+def test_a_reader_that_goes_away_costs_the_output_not_the_rollback(rbconsole_home: Path, tmp_path: Path) -> None:
+    runbook = tmp_path / "flood.toml"
+    runbook.write_text(FLOOD.format(lines=200_000), encoding="utf-8")
+    record = tmp_path / "record.md"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "run", str(runbook), "--plan", "A", "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        env={**os.environ, "RBCONSOLE_HOME": str(rbconsole_home)},
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    first = [process.stdout.readline() for _ in range(3)]  # as `| head -3` does, then it leaves
+    process.stdout.close()
+    assert process.wait(120) == 0
+    assert first[0].startswith(b"session ")
+    assert process.stderr.read() == b"", "no BrokenPipeError, no traceback"
+    text = record.read_text(encoding="utf-8")
+    assert "- [x] ✅ 回滚成功 · success" in text and "| 2 | after | local |" in text

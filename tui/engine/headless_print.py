@@ -4,6 +4,7 @@ asking the operator on the terminal when a step needs them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import io
 import os
@@ -36,21 +37,39 @@ class Printer:
         self._binary: BinaryIO | None = getattr(out, "buffer", None)
         self._encoding = getattr(out, "encoding", None) or "utf-8"
         self._prefixes: dict[str, tuple[bytes, bytes]] = {}
+        self._gone = False  # the reader closed the pipe
         if self._binary is not None:
             _widen_pipe(out)
 
     def write(self, text: str) -> None:
-        if self._binary is None:
+        if self._gone:
+            return
+        if self._binary is not None:
+            self._send(self._binary, text.encode(self._encoding, "replace"))
+            return
+        try:
             self.out.write(text)
             self.out.flush()
-        else:
-            self._send(text.encode(self._encoding, "replace"))
+        except BrokenPipeError:
+            self._reader_gone()
 
-    def _send(self, data: bytes) -> None:
-        assert self._binary is not None
-        self.out.flush()  # whatever others wrote to the text layer comes first
-        self._binary.write(data)
-        self._binary.flush()  # streamed as it comes, to a terminal and a CI log alike
+    def _send(self, binary: BinaryIO, data: bytes) -> None:
+        try:
+            self.out.flush()  # whatever others wrote to the text layer comes first
+            binary.write(data)
+            binary.flush()  # streamed as it comes, to a terminal and a CI log alike
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        """Whoever read the output (``| head``, a log pipe that died) is gone; the rollback is
+        not: the session goes on, journaled in full, its record written. What would still be
+        printed (and the flush at exit) goes to /dev/null instead of raising."""
+        self._gone = True
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.fileno())
+            os.close(devnull)
 
     def heading(self, text: str) -> None:
         self.write(f"== {text}\n")
@@ -83,6 +102,8 @@ class Printer:
             handler(event.data)
 
     def _on_output(self, data: dict[str, Any]) -> None:
+        if self._gone:
+            return
         text: str = data["text"]
         body = text[:-1] if text.endswith("\n") else text
         if self._binary is None:
@@ -94,7 +115,9 @@ class Printer:
         if prefixes is None:
             prefix = f"[{host}] ".encode(self._encoding, "replace")
             prefixes = self._prefixes[host] = (prefix, b"\n" + prefix)
-        self._send(prefixes[0] + body.encode(self._encoding, "replace").replace(b"\n", prefixes[1]) + b"\n")
+        self._send(
+            self._binary, prefixes[0] + body.encode(self._encoding, "replace").replace(b"\n", prefixes[1]) + b"\n"
+        )
 
     def _on_plan_chosen(self, data: dict[str, Any]) -> None:
         why = f" (recommended {data['recommended']}; {data['reason']})" if data.get("reason") else ""
