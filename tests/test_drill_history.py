@@ -148,6 +148,8 @@ def test_drift_bounds_and_words() -> None:
     assert drift("checkout", 4, 5.0, base) is None, "1.25x is within bounds"
     assert drift("tiny", 1, 0.3, {"tiny": Baseline("tiny", "", 0.1, 2)}) is None, "3x of 0.1s is noise"
     assert drift("unknown", 1, 99.0, base) is None
+    instant = drift("ack", 2, 30.0, {"ack": Baseline("ack", "", 0.0, 2)})
+    assert instant is not None and instant.text() == "step 2 (ack): 30s, against no measurable drill time"
 
 
 def test_baselines_are_medians_of_passing_runs_only() -> None:
