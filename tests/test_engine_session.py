@@ -418,7 +418,9 @@ run = "head -c 50000000 /dev/zero | tr '\\\\0' x | fold -w 99; echo the-end"
     (log,) = (session.dir / "output").iterdir()
     # fold ends 505050 full lines with a newline; the short last one runs into "the-end\n".
     assert log.stat().st_size == 50_000_000 + 50_000_000 // 99 + len("the-end\n")
-    assert 0 < chunks < 5_000  # whole-line chunks, never one event per line
+    # Whole-line chunks, never one event per line (505,051 lines): how much a read finds in
+    # the pipe depends on the machine's load, so the bound is far from both.
+    assert 0 < chunks < 50_000
     assert (session.dir / "journal.jsonl").stat().st_size < 64 * 1024
     finished = next(e.data for e in session.events if e.type == ev.STEP_FINISHED)
     assert finished["excerpt"]["local"].endswith("the-end")

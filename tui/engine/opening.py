@@ -21,6 +21,7 @@ from tui.engine import events as ev
 from tui.engine.api import Ask, SessionError, StartOptions
 from tui.engine.journal import JOURNAL_NAME, Journal, fsync_dir, read_events
 from tui.engine.lock import SessionLock
+from tui.engine.redact import MIN_LENGTH
 from tui.engine.store import SessionNotFound, find
 from tui.engine.values import ValuesError, resolve
 from tui.runbook.loader import load
@@ -140,6 +141,10 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             "pid": os.getpid(),
         },
     )
+    for name, value in values.scope.items():
+        if value.secret and 0 < len(value.text) < MIN_LENGTH:
+            message = f"secret {name} is shorter than {MIN_LENGTH} characters: too short to mask, it may show in output"
+            session._record_now(ev.WARNING, {"message": message})
     return session
 
 
