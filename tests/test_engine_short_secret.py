@@ -3,6 +3,9 @@ rather than silently left visible."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,3 +38,16 @@ async def test_a_two_character_secret_is_warned_about_and_a_long_one_is_not(
     warnings = [e.data["message"] for e in session.events if e.type == ev.WARNING]
     assert warnings == ["secret pin is shorter than 3 characters: too short to mask, it may show in output"]
     assert "- warning: secret pin is shorter than 3 characters" in render_markdown(session.events)
+
+
+def test_rbconsole_run_prints_the_warning(tmp_path: Path, rbconsole_home: Path) -> None:
+    path = write_runbook(tmp_path, SECRETS)
+    env = {**os.environ, "ENGINE_TEST_PIN": "7", "ENGINE_TEST_LONG": "long-enough-token"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "run", str(path), "--plan", "A"],
+        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == (
+        "warning: secret pin is shorter than 3 characters: too short to mask, it may show in output"
+    )

@@ -84,6 +84,8 @@ class Printer:
         self.write(f"{verb} {session.id} [{' '.join(flags)}] {session.runbook.title}\n")
         if resumed and session.state.resumed:
             self._on_session_resumed(session.state.resumed[-1])
+        for message in [] if resumed else session.state.warnings:  # journaled before we subscribed
+            self.write(f"warning: {message}\n")
 
     def closing(self, session: Session, result: str) -> None:
         state = session.state
