@@ -196,10 +196,10 @@ def render(record: dict[str, Any]) -> str:
             for c in confirmations
         ]
         out.append("")
-    out += _drift(record)
     excerpts = _excerpts(record["setup"] + record["steps"] + record["verification"] + record["teardown"])
     if excerpts:
         out += ["### 输出摘录 · Output excerpts", "", *excerpts]
+    out += _drift(record)
     out += ["## 回滚验证 · Verification", "", *_action_table(record["verification"], steps=False), ""]
     if record["teardown"]:
         out += ["### 演练清理 · Drill teardown", "", *_action_table(record["teardown"], steps=True), ""]
