@@ -59,7 +59,8 @@ class ConsoleScreen(Screen[Any]):
             yield DrillBanner()
 
     def compose_bottom(self) -> ComposeResult:
-        yield Footer()
+        # Compact: the plan's keys all fit in 80 columns.
+        yield Footer(compact=True)
 
 
 class SessionScreen(ConsoleScreen):

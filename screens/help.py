@@ -28,7 +28,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("what")
         for _, binding in screen_bindings(self.below):
-            table.add_row(binding.key_display or self.app.get_key_display(binding), binding.description)
+            table.add_row(
+                binding.key_display or self.app.get_key_display(binding), binding.tooltip or binding.description
+            )
         table.add_row("ctrl+p", "command palette (every action, searchable)")
         with VerticalScroll(id="help-box"):
             yield Static(table)

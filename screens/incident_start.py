@@ -54,7 +54,8 @@ class IncidentStartScreen(ConsoleScreen):
         with VerticalScroll(id="start-form"):
             yield Label("Operator")
             yield Input(options.operator or getpass.getuser(), compact=True, id="start-operator")
-            yield Label("Reason", id="label-reason")
+            reason_param = rb.params.get("reason")
+            yield Label((reason_param.prompt if reason_param else "") or "Reason", id="label-reason")
             reason = dict(options.values).get("reason", "")
             yield Input(reason, placeholder="what went wrong? (required)", compact=True, id="start-reason")
             if rb.severity:

@@ -47,6 +47,15 @@ def fit(text: str, width: int, style: str = "") -> Text:
     return cell
 
 
+def shown_path(path: Path) -> str:
+    """Short and still findable: relative to the working directory when under it, else ~/…"""
+    path = path.absolute()
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        if path.is_relative_to(base):
+            return prefix + str(path.relative_to(base))
+    return str(path)
+
+
 def widest(values: list[str], header: str, cap: int) -> int:
     return min(max([cell_len(header), *(cell_len(v) for v in values)]), cap)
 
@@ -89,7 +98,8 @@ class PickerScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(None)
-        yield Input(placeholder="type to filter by title, service or file", id="picker-filter")
+        # One line, not three: at 80x24 every row of the list counts.
+        yield Input(placeholder="/ type to filter by title, service or file", compact=True, id="picker-filter")
         yield DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="picker-detail")
         yield Static("Recent sessions (enter resumes or opens one)", classes="section-title", id="sessions-title")
@@ -180,7 +190,7 @@ class PickerScreen(ConsoleScreen):
             line.append(f"✗ {entry.where}", style=self.themed("$error"))
         else:
             line.append(f"{counts} · ", style="dim")
-            line.append(str(entry.path))
+            line.append(shown_path(entry.path))
         detail.update(line)
 
     def highlighted(self) -> Entry | None:

@@ -31,12 +31,13 @@ class PlanScreen(SessionScreen):
         # priority: the steps table's own (hidden) enter would otherwise hide this one from the
         # footer; check_action lets enter through to the output search box.
         Binding("enter", "run", "Run step", priority=True, id="plan.run"),
-        Binding("g", "run_all", "Run the rest", id="plan.run_all"),
+        # Short descriptions fit the footer at 80 columns; the palette and help show the tooltip.
+        Binding("g", "run_all", "Run rest", tooltip="Run the rest", id="plan.run_all"),
         Binding("r", "retry", "Retry", id="plan.retry"),
         Binding("s", "skip", "Skip", id="plan.skip"),
         Binding("a", "abort", "Abort", id="plan.abort"),
         Binding("v", "verify", "Verify", id="plan.verify"),
-        Binding("slash", "search", "Search output", key_display="/", id="plan.search"),
+        Binding("slash", "search", "Search", key_display="/", tooltip="Search output", id="plan.search"),
         Binding("o", "output_file", "Output file", show=False, id="plan.output"),
         Binding("tab", "focus_next", "Next pane", show=False, id="plan.next"),
     ]
@@ -50,6 +51,7 @@ class PlanScreen(SessionScreen):
         self.rows: list[tuple[str, Step]] = []
         self.baselines: dict[str, Baseline] = {}  # from earlier drills of this plan: a step's usual time
         self.drifted: set[str] = set()
+        self.passed_in_batch = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(self.runbook)
@@ -142,10 +144,17 @@ class PlanScreen(SessionScreen):
                 self.output(self.hosts[0] if len(self.hosts) == 1 else ALL, "info", f"{line}\n")
         elif event.type == STEP_FINISHED and data.get("phase") in ("step", "verify"):
             self.running = None
+            # A step that went well moves the cursor on; a failed one keeps it there, for r to retry.
+            self.passed_in_batch = data.get("phase") == "step" and data.get("status") in ("ok", "dry_run", "skipped")
             for host, outcome in (data.get("hosts") or {}).items():
                 self.mark_host(str(host), str(outcome.get("status", "") if isinstance(outcome, dict) else outcome))
 
     def after_events(self) -> None:
+        # The cursor follows the journal, not the worker: whatever order the batches arrive in, it
+        # ends on the running step, or the next one once a step passed.
+        if self.passed_in_batch and self.running is None:
+            self.move_to_next()
+        self.passed_in_batch = False
         self.redraw()
 
     def hosts_of(self, step_id: str, phase: str) -> list[str]:
@@ -305,8 +314,6 @@ class PlanScreen(SessionScreen):
             self.notify(result.detail or f"{step_id} did not run", severity="warning")
         elif not result.ok:
             self.notify(f"{step_id} {result.status}: {result.detail}", severity="error", timeout=10)
-        else:
-            self.move_to_next()
 
     def move_to_next(self) -> None:
         pending = self.session.pending_steps()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer, Vertical
@@ -27,6 +28,15 @@ def walk(flow: Flow, node: str) -> list[str]:
     return path
 
 
+class GraphPane(ScrollableContainer):
+    """The graph's viewport. It shrinks when the panel below grows (a recommendation is taller than
+    a question), which would push the asked node out of view: it centres it again."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if isinstance(self.screen, TriageScreen):
+            self.screen.scroll_to_current()
+
+
 class TriageScreen(SessionScreen):
     WHERE = "Triage"
     AUTO_FOCUS = "#triage-options"
@@ -44,7 +54,7 @@ class TriageScreen(SessionScreen):
     def compose(self) -> ComposeResult:
         rb = self.runbook
         yield from self.compose_top(rb)
-        with ScrollableContainer(id="triage-graph"):
+        with GraphPane(id="triage-graph"):
             if rb.flow is not None:
                 yield FlowChart(rb.flow, {k: p.title for k, p in rb.plans.items()})
         with Vertical(id="triage-panel"):

@@ -328,7 +328,8 @@ class RbConsoleApp(App[int]):
             def run(action: str = binding.action, node: Any = node) -> None:
                 self.call_later(self.run_action, action, node)
 
-            yield SystemCommand(binding.description, f"key: {binding.key_display or binding.key}", run)
+            title = binding.tooltip or binding.description  # the longer form where there is room
+            yield SystemCommand(title, f"key: {binding.key_display or binding.key}", run)
 
     async def drill_setup(self, session: Session) -> None:
         """A drill scenario's setup runs as the session starts; its teardown on the way out (on_unmount)."""

@@ -1,4 +1,5 @@
-"""Which keys a screen offers: what the command palette and the help screen list."""
+"""Which keys a screen offers: what the command palette and the help screen list (a binding's
+tooltip when it has one: the footer's description is kept short to fit 80 columns)."""
 
 from __future__ import annotations
 
