@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.style import Style
 from textual.content import Content
+from textual.theme import Theme
 from textual.widgets import DataTable, Static
 
 from screens.contacts import ContactsScreen
@@ -14,6 +15,7 @@ from screens.plan import PlanScreen
 from screens.status import status_text, themed
 from screens.triage import TriageScreen
 from tests.tui_helpers import FLOW, make_app, settle, start_incident, to_plan
+from tui.widgets.tick_box import TickBox
 from tui.widgets.title_bar import TitleBar
 
 
@@ -101,3 +103,35 @@ def test_status_colours_come_from_the_theme() -> None:
     assert Style.parse(str(status_text("failed", variables).style)).color.name == "#ff0002"  # type: ignore[union-attr]
     assert Style.parse(str(status_text("unknown", variables).style)).color.name == "#ffff03"  # type: ignore[union-attr]
     assert themed("bold $nope", variables) == "bold"
+
+
+async def test_a_theme_change_recolours_the_statuses(tmp_path: Path) -> None:
+    app = make_app(FLOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await to_plan(app, pilot, tmp_path)
+        await pilot.press("enter")  # announce passes
+        await settle(app, pilot)
+        table = app.screen.query_one("#steps", DataTable)
+
+        def tick_colour() -> str:
+            cell = table.get_cell("step:announce", "status")
+            return Style.parse(str(cell.style)).color.name  # type: ignore[union-attr]
+
+        dark = tick_colour()
+        assert dark == app.theme_variables["success"].lower()
+        app.register_theme(Theme(name="night-shift", primary="#336699", success="#11aa22", dark=True))
+        app.theme = "night-shift"
+        await pilot.pause()
+        await pilot.pause()
+        assert dark != "#11aa22" and tick_colour() == "#11aa22"
+
+
+async def test_tick_boxes_read_without_colour() -> None:
+    app = make_app(FLOW, drill=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        drill, dry_run = app.screen.query_one("#start-drill", TickBox), app.screen.query_one("#start-dry-run", TickBox)
+        assert drill._button.plain == "▐X▌" and dry_run._button.plain == "▐ ▌"
+        dry_run.value = True
+        assert dry_run._button.plain == "▐X▌"
