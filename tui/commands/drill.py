@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tui.cli import EXIT_FAILED, EXIT_USAGE
+from tui.commands.run import parse_vars
 from tui.drill.scenario import DrillChoice, DrillChoiceError, choose
 from tui.runbook.loader import load
 from tui.runbook.model import Runbook
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
 
 
 def main(args: argparse.Namespace) -> int:
-    # Runbooks that call rbconsole's own modules (the demo's `python -m tui.demo`) find this interpreter,
-    # whatever python3 on PATH is (a venv that is not activated, pipx).
-    os.environ.setdefault("RBCONSOLE_PYTHON", sys.executable)
     loaded = load(args.file)
     if not loaded.ok or loaded.runbook is None:
         for problem in loaded.problems:
@@ -39,23 +37,13 @@ def main(args: argparse.Namespace) -> int:
     runbook = loaded.runbook
     try:
         choice = choose(runbook, args.plan, args.scenario, args.profile)
-        values = _values(args.var)
+        values = parse_vars(args.var)
     except (DrillChoiceError, ValueError) as exc:
         print(f"rbconsole drill: {args.file}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.headless:
         return _console(args, choice, values)
     return _headless(args, runbook, choice, values)
-
-
-def _values(pairs: list[str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"--var {pair!r}: write it as NAME=VALUE")
-        values[name.strip()] = value
-    return values
 
 
 def _console(args: argparse.Namespace, choice: DrillChoice, values: dict[str, str]) -> int:

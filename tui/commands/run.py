@@ -19,7 +19,7 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise ValueError(f"--var {pair!r}: expected NAME=VALUE")
+            raise ValueError(f"--var {pair!r}: write it as NAME=VALUE")
         values[name.strip()] = value
     return values
 
