@@ -96,7 +96,7 @@ class PlanScreen(SessionScreen):
                     status_text("pending", self.app.theme_variables),
                     "",
                     label,
-                    target_of(step),
+                    self.where(step, phase),
                     key=f"{phase}:{step.id}",
                 )
             self.query_one("#plan-title", Static).update(
@@ -124,6 +124,15 @@ class PlanScreen(SessionScreen):
         else:
             watch.started, watch.stopped_at = now - (steps[-1].ts - steps[0].ts), now
         watch.tick()
+
+    def where(self, step: Step, phase: str) -> str:
+        """The step's target resolved with the session's values (a URL, a repo, a database),
+        or as the runbook writes it while it waits on a value captured later."""
+        if step.kind in ("http", "git", "sql"):
+            lines = self.session.describe(step, phase)
+            if lines and not lines[0].startswith("(cannot resolve"):
+                return resolved_target({"kind": step.kind, "describe": lines}) or target_of(step)
+        return target_of(step)
 
     # --- events ---------------------------------------------------------------------------------
 
