@@ -68,3 +68,10 @@ def dry_run(
         env=environ,
         check=False,
     )
+
+
+def leaf(runbook: Runbook, *answers: str) -> tuple[str, str | None, str | None]:
+    """The flowchart leaf the answers lead to, as (node id, plan, action)."""
+    assert runbook.flow is not None
+    node = walk(runbook, *answers)
+    return next(k for k, v in runbook.flow.nodes.items() if v is node), node.plan, node.action

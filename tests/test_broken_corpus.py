@@ -63,8 +63,8 @@ def _assert_well_formed(problem: Problem, path: Path) -> None:
     assert "\n" not in problem.message and "Traceback" not in problem.message
     assert str(problem).startswith(f"{path}:{problem.line}:{problem.col}: ")
     lines = path.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
-    assert 1 <= problem.line <= len(lines)
-    assert 1 <= problem.col <= len(lines[problem.line - 1]) + 1
+    assert problem.line >= 1 and problem.line <= len(lines)
+    assert problem.col >= 1 and problem.col <= len(lines[problem.line - 1]) + 1
 
 
 def _assert_points_at_the_culprit(problem: Problem, path: Path) -> None:

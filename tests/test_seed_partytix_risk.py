@@ -8,7 +8,6 @@ import pytest
 
 from tests import seed_support
 from tui import cli
-from tui.runbook.loader import load
 from tui.runbook.model import (
     ChecklistItem,
     GitAction,
@@ -28,17 +27,10 @@ TEXT = PATH.read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def rb() -> Runbook:
-    loaded = load(PATH)
-    assert loaded.problems == []
-    assert loaded.runbook is not None
-    return loaded.runbook
+    return seed_support.load_seed("partytix-risk.toml")
 
 
-def walk(rb: Runbook, *answers: str) -> tuple[str, str | None, str | None]:
-    """The flowchart leaf the answers lead to, as (node id, plan, action)."""
-    assert rb.flow is not None
-    leaf = seed_support.walk(rb, *answers)
-    return next(k for k, v in rb.flow.nodes.items() if v is leaf), leaf.plan, leaf.action
+walk = seed_support.leaf
 
 
 def texts(entries: list) -> list[str]:

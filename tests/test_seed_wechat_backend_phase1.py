@@ -10,7 +10,6 @@ import pytest
 from tests import seed_support
 from tui import cli
 from tui.executors.expect import compare
-from tui.runbook.loader import load
 from tui.runbook.model import ChecklistItem, HttpAction, ManualAction, NotifyAction, Runbook, SshAction
 from tui.runbook.placeholders import PLACEHOLDER, Value, render_shell, render_text
 
@@ -20,17 +19,10 @@ TEXT = PATH.read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def rb() -> Runbook:
-    loaded = load(PATH)
-    assert loaded.problems == []
-    assert loaded.runbook is not None
-    return loaded.runbook
+    return seed_support.load_seed("wechat-backend-phase1.toml")
 
 
-def walk(rb: Runbook, *answers: str) -> tuple[str, str | None, str | None]:
-    """The flowchart leaf the answers lead to, as (node id, plan, action)."""
-    assert rb.flow is not None
-    leaf = seed_support.walk(rb, *answers)
-    return next(k for k, v in rb.flow.nodes.items() if v is leaf), leaf.plan, leaf.action
+walk = seed_support.leaf
 
 
 def items(entries: list) -> list[str]:

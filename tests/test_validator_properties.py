@@ -41,8 +41,8 @@ def assert_sane(loaded: Loaded, text: str) -> None:
     assert loaded.runbook is None and loaded.problems
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
     for problem in loaded.problems:
-        assert 1 <= problem.line <= len(lines), problem
-        assert 1 <= problem.col <= len(lines[problem.line - 1]) + 1, problem
+        assert problem.line >= 1 and problem.line <= len(lines), problem
+        assert problem.col >= 1 and problem.col <= len(lines[problem.line - 1]) + 1, problem
         assert problem.message and "\n" not in problem.message, problem
 
 
