@@ -109,7 +109,8 @@ def _headless(
 
 
 def _dry_run_stand_ins(runbook: Runbook, values: dict[str, str], out: TextIO) -> dict[str, str]:
-    """Stand-ins for required params and unset secrets, so any runbook drills in dry-run with no input.
+    """Stand-ins for required params, so any runbook drills in dry-run with no input (the engine
+    stands in for the plan's unset secrets itself, and journals each as a warning).
 
     A dry run executes nothing, so these values only ever appear in the printed commands (a
     secret's stand-in is redacted like any secret); the record shows the params as given.
@@ -126,10 +127,6 @@ def _dry_run_stand_ins(runbook: Runbook, values: dict[str, str], out: TextIO) ->
             continue  # the session will ask for it by name: no stand-in fits its pattern
         filled[name] = stand_in
         print(f"== DRILL == dry run: param {name} = {stand_in!r} (choose with --var {name}=...)", file=out)
-    for name, secret in runbook.secrets.items():
-        if secret.env is not None and secret.env not in os.environ:
-            os.environ[secret.env] = f"dry-run-stand-in-{name}"
-            print(f"== DRILL == dry run: secret {name} stands in (${secret.env} is not set)", file=out)
     return filled
 
 

@@ -23,11 +23,12 @@ from tui.engine.lock import SessionLock
 from tui.engine.output import OutputCollector
 from tui.engine.redact import Redactor
 from tui.engine.state import SessionState, apply
-from tui.engine.values import Values
+from tui.engine.values import Values, ValuesError
 from tui.executors import executor_class
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.runbook.model import Runbook, SshAction, Step
 from tui.runbook.placeholders import Value
+from tui.runbook.uses import action_names, secrets_needed, var_templates
 
 CHECK_PHASES = ("pre", "verify")
 DEFAULT_TIMEOUT = 300.0
@@ -185,6 +186,29 @@ class SessionCore:
 
         return forward
 
+    # --- secrets for the chosen plan ------------------------------------------------------------
+
+    def _read_secrets_for(self, plan_id: str) -> list[str]:
+        """Read the secrets ``plan_id`` needs that the session has not read yet; returns the dry
+        run's stand-in lines. Raises SessionError naming every secret that cannot be read."""
+        meta = self._state.meta
+        needed = secrets_needed(self.runbook, plan=plan_id, scenario=meta.get("scenario"), profile=meta.get("profile"))
+        if needed <= self._values.read or self._values.again is None:
+            return []
+        known = {name: self._scope[name].text for name in self._values.read}
+        try:
+            fresh = self._values.again(secrets=known, needed=needed | self._values.read)
+        except ValuesError as exc:
+            raise SessionError(f"plan {plan_id}: {exc}") from None
+        names = set(self.runbook.secrets) | set(var_templates(self.runbook, meta.get("profile")))
+        for name in names & set(fresh.scope):
+            self._scope[name] = fresh.scope[name]
+        self._redact.add(fresh.secrets)
+        self._values.secrets = fresh.secrets
+        self._values.read = fresh.read
+        self._values.hosts, self._values.ssh = fresh.hosts, fresh.ssh
+        return fresh.stand_ins
+
     # --- asking the operator -------------------------------------------------------------------
 
     async def _question(self, question: Question) -> tuple[str | None, str]:
@@ -271,6 +295,13 @@ class SessionCore:
             },
         )
         if self._dry_run:
+            for name in sorted(action_names(action, self.runbook)):
+                value = self._scope.get(name)
+                textual = action.kind in ("notify", "manual")  # an empty value in a message is harmless
+                if value is not None and (value.missing or (value.empty and not textual)):
+                    # A rehearsal that walks past what would stop the real run must say so.
+                    problem = value.missing or value.empty
+                    await self._emit(ev.WARNING, {"message": f"dry run: {phase} {action.id} would stop: {problem}"})
             # Nothing runs, so nothing is captured: later steps show where the value would go.
             stand_ins = {name: f"<{name} captured by {action.id}>" for name in action.capture}
             return await self._finish(finished, base, attempt, Outcome("ok", captured=stand_ins), None, dry_run=True)

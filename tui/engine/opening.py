@@ -27,6 +27,7 @@ from tui.engine.values import ValuesError, resolve
 from tui.runbook.loader import load
 from tui.runbook.model import Runbook, Step
 from tui.runbook.placeholders import PLACEHOLDER, Value
+from tui.runbook.uses import secrets_needed
 
 if TYPE_CHECKING:
     from tui.engine.session import Session
@@ -80,6 +81,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             ssh_config=options.ssh_config,
             known_hosts=options.known_hosts,
             dry_run=options.dry_run,
+            needed=secrets_needed(runbook, plan=options.plan, scenario=options.scenario, profile=options.profile),
         )
     except ValuesError as exc:
         raise SessionError(str(exc)) from None
@@ -141,6 +143,8 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             "pid": os.getpid(),
         },
     )
+    for message in values.stand_ins:
+        session._record_now(ev.WARNING, {"message": f"dry run: {message}"})
     for name, value in values.scope.items():
         if value.secret and 0 < len(value.text) < MIN_LENGTH:
             message = f"secret {name} is shorter than {MIN_LENGTH} characters: too short to mask, it may show in output"
@@ -211,6 +215,12 @@ def reopen(
             known_hosts=known_hosts,
             secrets=None if writable else dict.fromkeys(runbook.secrets, ""),
             dry_run=options.dry_run,
+            needed=secrets_needed(
+                runbook,
+                plan=_plan_of(history) or meta.get("plan"),
+                scenario=meta.get("scenario"),
+                profile=options.profile,
+            ),
         )
     except ValuesError as exc:
         lock.release()
@@ -240,6 +250,11 @@ def reopen(
             data["warning"] = "the runbook file changed since the session started"
         session._record_now(ev.SESSION_RESUMED, data)
     return session
+
+
+def _plan_of(history: list[ev.Event]) -> str | None:
+    chosen = [e.data.get("plan") for e in history if e.type == ev.PLAN_CHOSEN]
+    return str(chosen[-1]) if chosen and chosen[-1] else None
 
 
 def outline(action: Step) -> dict[str, object]:

@@ -125,6 +125,7 @@ class Session(SessionCore):
         if plan_id not in self.runbook.plans:
             raise SessionError(f"plan {plan_id!r} is not defined (known: {', '.join(self.runbook.plans)})")
         plan = self.runbook.plans[plan_id]
+        stand_ins = self._read_secrets_for(plan_id)
         self._set_plan_scope(plan_id)
         data = {
             "plan": plan_id,
@@ -139,6 +140,8 @@ class Session(SessionCore):
             # A drill is compared with its history by its own report; a live step, here.
             data["baselines"] = await plan_baselines(self.runbook.id, plan_id, (s.id for s in plan.steps))
         await self._emit(ev.PLAN_CHOSEN, data)
+        for message in stand_ins:
+            await self._emit(ev.WARNING, {"message": f"dry run: {message}"})
 
     @property
     def plan(self) -> Plan | None:

@@ -8,9 +8,10 @@ placeholder renderers always encode them for where they land.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,11 @@ class Values:
     params: dict[str, str] = field(default_factory=dict)  # as journaled: secret params masked
     hosts: dict[str, Host] = field(default_factory=dict)
     ssh: SshSettings = field(default_factory=SshSettings)
+    read: set[str] = field(default_factory=set)  # the secrets read (or stood in for, in a dry run)
+    # Secrets a dry run stood in for, one line each: a live run would have stopped on them.
+    stand_ins: list[str] = field(default_factory=list)
+    # The same resolution again with more secrets: ``again(secrets=known, needed=names)``.
+    again: Callable[..., Values] | None = None
 
 
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -99,10 +105,13 @@ def resolve(
     known_hosts: str | None = None,
     secrets: Mapping[str, str] | None = None,
     dry_run: bool = False,
+    needed: Collection[str] | None = None,
 ) -> Values:
     """Resolve every value for a session. ``given`` are the operator's ``--var`` values;
-    ``secrets`` (name -> text) skips reading secrets (tests, resume); in a ``dry_run`` a secret
-    that cannot be read stands in masked rather than stopping the run."""
+    ``secrets`` (name -> text) skips reading secrets (tests, resume); ``needed`` limits the
+    secrets read to those (the chosen plan's, see ``tui.runbook.uses``): the others stay unread
+    and refuse to render. In a ``dry_run`` a secret that cannot be read stands in masked
+    rather than stopping the run, and ``stand_ins`` says so."""
     unknown = [k for k in given if k not in runbook.params and k not in runbook.vars and not _profile_var(runbook, k)]
     if unknown:
         known = ", ".join(sorted({*runbook.params, *runbook.vars})) or "none"
@@ -114,30 +123,47 @@ def resolve(
     scope: dict[str, Value] = dict(builtins)
     values = Values(scope)
 
+    unreadable: list[str] = []
     for name in runbook.secrets:
         if secrets is not None and name in secrets:
             text = secrets[name]
         else:
             try:
                 text = read_secret(name, runbook)
-            except ValuesError:
+            except ValuesError as exc:
+                if needed is not None and name not in needed:
+                    # Not this plan's: no reason to stop. (One that can be read is read all the
+                    # same, so the redactor masks it if a command prints it.)
+                    missing = f"secret {name!r} was not read: the chosen plan does not use it"
+                    scope[name] = Value("", secret=True, missing=missing)
+                    continue
                 if not dry_run:
-                    raise
+                    unreadable.append(str(exc))
+                    continue
                 # A dry run executes nothing: show where the secret goes (masked) without it.
                 text = f"dry-run-stand-in-for-{name}"
+                values.stand_ins.append(f"{exc}: a live run would stop here")
         scope[name] = Value(text, trusted=False, secret=True)
         values.secrets.append(text)
+        values.read.add(name)
+    if unreadable:
+        raise ValuesError("; ".join(unreadable))
 
     for name, param in runbook.params.items():
+        if name in given and given[name] == "" and param.required:
+            raise ValuesError(f"param {name!r} is required: it cannot be empty")
         if name in given:
-            text, trusted = _check_param(name, param, given[name]), False
+            text, trusted = (_check_param(name, param, given[name]) if given[name] else ""), False
         elif param.default is not None:
-            text, trusted = _default_text(param.default), True
+            text, trusted = _check_param(name, param, _default_text(param.default)), True
         elif param.required:
             raise ValuesError(f"param {name!r} is required: pass --var {name}=VALUE")
         else:
             text, trusted = "", True
-        scope[name] = Value(text, trusted=trusted, secret=param.secret)
+        empty = ""
+        if not text and not param.allow_empty:
+            empty = f"param {name!r} is empty: give it a value (--var {name}=VALUE) or set allow_empty = true"
+        scope[name] = Value(text, trusted=trusted, secret=param.secret, empty=empty)
         if param.secret and text:
             values.secrets.append(text)
         values.params[name] = "••••••" if param.secret and text else text
@@ -177,6 +203,16 @@ def resolve(
         )
     except RenderError as exc:
         raise ValuesError(f"hosts / [ssh]: {exc}") from None
+    values.again = functools.partial(
+        resolve,
+        runbook,
+        given,
+        builtins=builtins,
+        profile=profile,
+        ssh_config=ssh_config,
+        known_hosts=known_hosts,
+        dry_run=dry_run,
+    )
     return values
 
 
@@ -196,11 +232,19 @@ def _resolve_vars(templates: dict[str, str], scope: dict[str, Value]) -> None:
                 continue
             if name in refs:
                 raise ValuesError(f"var {name!r} refers to itself")
+            used = [scope[ref] for ref in refs if ref in scope]
+            missing = next((v.missing for v in used if v.missing), "")
+            if missing:
+                # Built from a secret nobody read: it refuses to render in turn, naming the secret.
+                scope[name] = Value("", secret=True, missing=missing)
+                del pending[name]
+                continue
             try:
                 scope[name] = Value(
                     render_text(template, scope),
                     trusted=is_trusted(template, scope),
                     secret=is_secret(template, scope),
+                    empty=next((v.empty for v in used if v.empty), ""),
                 )
             except RenderError as exc:
                 raise ValuesError(f"var {name!r}: {exc}") from None

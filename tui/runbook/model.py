@@ -57,6 +57,7 @@ class Param(Model):
     pattern: str | None = None
     required: bool = False
     secret: bool = False
+    allow_empty: bool = False  # an empty value may land in a command (otherwise it stops the step)
 
     @model_validator(mode="after")
     def _choices_fit(self) -> Param:

@@ -46,6 +46,10 @@ class Value:
     text: str
     trusted: bool = False  # written by the runbook's author, not typed by an operator or read from output
     secret: bool = False
+    # Why the value cannot be used at all (a secret the chosen plan does not need was never read).
+    missing: str = ""
+    # Why the value cannot land in a command, ref, SQL or URL (an empty optional param).
+    empty: str = ""
 
 
 Scope = Mapping[str, Value]
@@ -62,8 +66,18 @@ def _lookup(scope: Scope, name: str) -> Value:
         value = scope[name]
     except KeyError:
         raise RenderError(f"no value for {{{{ {name} }}}}") from None
+    if value.missing:
+        raise RenderError(value.missing)
     if "\x00" in value.text:
         raise RenderError(f"the value of {{{{ {name} }}}} contains a NUL byte")
+    return value
+
+
+def landing(scope: Scope, name: str) -> Value:
+    """The value of ``name`` where it becomes part of what runs (a command, ref, SQL or URL)."""
+    value = _lookup(scope, name)
+    if value.empty:
+        raise RenderError(value.empty)
     return value
 
 
@@ -96,7 +110,7 @@ def render_shell(template: str, scope: Scope) -> str:
         out.append(chunk)
         following = matches[index + 1].start() if index + 1 < len(matches) else len(template)
         try:
-            value = _lookup(scope, match.group(1))
+            value = landing(scope, match.group(1))
             out.append(scan.place(match.group(1), value.text, value.trusted, template[match.end() : following]))
         except ShellQuoteError as exc:
             raise RenderError(str(exc)) from None
@@ -112,7 +126,7 @@ def render_sql(template: str, scope: Scope) -> tuple[str, list[str]]:
     pos = 0
     for match in PLACEHOLDER.finditer(template):
         out.append(template[pos : match.start()].replace("%", "%%"))
-        params.append(_lookup(scope, match.group(1)).text)
+        params.append(landing(scope, match.group(1)).text)
         out.append("%s")
         pos = match.end()
     out.append(template[pos:].replace("%", "%%"))
@@ -131,7 +145,7 @@ def render_url(template: str, scope: Scope) -> str:
     form (no credentials, query or fragment to smuggle anything in)."""
 
     def sub(match: re.Match[str]) -> str:
-        value = _lookup(scope, match.group(1))
+        value = landing(scope, match.group(1))
         if value.trusted or (match.start() == 0 and _BASE_URL.fullmatch(value.text)):
             if any(ch in value.text for ch in "\r\n\t "):
                 raise RenderError(f"{{{{ {match.group(1)} }}}} has whitespace and cannot go in a URL")
@@ -157,6 +171,8 @@ _REF_BAD = re.compile(r"(^-)|(\.\.)|([\x00-\x20\x7f~^:?*\[\\])|(@\{)|(^/)|(/$)|(
 
 def render_ref(template: str, scope: Scope) -> str:
     """A git ref name, checked against git's ref-format rules (no options, no ranges)."""
+    for name, _ in names_in(template):
+        landing(scope, name)
     text = render_text(template, scope)
     if not text or _REF_BAD.search(text) or text.startswith("ext::"):
         raise RenderError(f"{text!r} is not a valid git ref name")
