@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from screens.base import ConsoleScreen
 from tui.runbook.durations import parse_duration
-from tui.runbook.model import Param
+from tui.runbook.model import Param, Runbook
 from tui.widgets.tick_box import TickBox
 
 
@@ -37,6 +37,25 @@ def param_problem(param: Param, value: str) -> str:
     if param.pattern and not re.fullmatch(param.pattern, value):
         return f"must match {param.pattern}"
     return ""
+
+
+def command_line(
+    rb: Runbook,
+    values: tuple[tuple[str, str], ...],
+    ssh_config: str | None,
+    known_hosts: str | None,
+    profile: str | None,
+) -> list[str]:
+    """What the targeting flags set that the form has no field for (params show in their own)."""
+    lines = [f"--var {name}={value}" for name, value in values if name not in rb.params]
+    if profile and profile not in rb.profiles:
+        known = ", ".join(rb.profiles) or "none"
+        lines.append(f"--profile {profile}: not a profile of this runbook (known: {known}); not used")
+    if ssh_config:
+        lines.append(f"--ssh-config {ssh_config}")
+    if known_hosts:
+        lines.append(f"--known-hosts {known_hosts}")
+    return lines
 
 
 class IncidentStartScreen(ConsoleScreen):
@@ -73,10 +92,14 @@ class IncidentStartScreen(ConsoleScreen):
                 yield Select(
                     profiles,
                     prompt="no profile",
-                    value=options.profile or Select.NULL,
+                    value=options.profile if options.profile in rb.profiles else Select.NULL,
                     compact=True,
                     id="start-profile",
                 )
+            given = command_line(rb, options.values, options.ssh_config, options.known_hosts, options.profile)
+            if given:
+                yield Label("From the command line")
+                yield Static("\n".join(given), id="start-given", markup=False)
             yield Label("Mode")
             yield TickBox("Drill (rehearsal)", options.drill, compact=True, id="start-drill")
             yield Label("")

@@ -55,12 +55,13 @@ async def test_a_session_that_cannot_be_opened_is_one_line_and_the_picker(tmp_pa
 
 def _args(**given: object) -> argparse.Namespace:
     base = {"session": "zz-nothing", "headless": False, "yes": False, "record": None}
-    return argparse.Namespace(**(base | {"ssh_config": None, "known_hosts": None} | given))
+    targets = {"ssh_config": None, "known_hosts": None, "operator": None, "profile": None}
+    return argparse.Namespace(**(base | targets | given))
 
 
 def test_the_command_refuses_an_unknown_id_before_opening_the_console(capsys: pytest.CaptureFixture[str]) -> None:
-    assert resume._console(_args()) == 2
+    assert resume._console(_args(), {}) == 2
     err = capsys.readouterr().err
     assert err.startswith("rbconsole resume: no session matches 'zz-nothing'") and err.count("\n") == 1
-    assert resume._console(_args(yes=True)) == 2
+    assert resume._console(_args(yes=True), {}) == 2
     assert capsys.readouterr().err == "rbconsole resume: --yes and --record go with --headless\n"

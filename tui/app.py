@@ -196,6 +196,8 @@ class RbConsoleApp(App[int]):
                     ssh_config=self.options.ssh_config,
                     known_hosts=self.options.known_hosts,
                     operator=self.options.operator,
+                    values=dict(self.options.values),
+                    profile=self.options.profile,
                 )
             except SessionError:
                 if len(self.screen_stack) <= 1:  # started on this session: land somewhere useful

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from tui.cli import EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:
+    from tui.commands.open import console_targets
+
+    try:
+        targets = console_targets(args)
+    except ValueError as exc:
+        print(f"rbconsole: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     from tui.app import create_app
 
-    app = create_app(runbook_dirs=args.runbooks, operator=args.operator)
+    app = create_app(runbook_dirs=args.runbooks, **targets)
     return app.run() or 0

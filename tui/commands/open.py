@@ -5,13 +5,34 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+from tui.cli import EXIT_USAGE
+
+
+def console_targets(args: argparse.Namespace) -> dict[str, Any]:
+    """What the targeting flags set for a console session (the incident form shows them)."""
+    from tui.commands.run import parse_vars
+
+    return {
+        "operator": args.operator,
+        "profile": args.profile,
+        "ssh_config": args.ssh_config,
+        "known_hosts": args.known_hosts,
+        "values": parse_vars(args.var),
+    }
 
 
 def main(args: argparse.Namespace) -> int:
     if not Path(args.file).is_file():
         print(f"rbconsole: {args.file}: no such runbook file", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    try:
+        targets = console_targets(args)
+    except ValueError as exc:
+        print(f"rbconsole open: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     from tui.app import create_app
 
-    app = create_app(args.file, runbook_dirs=args.runbooks, operator=args.operator)
+    app = create_app(args.file, runbook_dirs=args.runbooks, **targets)
     return app.run() or 0

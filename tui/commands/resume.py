@@ -17,8 +17,15 @@ from tui.cli import EXIT_FAILED, EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:
+    from tui.commands.run import parse_vars
+
+    try:
+        values = parse_vars(args.var)
+    except ValueError as exc:
+        print(f"rbconsole resume: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
-        return _console(args)
+        return _console(args, values)
     from tui.engine.headless import cancel_on_signals, resume_headless
 
     try:
@@ -30,7 +37,9 @@ def main(args: argparse.Namespace) -> int:
                     record=args.record,
                     ssh_config=args.ssh_config,
                     known_hosts=args.known_hosts,
-                    operator=getattr(args, "operator", None),
+                    operator=args.operator,
+                    values=values,
+                    profile=args.profile,
                 )
             )
         )
@@ -39,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
 
-def _console(args: argparse.Namespace) -> int:
+def _console(args: argparse.Namespace, values: dict[str, str]) -> int:
     from tui.engine.store import SessionNotFound, find
 
     if args.yes or args.record:
@@ -54,8 +63,10 @@ def _console(args: argparse.Namespace) -> int:
 
     app = create_app(
         resume=args.session,
-        operator=getattr(args, "operator", None),
+        operator=args.operator,
         ssh_config=args.ssh_config,
         known_hosts=args.known_hosts,
+        profile=args.profile,
+        values=values,
     )
     return app.run() or 0

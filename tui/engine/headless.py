@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
@@ -88,6 +88,8 @@ async def resume_headless(
     ssh_config: str | None = None,
     known_hosts: str | None = None,
     operator: str | None = None,
+    values: Mapping[str, str] | None = None,
+    profile: str | None = None,
 ) -> int:
     """Continue a recorded session at its first unfinished step; return the exit status.
 
@@ -112,6 +114,8 @@ async def resume_headless(
             ssh_config=ssh_config,
             known_hosts=known_hosts,
             operator=operator,
+            values=values,
+            profile=profile,
         )
     except SessionError as exc:
         print(f"rbconsole resume: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ import os
 import secrets as random
 import socket
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -162,10 +163,13 @@ def reopen(
     ssh_config: str | None = None,
     known_hosts: str | None = None,
     operator: str | None = None,
+    values: Mapping[str, str] | None = None,
+    profile: str | None = None,
 ) -> Session:
     """Reopen a recorded session by id or unique id prefix. If another process holds its
     lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it; an
-    ended session is always read-only."""
+    ended session is always read-only. ``values`` (``--var``) may supply what the journal never
+    kept (a secret param) but not change what the session ran with; nor may ``profile``."""
     try:
         directory = find(ref)
     except SessionNotFound as exc:
@@ -201,14 +205,27 @@ def reopen(
         dry_run=bool(meta.get("dry_run")),
         yes=yes,
     )
-    masked = [k for k, v in (meta.get("given") or {}).items() if v == "••••••"]
+    given = dict(meta.get("given") or {})
+    if profile is not None and profile != meta.get("profile"):
+        lock.release()
+        was = f"profile {meta['profile']!r}" if meta.get("profile") else "no profile"
+        raise SessionError(f"session {directory.name} ran with {was}; a resume cannot change it to {profile!r}")
+    for name, text in (values or {}).items():
+        if given.get(name) not in (text, "••••••"):
+            lock.release()
+            was = f"{name}={given[name]!r}" if name in given else f"{name} as the runbook sets it"
+            raise SessionError(f"session {directory.name} ran with {was}; a resume cannot change it")
+        given[name] = text
+    masked = [k for k, v in given.items() if v == "••••••"]
     if masked and writable:
         lock.release()
-        raise SessionError(f"secret param {masked[0]!r} is never stored, so this session cannot be resumed")
+        raise SessionError(
+            f"secret param {masked[0]!r} is never stored: resume with --var {masked[0]}=VALUE to give it again"
+        )
     try:
         values = resolve(
             runbook,
-            dict(meta.get("given") or {}),
+            given,
             builtins=_builtins(runbook, directory.name, meta.get("operator", ""), options, history[0].ts),
             profile=options.profile,
             ssh_config=ssh_config,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tui.engine import events as ev
 from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
@@ -64,6 +64,8 @@ class Session(SessionCore):
         ssh_config: str | None = None,
         known_hosts: str | None = None,
         operator: str | None = None,
+        values: Mapping[str, str] | None = None,
+        profile: str | None = None,
     ) -> Session:
         """Reopen a recorded session by id or unique id prefix. If another process holds its
         lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it;
@@ -77,6 +79,8 @@ class Session(SessionCore):
             ssh_config=ssh_config,
             known_hosts=known_hosts,
             operator=operator,
+            values=values,
+            profile=profile,
         )
 
     # --- triage and plan ------------------------------------------------------------------

@@ -24,7 +24,7 @@ from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import compare, parse_comparison, show
 from tui.executors.text import printable
 from tui.runbook.model import SqlAction, Step
-from tui.runbook.placeholders import PLACEHOLDER, RenderError, render_data, render_sql, render_text
+from tui.runbook.placeholders import PLACEHOLDER, RenderError, landing, render_data, render_sql, render_text
 
 if TYPE_CHECKING:
     import psycopg
@@ -48,6 +48,12 @@ class _Target:
             if not template:
                 raise RenderError(f"environment variable {action.dsn_env} (dsn_env) is not set")
             tokens: dict[str, str] = {}
+        elif (whole := PLACEHOLDER.fullmatch((action.dsn or "").strip())) is not None:
+            # A dsn that is one placeholder is a whole DSN (a URI or key=value) from a var,
+            # profile or --var; a placeholder inside a DSN fills one parameter only (below).
+            template, tokens = landing(ctx.scope, whole.group(1)).text, {}
+            if not template.strip():
+                raise RenderError(f"{{{{ {whole.group(1)} }}}} (the DSN) is empty")
         else:
             template, tokens = _tokenise(action.dsn or "")
         try:
