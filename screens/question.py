@@ -25,15 +25,22 @@ LABELS = {
     "done": "It finished: mark it done",
     "failed": "It failed: mark it failed",
 }
+NOTIFY_LABELS = {"yes": "Sent it myself", "no": "Not sent"}
 
 
 class ChoiceScreen(ModalScreen[Any]):
     """Pick one option with the arrows and enter; escape answers ``cancel``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="choice.cancel"),
+        Binding("c", "copy", "Copy text", id="choice.copy"),
+    ]
 
-    def __init__(self, title: str, text: str, options: list[tuple[str, Any]], cancel: Any, detail: str = "") -> None:
+    def __init__(
+        self, title: str, text: str, options: list[tuple[str, Any]], cancel: Any, detail: str = "", copy: str = ""
+    ) -> None:
         super().__init__()
+        self.copy_text = copy
         self.title_text = title
         self.text = text
         self.choices = options
@@ -56,13 +63,31 @@ class ChoiceScreen(ModalScreen[Any]):
     def action_cancel(self) -> None:
         self.dismiss(self.cancel)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.copy_text) if action == "copy" else True
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.copy_text)
+        self.app.notify("message copied to the clipboard", timeout=3)
+
 
 def QuestionScreen(question: Question) -> ChoiceScreen:
-    options = [(LABELS.get(o, o), o) for o in question.options]
-    if question.kind == "manual":
+    labels = NOTIFY_LABELS if question.kind == "notify" else LABELS
+    options = [(labels.get(o, LABELS.get(o, o)), o) for o in question.options]
+    if question.kind in ("manual", "notify"):
         # "yes" first would make a stray enter claim a manual step was done; put the safe answer first.
         options.sort(key=lambda o: o[1] != "no")
     cancel = "abort" if "abort" in question.options else question.options[-1]
+    if question.kind == "notify":
+        # No webhook: the operator sends this text themselves (c copies it), then says so.
+        return ChoiceScreen(
+            f"{question.step_id}: {question.title} — send this, then: sent?",
+            question.text,
+            options,
+            cancel,
+            "no webhook: nothing is sent from here · c copies the message",
+            copy=question.text,
+        )
     return ChoiceScreen(
         f"{question.step_id}: {question.title}", question.text, options, cancel, "\n".join(question.describe)
     )

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from rich.text import Text
 
+from tui.engine.events import STATUS_WORDS
 from tui.runbook.model import Step
 
 # Colours are the theme's variables, so a status reads in any theme (light, dark, high contrast).
@@ -22,6 +23,8 @@ STATUS_STYLE = {
     "aborted": ("■", "bold $error"),
     "declined": ("✋", "$warning"),
     "unknown": ("?", "bold $warning"),
+    "no_data": ("∅", "bold $error"),
+    "not_sent": ("✉", "bold $warning"),
 }
 
 _VARIABLE = re.compile(r"\$([a-z][a-z0-9-]*)")
@@ -35,7 +38,7 @@ def themed(style: str, variables: Mapping[str, str]) -> str:
 
 def status_text(status: str, variables: Mapping[str, str]) -> Text:
     mark, style = STATUS_STYLE.get(status, ("?", ""))
-    return Text(f"{mark} {status}", style=themed(style, variables))
+    return Text(f"{mark} {STATUS_WORDS.get(status, status)}", style=themed(style, variables))
 
 
 def duration_text(seconds: float | None) -> str:
@@ -60,6 +63,8 @@ def target_of(action: Step) -> str:
         return f"${action.dsn_env}" if action.dsn_env else "database"  # type: ignore[union-attr]
     if kind == "git":
         return f"{action.repo}@{action.tag or action.ref}"  # type: ignore[union-attr]
+    if kind == "prometheus":
+        return action.query  # type: ignore[union-attr]
     if kind == "wait":
         return f"until {action.until}" if action.until else f"{action.seconds:g}s"  # type: ignore[union-attr]
     return kind

@@ -10,7 +10,14 @@ import pytest_textual_snapshot
 REPO = Path(__file__).resolve().parent.parent
 RUNBOOKS = REPO / "runbooks"
 
-pytest_plugins = ["tests.lab.sshd", "tests.lab.postgres", "tests.lab.web", "tests.lab.gitrepo"]
+pytest_plugins = [
+    "tests.lab.sshd",
+    "tests.lab.postgres",
+    "tests.lab.web",
+    "tests.lab.gitrepo",
+    "tests.lab.prometheus",
+    "tests.lab.chat",
+]
 
 
 class _TopLevelSnapshots(pytest_textual_snapshot.SVGImageExtension):

@@ -214,7 +214,7 @@ on_failure = "continue"
     assert finished["tell"]["status"] == "ok"
     assert finished["tell-broken"]["status"] == "failed" and "HTTP 500" in finished["tell-broken"]["detail"]
     started = next(e.data for e in session.events if e.type == ev.STEP_STARTED)
-    assert started["describe"][-1] == "POST $HOOK_URL"  # the token-bearing URL is never shown
+    assert started["describe"][-1] == "POST $HOOK_URL as json"  # the token-bearing URL is never shown
     assert "T0K3N" not in (session.dir / "journal.jsonl").read_text()
 
 

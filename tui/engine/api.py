@@ -27,9 +27,11 @@ class Question:
     kind "manual": options ("yes", "no") — did you do it?
     kind "on_failure": options ("abort", "retry", "skip", "continue").
     kind "unknown": options ("rerun", "done", "failed", "skip") — the process died mid-step.
+    kind "notify": options ("yes", "no") — a notification with no webhook: ``text`` is the
+    rendered message; did you send it?
     """
 
-    kind: Literal["destructive", "manual", "on_failure", "unknown"]
+    kind: Literal["destructive", "manual", "on_failure", "unknown", "notify"]
     step_id: str
     phase: str
     title: str
@@ -64,7 +66,7 @@ class ActionResult:
 
     id: str
     phase: str
-    status: str  # ok | failed | timeout | aborted | unknown | error | skipped | declined | dry_run
+    status: str  # ok | failed | timeout | aborted | unknown | error | skipped | declined | dry_run | no_data | not_sent
     detail: str = ""
     exit_status: int | None = None
     duration: float = 0.0
@@ -73,3 +75,9 @@ class ActionResult:
     @property
     def ok(self) -> bool:
         return self.status in ("ok", "skipped", "dry_run")
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more to do here: ok, or a notification printed for the operator to send
+        (not ok, yet running it again would send nothing either)."""
+        return self.ok or self.status == "not_sent"

@@ -239,7 +239,7 @@ class SessionCore:
                 executor.poll = self._poll  # type: ignore[attr-defined]
         return executor
 
-    def _context(self, phase: str) -> ExecContext:
+    def _context(self, phase: str, confirmed: bool = False) -> ExecContext:
         return ExecContext(
             runbook=self.runbook,
             scope=MappingProxyType(self._scope),
@@ -249,6 +249,7 @@ class SessionCore:
             dry_run=self._dry_run,
             default_timeout=DEFAULT_TIMEOUT,
             redact=self._redact,
+            confirmed=confirmed,
         )
 
     def describe(self, action: Step, phase: str = "step") -> list[str]:
@@ -273,7 +274,9 @@ class SessionCore:
             return tuple(action.hosts) or ((action.host,) if action.host else ())
         return (action.id,)
 
-    async def _run_action(self, action: Step, phase: str, index: int | None = None) -> ActionResult:
+    async def _run_action(
+        self, action: Step, phase: str, index: int | None = None, *, confirmed: bool = False
+    ) -> ActionResult:
         is_check = phase in CHECK_PHASES
         started, finished = (ev.CHECK_STARTED, ev.CHECK_FINISHED) if is_check else (ev.STEP_STARTED, ev.STEP_FINISHED)
         previous = self._state.action(phase, action.id)
@@ -314,7 +317,7 @@ class SessionCore:
         except Exception as exc:  # a missing client library is this step's failure, not a crash
             outcome = Outcome("error", f"cannot load the {action.kind} executor: {one_line(str(exc))}")
             return await self._finish(finished, base, attempt, outcome, collector)
-        task = asyncio.ensure_future(executor.run(action, self._context(phase), collector))
+        task = asyncio.ensure_future(executor.run(action, self._context(phase, confirmed), collector))
         self._running.add(task)
         try:
             outcome = await task
@@ -376,6 +379,8 @@ class SessionCore:
             "excerpt": excerpt,
             "output": files,
         }
+        if outcome.readings:
+            data["readings"] = outcome.readings[:200]
         baselines = self._state.plan_event.get("baselines")
         if baselines and kind == ev.STEP_FINISHED and base["phase"] == "step" and status == "ok":
             seconds = attempts_seconds(self._state.action("step", base["id"]), time.time(), outcome.duration)

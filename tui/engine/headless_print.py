@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tui.engine.session import Session
 
 PIPE_BYTES = 1024 * 1024
-MARK = {"ok": "✓", "dry_run": "·", "skipped": "-"}
+MARK = {"ok": "✓", "dry_run": "·", "skipped": "-", "not_sent": "!"}
 
 
 class Printer:
@@ -156,7 +156,8 @@ class Printer:
         captured = f"  captured {', '.join(data['captured'])}" if data.get("captured") else ""
         title = f" {data['title']}" if data["phase"] in ("pre", "verify") and data.get("title") else ""
         took = format_duration(data.get("duration"))
-        self.write(f"{mark} {data['id']}{title} {status}{detail}{warn} ({took}){captured}\n")
+        words = ev.STATUS_WORDS.get(status, status)
+        self.write(f"{mark} {data['id']}{title} {words}{detail}{warn} ({took}){captured}\n")
         drift = data.get("drift")
         if isinstance(drift, dict) and drift.get("flagged"):
             self.write(f"  drift: {drift.get('text')}\n")

@@ -31,8 +31,8 @@ from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, Sta
 from tui.engine.core import SessionCore
 from tui.engine.drift import plan_baselines
 from tui.engine.opening import create, outline, reopen
-from tui.runbook.model import Checklists, ManualAction, Plan, Runbook, Step
-from tui.runbook.placeholders import Value
+from tui.runbook.model import Checklists, ManualAction, NotifyAction, Plan, Runbook, Step
+from tui.runbook.placeholders import RenderError, Value
 
 __all__ = ["ActionResult", "Ask", "Phase", "Question", "Session", "SessionError", "StartOptions", "Subscriber"]
 
@@ -247,7 +247,24 @@ class Session(SessionCore):
             if answer != "yes":
                 why = "needs confirmation; use --yes" if by == "no-tty" else "was not confirmed"
                 return ActionResult(step.id, phase, "declined", f"step {step.id} {why}")
+        if self._hand_sent(step) and not self._dry_run and self._ask is not None and not self._yes:
+            # Nothing here can send it: the operator sends the text and says so. Headless (or
+            # --yes, which is no operator) it is printed and "printed, not sent".
+            try:
+                text = self._executor("notify").message(step, self._context(phase))  # type: ignore[attr-defined]
+            except RenderError:
+                return await self._run_action(step, phase, index)  # the step reports why it cannot render
+            question = Question(
+                "notify", step.id, phase, step.title or step.id, self._redact(text), DESTRUCTIVE_OPTIONS,
+                tuple(self.describe(step, phase)), self.targets(step),
+            )  # fmt: skip
+            answer, _ = await self._question(question)
+            return await self._run_action(step, phase, index, confirmed=answer == "yes")
         return await self._run_action(step, phase, index)
+
+    @staticmethod
+    def _hand_sent(step: Step) -> bool:
+        return isinstance(step, NotifyAction) and step.webhook is None and step.webhook_env is None
 
     async def skip_step(self, step_id: str, reason: str = "") -> None:
         index, _ = self._step(step_id)
@@ -292,7 +309,7 @@ class Session(SessionCore):
                             return False
                         break
                 result = await self._confirm_and_run(step, "step", index)
-                if result.ok:
+                if result.finished:
                     break
                 if result.status == "declined":
                     self._stop_reason, self._declined = result.detail, True
@@ -329,7 +346,7 @@ class Session(SessionCore):
         for index, action in enumerate(actions):
             result = await self._confirm_and_run(action, phase, index)
             results.append(result)
-            if not result.ok and action.on_failure != "continue":
+            if not result.finished and action.on_failure != "continue":
                 break
         return results
 
@@ -373,7 +390,9 @@ class Session(SessionCore):
         if any(a is not None and a.status == "aborted" for a in steps):
             return "aborted"  # its last attempt was aborted and nobody ran it again
         checks = [self.state.action("verify", c.id) for c in plan.verify]
-        failed = [a for a in steps if a is not None and a.status not in ("ok", "dry_run", "skipped", "pending")]
+        failed = [
+            a for a in steps if a is not None and a.status not in ("ok", "dry_run", "skipped", "pending", "not_sent")
+        ]
         pending = self.not_run_steps()
         if any(a is not None and not a.done for a in checks):
             return "failed"
@@ -386,7 +405,7 @@ class Session(SessionCore):
             return "failed"  # the plan stopped at a failed step: nothing partial about that
         if pending and self._declined:
             return "aborted"
-        skipped = any(a is not None and a.status == "skipped" for a in steps)
+        skipped = any(a is not None and a.status in ("skipped", "not_sent") for a in steps)
         if failed or pending or skipped or any(a is None for a in checks) or self.state.overrides:
             return "partial"
         return "success"

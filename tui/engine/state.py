@@ -12,7 +12,9 @@ from typing import Any
 
 from tui.engine import events as ev
 
-FINISHED_OK = frozenset({"ok", "skipped", "dry_run"})
+# "not_sent" (a notification printed, not sent) is finished without being ok: a resume does
+# not print it again, and the session's result says it was not all ok.
+FINISHED_OK = frozenset({"ok", "skipped", "dry_run", "not_sent"})
 
 
 @dataclass

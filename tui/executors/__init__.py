@@ -16,6 +16,7 @@ _REGISTRY = {
     "manual": "tui.executors.manual:ManualExecutor",
     "notify": "tui.executors.notify:NotifyExecutor",
     "wait": "tui.executors.wait:WaitExecutor",
+    "prometheus": "tui.executors.prometheus:PrometheusExecutor",
 }
 
 

@@ -16,7 +16,9 @@ from typing import Literal
 from tui.runbook.model import Runbook, SshSettings, Step
 from tui.runbook.placeholders import Value
 
-Status = Literal["ok", "failed", "timeout", "aborted", "unknown", "skipped", "error"]
+# "no_data": a metric query found no series (never a pass); "not_sent": a notification with no
+# webhook was printed for the operator to send, and nobody said it was sent.
+Status = Literal["ok", "failed", "timeout", "aborted", "unknown", "skipped", "error", "no_data", "not_sent"]
 
 # (host or "local", stream "stdout"|"stderr"|"info", decoded text: one or many whole lines)
 OutputSink = Callable[[str, str, str], None]
@@ -32,6 +34,7 @@ class ExecContext:
     dry_run: bool = False
     default_timeout: float = 300.0
     redact: Callable[[str], str] = lambda text: text
+    confirmed: bool = False  # the operator said they did this by hand (a notify with no webhook they sent)
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Outcome:
     captured: dict[str, str] = field(default_factory=dict)
     hosts: dict[str, HostOutcome] = field(default_factory=dict)
     summary: str = ""  # e.g. "HTTP 200 in 12 ms" or a small result table
+    readings: list[dict[str, object]] = field(default_factory=list)  # metric values read, kept in the record
 
     @property
     def ok(self) -> bool:

@@ -14,6 +14,7 @@ import ssl
 import time
 from typing import TYPE_CHECKING, Any
 
+from tui.executors import tls
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import check_paths, parse_comparison
@@ -64,13 +65,8 @@ class HttpExecutor(Executor):
         self._clients: dict[bool, httpx.AsyncClient] = {}
 
     def _client(self, verify: bool) -> httpx.AsyncClient:
-        import httpx
-
         if verify not in self._clients:
-            # The system trust store (and SSL_CERT_FILE), as curl on the bastion would use,
-            # rather than a bundled CA list that knows nothing of an internal CA.
-            tls: ssl.SSLContext | bool = ssl.create_default_context() if verify else False
-            self._clients[verify] = httpx.AsyncClient(verify=tls, follow_redirects=False, trust_env=True)
+            self._clients[verify] = tls.client(verify)
         return self._clients[verify]
 
     async def close(self) -> None:
@@ -116,7 +112,7 @@ class HttpExecutor(Executor):
         except (httpx.TimeoutException, TimeoutError):
             return Outcome("timeout", detail=f"{where}: no answer within {timeout:g}s", duration=_since(started))
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-            return Outcome("failed", detail=f"{where}: {_why(exc, ctx)}", duration=_since(started))
+            return Outcome("failed", detail=f"{where}: {request_error(exc, ctx)}", duration=_since(started))
         elapsed = _since(started)
         ms = elapsed * 1000
         text = head.decode("utf-8", "replace")
@@ -204,7 +200,7 @@ def _shown(value: object) -> str:
     return str(value) if parse_comparison(value) else f"= {json.dumps(value, ensure_ascii=False)}"
 
 
-def _why(exc: BaseException, ctx: ExecContext) -> str:
+def request_error(exc: BaseException, ctx: ExecContext) -> str:
     import httpx
 
     text = str(exc) or type(exc).__name__

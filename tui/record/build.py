@@ -52,6 +52,7 @@ def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]])
                 "excerpt": last.get("excerpt") or {},
                 "captured": last.get("captured") or {},
                 "summary": last.get("summary", ""),
+                "readings": last.get("readings") or [],
                 "drift": last.get("drift") if action and action.status == "ok" else None,
                 "resolved": action.resolved if action else None,
                 "interrupted": list(action.interrupted) if action else [],

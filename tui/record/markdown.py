@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tui.engine.events import STATUS_WORDS
 from tui.record.build import clock
 from tui.runbook.durations import format_duration
 
@@ -44,6 +45,9 @@ def _outcome(row: dict[str, Any], status: str | None = None) -> str:
     status = status or row["status"]
     if status == "unknown":
         return "⚠️ outcome unknown (interrupted)"
+    if status == "not_sent":
+        return "📣 printed, not sent"
+    status = STATUS_WORDS.get(status, status)
     lost = "; ".join(
         f"attempt {i['attempt']} interrupted, outcome unknown: answered {i['answer']} ({i['by']})"
         for i in row.get("interrupted") or []
@@ -138,6 +142,27 @@ def _excerpts(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _readings(rows: list[dict[str, Any]]) -> list[str]:
+    """The metric values each prometheus check read, series by series."""
+    out: list[str] = []
+    for r in rows:
+        for reading in r.get("readings") or []:
+            window = (
+                f"min {reading.get('min')}, max {reading.get('max')} over {reading.get('samples')}/"
+                f"{reading.get('expected_samples')} samples"
+                if "samples" in reading
+                else ""
+            )
+            out.append(
+                f"| {cell(r['id'])} | `{cell(reading.get('series'))}` | {cell(reading.get('value'))} "
+                f"| {cell(window)} | {'ok' if reading.get('ok') else '✗'} |"
+            )
+    if not out:
+        return []
+    head = ["### 指标读数 · Metric readings", "", "| Check | Series | Value | Window | Met |", "|---|---|---|---|---|"]
+    return [*head, *out, ""]
+
+
 def _drift(record: dict[str, Any]) -> list[str]:
     """Each step's time against its baseline from earlier drills (only when a step had one)."""
     found = record.get("drift") or []
@@ -201,6 +226,7 @@ def render(record: dict[str, Any]) -> str:
         out += ["### 输出摘录 · Output excerpts", "", *excerpts]
     out += _drift(record)
     out += ["## 回滚验证 · Verification", "", *_action_table(record["verification"], steps=False), ""]
+    out += _readings(record["prechecks"] + record["steps"] + record["verification"])
     if record["teardown"]:
         out += ["### 演练清理 · Drill teardown", "", *_action_table(record["teardown"], steps=True), ""]
     out += ["## 检查清单 · Checklists", ""]

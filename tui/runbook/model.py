@@ -7,6 +7,7 @@ unknown keys and says in its field types what a key accepts.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -38,8 +39,11 @@ Seconds = Annotated[
         }
     ),
 ]
-Kind = Literal["ssh", "local", "http", "sql", "git", "manual", "notify", "wait"]
-KINDS: tuple[str, ...] = ("ssh", "local", "http", "sql", "git", "manual", "notify", "wait")
+Kind = Literal["ssh", "local", "http", "sql", "git", "manual", "notify", "wait", "prometheus"]
+KINDS: tuple[str, ...] = ("ssh", "local", "http", "sql", "git", "manual", "notify", "wait", "prometheus")
+# The numeric comparisons a metric is held to (the comparison forms of expect_value, SPEC).
+METRIC_COMPARISON = r"^\s*(<=|>=|==|!=|<|>)\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
+NOTIFY_FORMATS = ("json", "slack", "dingtalk", "wecom", "feishu")
 
 
 class Model(BaseModel):
@@ -274,11 +278,41 @@ class NotifyAction(Action):
     message: str | None = None
     webhook: str | None = None
     webhook_env: str | None = None
+    format: Literal["json", "slack", "dingtalk", "wecom", "feishu"] = "json"
+    markdown: bool = False  # send the platform's Markdown message type where it has one
+    sign_secret: Id | None = None  # a secret: DingTalk / Feishu signed webhooks
+    verify_tls: bool = True
 
     @model_validator(mode="after")
     def _has_text(self) -> NotifyAction:
         if (self.template is None) == (self.message is None):
             raise ValueError("a notify action needs exactly one of 'template' or 'message'")
+        if self.webhook is not None and self.webhook_env is not None:
+            raise ValueError("a notify action takes 'webhook' or 'webhook_env', not both")
+        if self.sign_secret is not None and self.format not in ("dingtalk", "feishu"):
+            raise ValueError("'sign_secret' is for format 'dingtalk' or 'feishu' (their signed webhooks)")
+        return self
+
+
+class PrometheusAction(Action):
+    kind: Literal["prometheus"]
+    url: str  # the Prometheus server, e.g. "{{ prometheus }}"
+    query: str  # PromQL
+    expect: Annotated[str, Field(pattern=METRIC_COMPARISON)]  # "< 0.01", ">= 3": every series must meet it
+    for_: Seconds | None = Field(default=None, alias="for", gt=0)  # held over this window (a range query)
+    step: Seconds | None = Field(default=None, gt=0)  # the range query's resolution (default: for / 30)
+    headers: dict[str, str] = {}
+    bearer_token: str | None = None  # e.g. "{{ prom_token }}" (a secret): sent as Authorization: Bearer
+    verify_tls: bool = True
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _window(self) -> PrometheusAction:
+        if self.step is not None and self.for_ is None:
+            raise ValueError("'step' is the resolution of a 'for' window: give 'for' too")
+        if self.step is not None and self.for_ is not None and self.step > self.for_:
+            raise ValueError("'step' cannot be longer than the 'for' window")
         return self
 
 
@@ -299,7 +333,15 @@ class WaitAction(Action):
 
 
 Step = Annotated[
-    SshAction | LocalAction | HttpAction | SqlAction | GitAction | ManualAction | NotifyAction | WaitAction,
+    SshAction
+    | LocalAction
+    | HttpAction
+    | SqlAction
+    | GitAction
+    | ManualAction
+    | NotifyAction
+    | WaitAction
+    | PrometheusAction,
     Field(discriminator="kind"),
 ]
 
@@ -359,6 +401,10 @@ class RecordSpec(Model):
 
 
 class Monitor(Model):
+    """A signal watched during the incident. With ``kind = "prometheus"``, ``url`` and ``query``
+    it is live: evaluated when the incident starts and on triage, and ``condition`` (a comparison
+    such as "> 0.05") says when it fires, suggesting its ``severity`` level."""
+
     id: Id
     title: str = ""
     metric: str = ""
@@ -366,6 +412,25 @@ class Monitor(Model):
     severity: str = ""
     action: str = ""
     check: Id | None = None
+    kind: Literal["prometheus"] | None = None
+    url: str | None = None
+    query: str | None = None
+    timeout: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _live_needs_all(self) -> Monitor:
+        live = [self.kind is not None, self.url is not None, self.query is not None]
+        if any(live) and not all(live):
+            raise ValueError("a live monitor needs 'kind = \"prometheus\"', 'url' and 'query' together")
+        if all(live) and not re.match(METRIC_COMPARISON, self.condition):
+            raise ValueError(
+                f"a live monitor's 'condition' must be a comparison such as '> 0.05', not {self.condition!r}"
+            )
+        return self
+
+    @property
+    def live(self) -> bool:
+        return self.kind is not None
 
 
 class Drill(Model):

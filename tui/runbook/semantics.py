@@ -87,6 +87,7 @@ def check_semantics(data: dict[str, Any], report: Report, report_in_value: Repor
         ref((*path, "group"), action.get("group"), set(groups), "group")
         ref((*path, "template"), action.get("template"), templates, "template")
         ref((*path, "until"), action.get("until"), checks, "check")
+        ref((*path, "sign_secret"), action.get("sign_secret"), set(_dict(data.get("secrets"))), "secret")
         if action.get("kind") == "sql" and isinstance(action.get("query"), str):
             for match in re.finditer(r"(['\"])\s*\{\{[^}]*\}\}\s*\1", action["query"]):
                 report(

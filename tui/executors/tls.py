@@ -1,0 +1,24 @@
+"""The one trust store every HTTPS request uses (http checks, prometheus, notify webhooks).
+
+The system store (and ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``), as curl on the bastion would use,
+rather than a bundled CA list that knows nothing of an internal CA: a webhook behind the same
+internal CA as the health checks must pass or fail with them.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def trust(verify: bool) -> ssl.SSLContext | bool:
+    return ssl.create_default_context() if verify else False
+
+
+def client(verify: bool) -> httpx.AsyncClient:
+    import httpx
+
+    return httpx.AsyncClient(verify=trust(verify), follow_redirects=False, trust_env=True)
