@@ -13,6 +13,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import SessionScreen
+from screens.status import themed
+from tui.engine.monitors import MonitorReading
 from tui.runbook.model import Flow
 from tui.widgets.flowchart import FlowChart
 
@@ -44,12 +46,16 @@ class TriageScreen(SessionScreen):
         # priority: the option list's own (hidden) enter would otherwise hide this one from the footer.
         Binding("enter", "choose", "Answer / choose plan", priority=True, id="triage.choose"),
         Binding("p", "other_plan", "Another plan", id="triage.other"),
+        Binding("v", "severity", "Severity", id="triage.severity"),
     ]
+    MONITORS_EVERY = 5.0  # seconds between readings of the live monitors
 
     def __init__(self) -> None:
         super().__init__()
         self.path: list[str] = []
         self.reached: dict[str, object] | None = None
+        self.readings: list[MonitorReading] | None = None
+        self.suggested: str | None = None
 
     def compose(self) -> ComposeResult:
         rb = self.runbook
@@ -58,6 +64,8 @@ class TriageScreen(SessionScreen):
             if rb.flow is not None:
                 yield FlowChart(rb.flow, {k: p.title for k, p in rb.plans.items()})
         with Vertical(id="triage-panel"):
+            if self.session.has_live_monitors:
+                yield Static("monitors: reading…", id="triage-monitors")
             yield Static(id="triage-question")
             yield OptionList(id="triage-options")
         yield from self.compose_bottom()
@@ -65,9 +73,65 @@ class TriageScreen(SessionScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.redraw()
+        if self.session.has_live_monitors:
+            self.set_interval(self.MONITORS_EVERY, self.refresh_monitors)
 
     def after_events(self) -> None:
         self.redraw()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "severity":  # set from the monitors' suggestion: only where monitors are live
+            return bool(self.runbook.severity) and self.session.has_live_monitors
+        return True
+
+    def refresh_monitors(self) -> None:
+        async def read() -> None:
+            self.readings, self.suggested = await self.session.peek_monitors()
+            self.draw_monitors()
+
+        self.console.engine(read(), "Read the monitors", group="monitors-peek")
+
+    def draw_monitors(self) -> None:
+        if not self.session.has_live_monitors:
+            return
+        readings, suggested = self.readings, self.suggested
+        if readings is None and self.session.state.monitors:
+            last = self.session.state.monitors[-1]
+            readings = [MonitorReading(**r) for r in last.get("readings") or []]
+            suggested = last.get("suggested")
+        text = Text()
+        if readings is None:
+            text.append("monitors: reading…", style="dim")
+        styles = {"fires": "bold $error", "no_data": "$warning", "error": "$warning", "quiet": "dim"}
+        marks = {"fires": "🔥", "quiet": "·", "no_data": "∅", "error": "✗"}
+        for reading in readings or []:
+            level = f" [{reading.severity}]" if reading.severity else ""
+            style = themed(styles.get(reading.state, ""), self.app.theme_variables)
+            text.append(f"{marks.get(reading.state, '?')} {reading.title}{level}: {reading.shown}\n", style=style)
+        if readings is not None:
+            current = self.session.state.meta.get("severity") or "not set"
+            advice = f"monitors suggest {suggested}" if suggested else "no monitor fires"
+            text.append(f"{advice} · severity: {current}", style="bold")
+            if self.runbook.severity:
+                text.append(" · v to set it", style="dim")
+        self.query_one("#triage-monitors", Static).update(text)
+
+    def action_severity(self) -> None:
+        from screens.question import ChoiceScreen
+
+        suggested = self.suggested or (
+            self.session.state.monitors[-1].get("suggested") if self.session.state.monitors else None
+        )
+        levels = sorted(self.runbook.severity, key=lambda s: s.level != suggested)
+        options = [
+            (f"{s.level} {s.name}" + ("  (monitors suggest)" if s.level == suggested else ""), s.level) for s in levels
+        ]
+
+        def chosen(level: str | None) -> None:
+            if level:
+                self.console.engine(self.session.set_severity(level, suggested), "Set the severity")
+
+        self.app.push_screen(ChoiceScreen("Incident severity", "", options, None), callback=chosen)
 
     @property
     def question_node(self) -> str | None:
@@ -80,7 +144,11 @@ class TriageScreen(SessionScreen):
     def redraw(self) -> None:
         flow = self.runbook.flow
         state = self.session.state
+        self.draw_monitors()
         if flow is None:
+            if state.plan is None:  # no flowchart: the plans, the severity's first
+                self.query_one(OptionList).clear_options()
+                self.show_recommendation()
             return
         self.path = walk(flow, flow.start)
         for answer in state.triage:
@@ -112,8 +180,10 @@ class TriageScreen(SessionScreen):
 
     def scroll_to_current(self) -> None:
         """Keep the node being asked about in view when the graph is bigger than the pane."""
+        if not self.path or self.runbook.flow is None:
+            return  # no flowchart to scroll (a runbook without [flow])
         chart = self.query_one(FlowChart)
-        region = chart.node_region(self.path[-1]) if self.path else None
+        region = chart.node_region(self.path[-1])
         if region is not None:
             container = self.query_one("#triage-graph", ScrollableContainer)
             container.scroll_to_region(region, animate=False, center=True, immediate=True)

@@ -260,9 +260,10 @@ async def test_no_webhook_is_a_manual_sent_question_in_the_console(tmp_path: Pat
     finished = {e.data["id"]: e.data for e in session.events if e.type == ev.STEP_FINISHED}
     assert finished["one"]["status"] == "ok" and finished["one"]["detail"] == "sent by the operator (no webhook)"
     assert finished["two"]["status"] == "not_sent"
-    assert result == "partial"  # a notification nobody sent is not a clean success
+    assert result == "success"  # the rollback is done; the record says what was not sent
     record = render_markdown(session.events)
-    assert "📣 printed, not sent" in record
+    assert "| 📣 printed, not sent: no webhook: the text above is for the operator to send |" in record
+    assert "Notifications printed, not sent (no webhook; nobody confirmed sending them): two" in record
 
 
 def test_headless_yes_prints_and_records_not_sent(tmp_path: Path, rbconsole_home: Path) -> None:
@@ -278,9 +279,10 @@ def test_headless_yes_prints_and_records_not_sent(tmp_path: Path, rbconsole_home
         [sys.executable, "-m", "tui", "run", str(path), "--plan", "A", "--yes", "--record", str(record)],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    assert "! tell printed, not sent: printed, not sent (no webhook)" in done.stdout, done.stdout
+    assert "! tell printed, not sent: no webhook: the text above is for the operator to send" in done.stdout
     assert "**shop** 回滚到 v1.2.3" in done.stdout  # the text the operator has to send
     assert "✓ after ok" in done.stdout  # the plan goes on
+    assert "== printed, NOT sent (send them yourself): tell" in done.stdout
     text = record.read_text(encoding="utf-8")
-    assert "📣 printed, not sent" in text
-    assert "- [x] ✅" not in text
+    assert "| 📣 printed, not sent: no webhook: the text above is for the operator to send |" in text
+    assert "Notifications printed, not sent (no webhook; nobody confirmed sending them): tell" in text

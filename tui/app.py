@@ -157,6 +157,9 @@ class RbConsoleApp(App[int]):
                 reason = "" if recommended in (None, options.plan) else "chosen with --plan"
                 await session.choose_plan(options.plan, reason)
             self.attach(session)
+            if session.has_live_monitors:
+                # Journaled as the readings at the incident's start; the triage screen shows them.
+                self.engine(session.read_monitors("start"), "Read the monitors", group="monitors")
 
         return self.engine(start(), "Start the incident")
 

@@ -97,6 +97,15 @@ class PromLab:
         with urllib.request.urlopen(target, timeout=5) as response:
             return json.loads(response.read())
 
+    def wait_until(self, promql: str, timeout: float = 20.0) -> None:
+        """Wait until ``promql`` (a filter such as ``max_over_time(x[4s]) < 0.01``) returns data."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.query(promql)["data"]["result"]:  # type: ignore[index]
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{promql} returned no data within {timeout:g}s")
+
     def settle(self, timeout: float = 15.0) -> None:
         """Wait until Prometheus has scraped the exporter's current values."""
         wanted = self.exporter.generation

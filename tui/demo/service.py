@@ -1,4 +1,6 @@
-"""demo-web: the sandbox's service, answering ``/health`` and ``/version`` on 127.0.0.1.
+"""demo-web: the sandbox's service, answering ``/health`` and ``/version`` on 127.0.0.1, and an
+incident channel at ``POST /hooks/incident`` that answers as a Slack incoming webhook does
+(``ok``) and keeps each message in ``run/channel.log``, so the demo's notify steps really send.
 
 It reads what it is from the deployed checkout (``repo/app.json``) and the shared settings once,
 at start, like a real service: checking out another tag changes nothing until it is restarted.
@@ -48,6 +50,26 @@ def make_server(box: Sandbox, port: int) -> ThreadingHTTPServer:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
+            try:
+                text = json.loads(self.rfile.read(length) or b"{}").get("text")
+            except (ValueError, AttributeError):
+                text = None
+            if self.path.split("?", 1)[0] != "/hooks/incident":
+                status, answer = 404, b"no_service"
+            elif not isinstance(text, str) or not text:
+                status, answer = 400, b"no_text"
+            else:
+                with (box.root / "run" / "channel.log").open("a", encoding="utf-8") as channel:
+                    channel.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+                status, answer = 200, b"ok"
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             with box.log_file.open("a", encoding="utf-8") as log:

@@ -36,6 +36,9 @@ Event ``data`` payloads (all JSON values; secrets already redacted):
   ("operator" | "check:ID")
 - ``note``: text, by
 - ``warning``: message (e.g. a journal write that failed, a secret that could not be read)
+- ``monitors_read``: at ("start" | "end"), readings (id, title, severity, condition, state
+  "fires" | "quiet" | "no_data" | "error", values [{series, value}], detail), suggested (a level or null)
+- ``severity_set``: level, previous, suggested (what the monitors suggested then), by
 - ``session_ended``: result ("success" | "partial" | "failed" | "aborted"), reason, duration
 - ``output`` (transient): id, phase, attempt, host, stream ("stdout" | "stderr" | "info"), text
 """
@@ -63,6 +66,8 @@ CHECKLIST_TICKED: Final = "checklist_ticked"
 NOTE: Final = "note"
 WARNING: Final = "warning"
 SESSION_ENDED: Final = "session_ended"
+MONITORS_READ: Final = "monitors_read"
+SEVERITY_SET: Final = "severity_set"
 OUTPUT: Final = "output"
 
 JOURNALED: Final = frozenset(
@@ -82,6 +87,8 @@ JOURNALED: Final = frozenset(
         CONFIRMATION,
         CHECKLIST_TICKED,
         NOTE,
+        MONITORS_READ,
+        SEVERITY_SET,
         WARNING,
         SESSION_ENDED,
     }

@@ -176,6 +176,8 @@ async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> s
         session_setup = await session.run_actions(options.setup, "setup")
         if not all(r.ok for r in session_setup):
             return await session.end("failed", "the drill scenario's setup failed")
+    if fresh and not state.monitors:
+        await session.read_monitors("start")
     if state.plan is None:
         plan = options.start.plan
         if plan is None:

@@ -31,6 +31,7 @@ class Printer:
         self.out = out
         self._phase = ""
         self.dry_run = False
+        self.severity = ""
         # A flood goes to the binary layer, one write per chunk with the prefixes put in by
         # bytes.replace: per-line writes, or str.replace plus the text layer's encoding,
         # cost more than the engine itself. A stream without one (StringIO) gets text.
@@ -78,6 +79,7 @@ class Printer:
     def opening(self, session: Session, *, resumed: bool = False) -> None:
         meta = session.state.meta
         self.dry_run = bool(meta.get("dry_run"))
+        self.severity = str(session.state.meta.get("severity") or "")
         mode = "DRILL" if meta.get("mode") == "drill" else "LIVE"
         flags = [mode] + (["dry-run"] if meta.get("dry_run") else []) + (["--yes"] if session.yes else [])
         verb = "resuming" if resumed else "session"
@@ -96,6 +98,9 @@ class Printer:
             self.write(f"== not finished: session {session.id} can be resumed\n")
         else:
             self.write(f"== result: {result.upper()} in {format_duration(took)}{target}\n")
+        unsent = [a.id for a in state.actions.values() if a.status == "not_sent"]
+        if unsent:
+            self.write(f"== printed, NOT sent (send them yourself): {', '.join(unsent)}\n")
         self.write(f"session: {session.id}\n")
 
     def __call__(self, event: ev.Event) -> None:
@@ -186,6 +191,23 @@ class Printer:
 
     def _on_step_resolved(self, data: dict[str, Any]) -> None:
         self.write(f"? {data['id']}: outcome was unknown; answered {data['answer']!r} ({data['by']})\n")
+
+    def _on_monitors_read(self, data: dict[str, Any]) -> None:
+        self.heading(f"monitors ({data.get('at')})")
+        for reading in data.get("readings") or []:
+            values = ", ".join(f"{v['value']} {v['series']}" for v in (reading.get("values") or [])[:5])
+            shown = values or reading.get("detail") or ""
+            level = f" [{reading['severity']}]" if reading.get("severity") else ""
+            state = str(reading.get("state", "")).upper().replace("_", " ")
+            self.write(f"{state:8} {reading.get('id')}{level}: {shown} (fires when {reading.get('condition')})\n")
+        suggested = data.get("suggested")
+        if data.get("at") == "start":
+            given = self.severity or "none given"
+            self.write(f"severity suggested by the monitors: {suggested or 'none fire'} (severity: {given})\n")
+
+    def _on_severity_set(self, data: dict[str, Any]) -> None:
+        self.severity = str(data.get("level") or "")
+        self.write(f"severity set to {data.get('level')} by {data.get('by')}\n")
 
     def _on_warning(self, data: dict[str, Any]) -> None:
         self.write(f"warning: {data['message']}\n")

@@ -27,9 +27,11 @@ import time
 from collections.abc import Mapping, Sequence
 
 from tui.engine import events as ev
+from tui.engine import monitors
 from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
-from tui.engine.core import SessionCore
+from tui.engine.core import SessionCore, one_line
 from tui.engine.drift import plan_baselines
+from tui.engine.monitors import MonitorReading
 from tui.engine.opening import create, outline, reopen
 from tui.runbook.model import Checklists, ManualAction, NotifyAction, Plan, Runbook, Step
 from tui.runbook.placeholders import RenderError, Value
@@ -111,6 +113,38 @@ class Session(SessionCore):
                 ev.TRIAGE_REACHED, {"node": target, "text": leaf.text, "plan": leaf.plan, "action": leaf.action}
             )
         return target
+
+    # --- live monitors ------------------------------------------------------------------------
+
+    @property
+    def has_live_monitors(self) -> bool:
+        return any(m.live for m in self.runbook.monitors) and not self._dry_run
+
+    async def peek_monitors(self) -> tuple[list[MonitorReading], str | None]:
+        """The live monitors read now and the severity they suggest (not journaled: the
+        triage screen refreshes with this every few seconds)."""
+        if not self.has_live_monitors:
+            return [], None
+        readings = await monitors.read_all(self.runbook, self._context("pre"), self._executor("prometheus"))  # type: ignore[arg-type]
+        return readings, monitors.suggest(self.runbook, readings)
+
+    async def read_monitors(self, at: str) -> tuple[list[MonitorReading], str | None]:
+        """Read the live monitors and journal the readings (``at`` "start" or "end")."""
+        readings, suggested = await self.peek_monitors()
+        if readings:
+            data = {"at": at, "readings": [r.as_data() for r in readings], "suggested": suggested}
+            await self._emit(ev.MONITORS_READ, data)
+        return readings, suggested
+
+    async def set_severity(self, level: str, suggested: str | None = None) -> None:
+        """The operator confirms or changes the incident's severity (e.g. after the monitors)."""
+        if self.runbook.severity and level not in {s.level for s in self.runbook.severity}:
+            known = ", ".join(s.level for s in self.runbook.severity)
+            raise SessionError(f"severity {level!r} is not defined (known: {known})")
+        previous = self.state.meta.get("severity")
+        self._scope["severity"] = Value(level, trusted=True)
+        data = {"level": level, "previous": previous, "suggested": suggested, "by": self.state.meta.get("operator", "")}
+        await self._emit(ev.SEVERITY_SET, data)
 
     @property
     def recommended_plan(self) -> str | None:
@@ -390,6 +424,8 @@ class Session(SessionCore):
         if any(a is not None and a.status == "aborted" for a in steps):
             return "aborted"  # its last attempt was aborted and nobody ran it again
         checks = [self.state.action("verify", c.id) for c in plan.verify]
+        # A notification printed for the operator to send says so on its own line (record,
+        # printer); the rollback itself is not the less done for it.
         failed = [
             a for a in steps if a is not None and a.status not in ("ok", "dry_run", "skipped", "pending", "not_sent")
         ]
@@ -405,7 +441,7 @@ class Session(SessionCore):
             return "failed"  # the plan stopped at a failed step: nothing partial about that
         if pending and self._declined:
             return "aborted"
-        skipped = any(a is not None and a.status in ("skipped", "not_sent") for a in steps)
+        skipped = any(a is not None and a.status == "skipped" for a in steps)
         if failed or pending or skipped or any(a is None for a in checks) or self.state.overrides:
             return "partial"
         return "success"
@@ -413,6 +449,11 @@ class Session(SessionCore):
     async def end(self, result: str | None = None, reason: str = "") -> str:
         """Journal ``session_ended`` (``result`` defaults to :meth:`result`) and return it."""
         result = result or self.result()
+        if self.has_live_monitors and not self.state.result:
+            try:
+                await self.read_monitors("end")
+            except Exception as exc:  # a blind monitor must not stop the session from ending
+                await self._emit(ev.WARNING, {"message": f"monitors not read at the end: {one_line(str(exc))}"})
         if result not in ev.RESULTS:
             raise SessionError(f"{result!r} is not a result ({', '.join(ev.RESULTS)})")
         started = self.state.started or time.time()

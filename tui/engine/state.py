@@ -57,6 +57,7 @@ class SessionState:
     confirmations: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     captured: dict[str, str] = field(default_factory=dict)
+    monitors: list[dict[str, Any]] = field(default_factory=list)  # each monitors_read, in order
     last_seq: int = 0
     last_ts: float | None = None
 
@@ -134,6 +135,10 @@ def apply(state: SessionState, event: ev.Event) -> None:
         state.ticks[(str(data.get("list")), int(data.get("index", 0)))] = {**data, "ts": event.ts}
     elif kind == ev.NOTE:
         state.notes.append({**data, "ts": event.ts})
+    elif kind == ev.MONITORS_READ:
+        state.monitors.append({**data, "ts": event.ts})
+    elif kind == ev.SEVERITY_SET:
+        state.meta["severity"] = data.get("level")
     elif kind == ev.WARNING:
         state.warnings.append(str(data.get("message", "")))
     elif kind == ev.SESSION_ENDED:

@@ -208,7 +208,9 @@ class NotifyExecutor(Executor):
         if url is None:
             if ctx.confirmed:
                 return Outcome("ok", "sent by the operator (no webhook)", duration=time.monotonic() - clock)
-            return Outcome("not_sent", "printed, not sent (no webhook)", duration=time.monotonic() - clock)
+            return Outcome(
+                "not_sent", "no webhook: the text above is for the operator to send", duration=time.monotonic() - clock
+            )
 
         def hide(text: str) -> str:
             # The URL (or any long piece of it) may come back in an error message.

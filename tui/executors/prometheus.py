@@ -77,7 +77,7 @@ def number(text: object) -> float:
         return math.nan
 
 
-class _Query:
+class PromQuery:
     def __init__(self, action: PrometheusAction, ctx: ExecContext) -> None:
         scope = ctx.scope
         self.base = render_url(action.url, scope).rstrip("/")
@@ -116,7 +116,7 @@ class PrometheusExecutor(Executor):
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, PrometheusAction)
         try:
-            query = _Query(action, ctx)
+            query = PromQuery(action, ctx)
         except RenderError as exc:
             return [f"prometheus {ctx.redact(action.url)}  (cannot resolve: {ctx.redact(str(exc))})"]
         lines = [f"prometheus {ctx.redact(query.base)}", f"  query: {ctx.redact(query.promql)}"]
@@ -134,13 +134,13 @@ class PrometheusExecutor(Executor):
         if ctx.dry_run:
             return Outcome("skipped", detail="dry run: nothing queried")
         try:
-            query = _Query(action, ctx)
+            query = PromQuery(action, ctx)
         except RenderError as exc:
             return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
         return await self.evaluate(query, action.verify_tls, action.timeout or DEFAULT_TIMEOUT, ctx, sink)
 
     async def read(
-        self, query: _Query, verify: bool, timeout: float, ctx: ExecContext
+        self, query: PromQuery, verify: bool, timeout: float, ctx: ExecContext
     ) -> tuple[dict[str, Any] | None, Outcome | None]:
         """Prometheus's ``data`` for the query, or the outcome that ends the step."""
         import httpx
@@ -179,7 +179,7 @@ class PrometheusExecutor(Executor):
         return answer, None
 
     async def evaluate(
-        self, query: _Query, verify: bool, timeout: float, ctx: ExecContext, sink: OutputSink
+        self, query: PromQuery, verify: bool, timeout: float, ctx: ExecContext, sink: OutputSink
     ) -> Outcome:
         where = query.where(ctx)
         sink(HOST, "info", where + "\n")
@@ -226,14 +226,14 @@ class PrometheusExecutor(Executor):
         return Outcome("ok", detail=f"{where}: {summary}", duration=elapsed, summary=summary, readings=readings)
 
     @staticmethod
-    def _instant(series: dict[str, Any], query: _Query) -> dict[str, object]:
+    def _instant(series: dict[str, Any], query: PromQuery) -> dict[str, object]:
         labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
         sample = series.get("value") or [0, "NaN"]
         value = number(sample[1])
         return {"series": series_name(labels), "value": str(sample[1]), "ok": query.threshold.met(value)}
 
     @staticmethod
-    def _window(series: dict[str, Any], query: _Query) -> dict[str, object]:
+    def _window(series: dict[str, Any], query: PromQuery) -> dict[str, object]:
         labels = {str(k): str(v) for k, v in (series.get("metric") or {}).items()}
         samples = [(float(ts), number(v), str(v)) for ts, v in series.get("values") or []]
         assert query.window is not None and query.step is not None
@@ -265,7 +265,7 @@ class PrometheusExecutor(Executor):
         return response.status_code, bytes(kept)
 
 
-def _line(reading: dict[str, object], query: _Query) -> str:
+def _line(reading: dict[str, object], query: PromQuery) -> str:
     mark = "ok " if reading["ok"] else "BAD"
     if "samples" not in reading:
         return f"{mark} {reading['series']} = {reading['value']}  (expect {query.threshold})"
@@ -276,7 +276,7 @@ def _line(reading: dict[str, object], query: _Query) -> str:
     )
 
 
-def _why(reading: dict[str, object], query: _Query) -> str:
+def _why(reading: dict[str, object], query: PromQuery) -> str:
     if "samples" not in reading:
         return f"{reading['series']} = {reading['value']}, expected {query.threshold}"
     bad = reading.get("first_bad")

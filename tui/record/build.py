@@ -65,6 +65,11 @@ def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]])
     return rows
 
 
+def _status(data: dict[str, Any]) -> str:
+    status = str(data.get("status"))
+    return ev.STATUS_WORDS.get(status, status)
+
+
 def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     for event in events:
@@ -80,13 +85,13 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
                 f"plan {d.get('plan')} chosen: {d.get('title')}" + (f" — {d['reason']}" if d.get("reason") else "")
             ),
             ev.STEP_STARTED: lambda d: f"{d.get('phase')} {d.get('id')} started" + _attempt(d),
-            ev.STEP_FINISHED: lambda d: f"{d.get('phase')} {d.get('id')} {d.get('status')}" + _attempt(d),
+            ev.STEP_FINISHED: lambda d: f"{d.get('phase')} {d.get('id')} {_status(d)}" + _attempt(d),
             ev.STEP_SKIPPED: lambda d: f"step {d.get('id')} skipped" + (f": {d['reason']}" if d.get("reason") else ""),
             ev.STEP_RESOLVED: lambda d: (
                 f"step {d.get('id')} (outcome unknown) answered {d.get('answer')} by {d.get('by')}"
             ),
             ev.CHECK_FINISHED: lambda d: (
-                f"{'pre-check' if d.get('phase') == 'pre' else 'verification'} {d.get('id')} {d.get('status')}"
+                f"{'pre-check' if d.get('phase') == 'pre' else 'verification'} {d.get('id')} {_status(d)}"
             ),
             ev.CHECK_OVERRIDDEN: lambda d: f"pre-check {d.get('id')} overridden: {d.get('reason')}",
             ev.CONFIRMATION: lambda d: (
@@ -96,6 +101,16 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
                 f"{'ticked' if d.get('ticked') else 'unticked'} [{d.get('list')}] {d.get('text')} ({d.get('by')})"
             ),
             ev.NOTE: lambda d: f"note: {d.get('text')}",
+            ev.MONITORS_READ: lambda d: (
+                f"monitors read ({d.get('at')}): "
+                + (", ".join(r["id"] for r in d.get("readings") or [] if r.get("state") == "fires") or "none fire")
+                + (f"; suggest {d['suggested']}" if d.get("suggested") else "")
+            ),
+            ev.SEVERITY_SET: lambda d: (
+                f"severity set to {d.get('level')} by {d.get('by')}"
+                + (f" (was {d['previous']})" if d.get("previous") else "")
+                + (f" (monitors suggested {d['suggested']})" if d.get("suggested") else "")
+            ),
             ev.WARNING: lambda d: f"warning: {d.get('message')}",
             ev.SESSION_ENDED: lambda d: (
                 f"session ended: {d.get('result')}" + (f" — {d['reason']}" if d.get("reason") else "")
@@ -181,6 +196,15 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
             for c in state.confirmations
         ],
         "checklists": lists,
+        "monitors": [
+            {
+                "at": m.get("at"),
+                "time": stamp(m.get("ts")),
+                "suggested": m.get("suggested"),
+                "readings": m.get("readings"),
+            }
+            for m in state.monitors
+        ],
         "result": state.result or ("running" if live else "interrupted"),
         "end_reason": state.end_reason,
         "timeline": _timeline(journaled),

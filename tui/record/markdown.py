@@ -163,6 +163,28 @@ def _readings(rows: list[dict[str, Any]]) -> list[str]:
     return [*head, *out, ""]
 
 
+def _monitors(record: dict[str, Any]) -> list[str]:
+    """The live monitors as read when the incident started and when it ended."""
+    readings = record.get("monitors") or []
+    if not readings:
+        return []
+    out = ["## 监控读数 · Monitors", ""]
+    names = {"start": "开始 · At start", "end": "结束 · At the end"}
+    for read in readings:
+        suggested = f" — suggested severity {read['suggested']}" if read.get("suggested") else ""
+        out += [f"### {names.get(read['at'], read['at'])} ({read['time']}){suggested}", ""]
+        out += ["| Monitor | Severity | Fires when | State | Values |", "|---|---|---|---|---|"]
+        for r in read.get("readings") or []:
+            values = "; ".join(f"{v['value']} `{v['series']}`" for v in r.get("values") or []) or r.get("detail", "")
+            state = {"fires": "🔥 fires", "quiet": "quiet", "no_data": "no data", "error": "error"}.get(r["state"], "")
+            out.append(
+                f"| {cell(r['id'] + (' ' + r['title'] if r.get('title') and r['title'] != r['id'] else ''))} "
+                f"| {cell(r.get('severity'))} | {cell(r.get('condition'))} | {state} | {cell(values)} |"
+            )
+        out.append("")
+    return out
+
+
 def _drift(record: dict[str, Any]) -> list[str]:
     """Each step's time against its baseline from earlier drills (only when a step had one)."""
     found = record.get("drift") or []
@@ -205,6 +227,7 @@ def render(record: dict[str, Any]) -> str:
             leads = f"plan {reached['plan']}" if reached.get("plan") else reached.get("action") or ""
             out += ["", f"Reached: {reached.get('text')} ({leads})"]
         out.append("")
+    out += _monitors(record)
     out += ["## 回滚前检查 · Pre-checks", "", *_action_table(record["prechecks"], steps=False), ""]
     for check_id, reason in record["overrides"].items():
         out.append(f"- overridden **{check_id}**: {reason}")
@@ -245,6 +268,12 @@ def render(record: dict[str, Any]) -> str:
         out.append(f"- [x] {record['result']} (the session has not ended)")
     if record["end_reason"]:
         out += ["", f"Reason: {record['end_reason']}"]
+    unsent = [r["id"] for r in record["steps"] + record["setup"] + record["teardown"] if r["status"] == "not_sent"]
+    if unsent:
+        out += [
+            "",
+            f"📣 Notifications printed, not sent (no webhook; nobody confirmed sending them): {', '.join(unsent)}",
+        ]
     out.append("")
     out += ["## 时间线 · Timeline", ""]
     out += [f"- {clock(line['ts'])} {line['text']}" for line in record["timeline"]]
