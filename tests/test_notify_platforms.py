@@ -286,3 +286,23 @@ def test_headless_yes_prints_and_records_not_sent(tmp_path: Path, rbconsole_home
     text = record.read_text(encoding="utf-8")
     assert "| 📣 printed, not sent: no webhook: the text above is for the operator to send |" in text
     assert "Notifications printed, not sent (no webhook; nobody confirmed sending them): tell" in text
+
+
+def test_a_signing_secret_and_a_monitors_token_count_as_used() -> None:
+    """Only the secrets a plan uses are read: one named by sign_secret (not a placeholder) and one
+    a live monitor sends are used all the same."""
+    from tui.runbook.uses import secrets_needed
+
+    text = (
+        HEAD
+        + '[secrets.prom]\nenv = "RB_PROM"\n'
+        + '[[monitors]]\nid = "m"\nkind = "prometheus"\nurl = "http://p.invalid:9090"\n'
+        + 'query = \'up{token="{{ prom }}"}\'\ncondition = "> 0"\n'
+        + '[plans.A]\ntitle = "p"\n[[plans.A.steps]]\nid = "t"\nkind = "notify"\nmessage = "x"\n'
+        + 'format = "dingtalk"\nwebhook = "{{ hook }}"\nsign_secret = "sign"\n'
+        + '[plans.B]\ntitle = "q"\n[[plans.B.steps]]\nid = "u"\nkind = "manual"\n'
+    )
+    loaded = load_text(text)
+    assert loaded.runbook is not None, loaded.problems
+    assert secrets_needed(loaded.runbook, plan="A", scenario=None, profile=None) == {"sign", "hook", "prom"}
+    assert secrets_needed(loaded.runbook, plan="B", scenario=None, profile=None) == {"prom"}

@@ -47,7 +47,8 @@ def action_names(action: Step, runbook: Runbook) -> set[str]:
         check = runbook.check(action.until)
         if check is not None and check is not action:
             texts.extend(_strings(check.model_dump(by_alias=True)))
-    return {name for text in texts for name, _ in names_in(text)} | _env_refs(texts, runbook)
+    named = {action.sign_secret} if isinstance(action, NotifyAction) and action.sign_secret else set()
+    return {name for text in texts for name, _ in names_in(text)} | _env_refs(texts, runbook) | named
 
 
 def var_templates(runbook: Runbook, profile: str | None) -> dict[str, str]:
@@ -87,6 +88,9 @@ def secrets_needed(runbook: Runbook, *, plan: str | None, scenario: str | None, 
     names: set[str] = set()
     for action in session_actions(runbook, plan, scenario):
         names |= action_names(action, runbook)
+    for monitor in runbook.monitors:  # live monitors are read at start, on triage and at the end
+        if monitor.live:
+            names |= {name for text in _strings(monitor.model_dump()) for name, _ in names_in(text)}
     hosts = dict(runbook.hosts)
     ssh = [runbook.ssh]
     if profile is not None and profile in runbook.profiles:
