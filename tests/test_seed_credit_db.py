@@ -113,13 +113,14 @@ def test_verification_queries_and_thresholds(rb) -> None:
     assert rb.check("transaction_failure_rate").expect_value == "<= 0.05"
     assert rb.check("api_latency").expect_max_ms == 100
     monitors = {m.id: (m.condition, m.severity, m.action, m.check) for m in rb.monitors}
-    assert monitors["credit_balance_mismatch"] == (
-        "discrepancy_count > 10",
-        "critical",
-        "page_oncall",
-        "balance_accuracy",
-    )
-    assert monitors["transaction_failure_rate"][:3] == ("failure_rate > 0.05", "high", "email_team")
+    # The document's alerts (critical: discrepancy_count > 10; high: failure_rate > 0.05) are live
+    # prometheus monitors suggesting the stage whose trigger they are (data corrupted: Stage 1).
+    assert monitors["credit_balance_mismatch"] == ("> 10", "Stage 1", "page_oncall", "balance_accuracy")
+    assert monitors["transaction_failure_rate"][:3] == ("> 0.05", "Stage 2", "email_team")
+    live = {m.id: m.query for m in rb.monitors if m.live}
+    assert live["credit_balance_mismatch"] == 'credit:balance_discrepancy:count{service="{{ prom_service }}"}'
+    assert live["conversion"] == 'service:conversion_drop:ratio{service="{{ prom_service }}"}'
+    assert {m.id: m.condition for m in rb.monitors if m.live}["conversion"] == "> 0.3"
     assert monitors["rollback_verification_failed"][:3] == ("any_check_failed", "critical", "block_deployment")
 
 

@@ -142,8 +142,10 @@ def test_drills_monitors_templates_appendix(rb) -> None:
     assert drills["rollback-script"].plan == "full"
     assert all(d.profile == "staging" and d.setup for d in rb.drills)
     monitors = {m.id: m for m in rb.monitors}
-    assert monitors["response_time"].check == "products_latency" and "10秒" in monitors["response_time"].condition
-    assert monitors["response_time_increase"].condition == "增加50%以上"
+    assert monitors["response_time"].check == "products_latency" and monitors["response_time"].condition == "> 10"
+    assert monitors["response_time"].live and monitors["response_time"].severity == "严重"
+    assert monitors["response_time_increase"].condition == "> 0.5"  # 增加50%以上
+    assert monitors["response_time_increase"].severity == "警告"
     assert "{{ rollback_version }}" in rb.template("rollback_start").body
     links = next(a for a in rb.appendix if a.title == "10.2 资源链接").body
     assert "http://monitoring.shop.com" in links and "http://jira.shop.com" in links

@@ -9,8 +9,16 @@ import pytest
 
 from tests import seed_support
 from tui import cli
-from tui.executors.expect import compare
-from tui.runbook.model import ChecklistItem, HttpAction, ManualAction, NotifyAction, Runbook, SshAction
+from tui.executors.prometheus import Threshold
+from tui.runbook.model import (
+    ChecklistItem,
+    HttpAction,
+    ManualAction,
+    NotifyAction,
+    PrometheusAction,
+    Runbook,
+    SshAction,
+)
 from tui.runbook.placeholders import PLACEHOLDER, Value, render_shell, render_text
 
 PATH = Path(__file__).resolve().parent.parent / "runbooks" / "wechat-backend-phase1.toml"
@@ -169,18 +177,27 @@ def test_prechecks_test_what_the_document_asks(rb: Runbook) -> None:
     ("check_id", "good", "bad"),
     [
         ("metric_error_rate", 0.004, 0.02),
-        ("metric_response_time", 1500, 2500),
-        ("metric_cpu", 65, 75),
-        ("metric_memory", 79.5, 80),
+        ("metric_response_time", 1.5, 2.5),
+        ("metric_cpu", 0.65, 0.75),
+        ("metric_memory", 0.795, 0.80),
     ],
 )
 def test_monitoring_thresholds(rb: Runbook, check_id: str, good: float, bad: float) -> None:
     check = rb.check(check_id)
-    assert isinstance(check, HttpAction)
-    ((_, expected),) = check.expect_json.items()
-    assert compare(good, expected) is None
-    assert compare(bad, expected) is not None
+    assert isinstance(check, PrometheusAction) and check.url == "{{ prometheus }}"
+    assert check.query.endswith('{service="{{ prom_service }}"}')
+    assert Threshold.parse(check.expect).met(good)
+    assert not Threshold.parse(check.expect).met(bad)
     assert any(m.check == check_id for m in rb.monitors)
+
+
+def test_live_monitors_suggest_the_documents_levels(rb: Runbook) -> None:
+    live = {m.id: (m.condition, m.severity) for m in rb.monitors if m.live}
+    assert live["users_p0"] == ("> 0.5", "P0")  # 超过 50% 用户无法使用诊断功能
+    assert live["users_p1"] == ("> 0.2", "P1")  # 20-50% 用户遇到诊断卡死
+    assert live["users_p2"] == ("> 0.05", "P2")  # 5-20% 用户遇到非核心功能问题
+    assert live["response_time"] == ("> 300", "P1")  # 响应时间>5 分钟
+    assert live["cpu"] == ("> 0.7", "") and live["memory"] == ("> 0.8", "")  # shown, suggest nothing
 
 
 def test_checklists(rb: Runbook) -> None:

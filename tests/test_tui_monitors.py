@@ -14,19 +14,12 @@ from tui.engine import events as ev
 RUNBOOK = Path(__file__).parent / "data" / "metrics" / "metrics_lab.toml"
 
 
-def runbook_at(tmp_path: Path, prom: PromLab) -> Path:
-    # `open` takes no --var yet: the copy points at the lab Prometheus.
-    path = tmp_path / "metrics.toml"
-    path.write_text(RUNBOOK.read_text(encoding="utf-8").replace("http://prometheus.internal:9090", prom.url))
-    return path
-
-
 async def test_triage_shows_monitors_refreshes_and_sets_the_suggested_severity(
     prom: PromLab, tmp_path: Path, rbconsole_home: Path
 ) -> None:
     prom.set("lab_error_ratio", 0.08, service="shop")
     prom.settle()
-    app = make_app(runbook_at(tmp_path, prom))
+    app = make_app(RUNBOOK, values={"prometheus": prom.url})
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await pilot.pause()

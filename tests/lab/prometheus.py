@@ -38,6 +38,32 @@ DEFAULTS: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {
     ("lab_error_rate_increase_ratio", (("service", "shop"),)): 0.0,
     ("lab_diagnosis_failure_ratio", (("service", "wechat"),)): 0.01,
 }
+# The seed runbooks' queries read recording-rule series (service:error_ratio:rate5m and so on);
+# the exporter serves them directly, healthy, per service.
+SEED_SERIES: dict[str, dict[str, float]] = {
+    "wechat-backend": {
+        "service:error_ratio:rate5m": 0.002,
+        "service:latency_seconds:avg5m": 0.8,
+        "instance:cpu_usage:ratio": 0.35,
+        "instance:memory_usage:ratio": 0.6,
+        "service:diagnosis_unavailable_users:ratio": 0.0,
+        "service:diagnosis_stuck_users:ratio": 0.01,
+        "service:noncore_issue_users:ratio": 0.01,
+    },
+    "watermark-remover": {
+        "service:error_ratio:rate5m": 0.0004,
+        "service:db_query_seconds:avg5m": 0.012,
+        "credit:balance_discrepancy:count": 0.0,
+        "credit:transaction_failure:ratio1h": 0.01,
+        "service:latency_increase:ratio": 0.05,
+        "service:error_rate_increase:ratio": 0.0,
+        "service:conversion_drop:ratio": 0.0,
+    },
+    "shop-backend": {"service:latency_seconds:avg5m": 0.4, "service:latency_increase:ratio": 0.05},
+}
+DEFAULTS |= {
+    (name, (("service", svc),)): value for svc, series in SEED_SERIES.items() for name, value in series.items()
+}
 
 
 @dataclass
