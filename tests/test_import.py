@@ -72,13 +72,20 @@ def test_imported_commands_always_ask_unless_they_only_read(imported: dict[str, 
                 assert all(read_only.match(line) for line in step["run"].split("\n")), step["run"]
 
 
-def test_commands_with_blanks_to_fill_become_manual(imported: dict[str, dict[str, Any]]) -> None:
+def test_blanks_become_params_and_inline_secrets_come_from_the_environment(
+    imported: dict[str, dict[str, Any]],
+) -> None:
     everything = steps(imported["000"])
-    revert = [s for s in everything if "git revert <commit-hash>" in s.get("instruction", "")]
-    assert revert and all(s["kind"] == "manual" for s in revert)
+    revert = next(s for s in everything if "git revert" in s.get("run", ""))
+    assert revert["run"].endswith("\ngit revert {{ commit_hash }}") and revert["confirm"] is True
+    assert imported["000"]["params"]["commit_hash"] == {"prompt": "commit-hash"}
     assert not any("<commit-hash>" in s.get("run", "") for s in everything)
     flags = next(s for s in imported["001"]["plans"]["A"]["steps"] if s["title"] == "关闭所有 v2 功能开关")
-    assert flags["kind"] == "manual" and "YOUR_ADMIN_KEY" in flags["instruction"]
+    assert flags["kind"] == "http" and flags["method"] == "POST" and flags["confirm"] is True
+    assert flags["headers"]["X-Admin-Key"] == "{{ admin_key }}"
+    assert flags["json"]["diagnosis_v2_enabled"] is False
+    assert imported["001"]["secrets"]["admin_key"] == {"env": "ADMIN_KEY"}
+    assert "YOUR_ADMIN_KEY" not in str(imported["001"])
 
 
 def test_seed_000_risks_matrix_contacts_checklists(imported: dict[str, dict[str, Any]]) -> None:
@@ -113,16 +120,25 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     assert (data["current_version"], data["target_version"]) == ("v2.0.0-phase1", "v1.0.0")
     p0, p1, p2 = data["severity"]
     assert p0["level"] == "P0" and "数据丢失或损坏" in p0["conditions"] and len(p0["conditions"]) == 4
-    assert (p0["decider"], p0["respond_within"], p0["action"], p0["plan"]) == ("CTO 或技术总监", "5m", "rollback", "A")
+    assert (p0["decider"], p0["respond_within"], p0["action"]) == ("CTO 或技术总监", "5m", "rollback")
+    assert "plan" not in p0, "the document does not say which plan P0 takes: the flowchart asks"
     assert (p1["action"], p1["respond_within"], p2["action"], p2["respond_within"]) == ("pause", "15m", "observe", "1h")
     plans = data["plans"]
-    assert {k: (p["title"], p["target_minutes"]) for k, p in plans.items()} == {
+    assert {k: (p["title"], p.get("target_minutes")) for k, p in plans.items()} == {
         "A": ("特性开关回滚", 1.0),
         "B": ("代码回滚", 10.0),
         "C": ("数据库回滚", 30.0),
+        "plan-1": ("常用命令速查", None),  # the appendix's commands, runnable too
     }
     assert plans["B"]["when"][0] == "特性开关回滚无效"
-    assert any("git checkout v1.0.0" in s.get("run", "") for s in plans["B"]["steps"])
+    checkout = plans["B"]["steps"][0]
+    assert (checkout["kind"], checkout["repo"], checkout["ref"], checkout["checkout"], checkout["confirm"]) == (
+        "git",
+        "/data/app/wechat-backend",
+        "{{ target_version }}",
+        True,
+        True,
+    ), "`cd DIR` then `git checkout v1.0.0` (the stated target version) is a git step in DIR"
     health = next(c for c in data["checks"] if c["url"].endswith("/api/health") if c["kind"] == "http")
     assert health["expect_json"] == {"status": "healthy"}
     assert any(c["kind"] == "local" and c["run"] == "ls -la /data/backups/" for c in data["checks"])
@@ -134,7 +150,9 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     ]
     flow = data["flow"]
     first = flow["nodes"][flow["nodes"][flow["start"]]["next"]]
-    assert flow["nodes"][first["options"][0]["next"]]["plan"] == "A"
+    p0_leaf = flow["nodes"][first["options"][0]["next"]]
+    choose = flow["nodes"][p0_leaf["next"]]
+    assert [flow["nodes"][o["next"]]["plan"] for o in choose["options"]] == ["A", "B", "C"]
     assert [c["name"] for c in data["contacts"]] == ["张三", "李四", "王五", "赵六", "钱七"]
     assert "错误率 < 1%" in data["checklists"]["post"]
     assert data["checklists"]["followup"][0] == "问题根因分析完成"
@@ -163,13 +181,22 @@ def test_seed_002_rollback_sections_become_plans(imported: dict[str, dict[str, A
 
 def test_seed_003_stages_sql_matrix_templates(imported: dict[str, dict[str, Any]]) -> None:
     data = imported["003"]
-    assert {k: p["target_minutes"] for k, p in data["plans"].items()} == {
+    assert {k: p.get("target_minutes") for k, p in data["plans"].items() if k.startswith("stage")} == {
         "stage-1": 15.0,
         "stage-2": 120.0,
         "stage-3": 1440.0,
     }
+    emergency = data["plans"]["plan-1"]
+    assert emergency["title"] == "紧急回滚程序", "the emergency procedure is kept whatever its heading says"
+    assert [s["title"] for s in emergency["steps"]] == [
+        "立即停止应用服务",
+        "执行数据库回滚",
+        "切换代码版本",
+        "重启服务",
+    ]
     first = data["plans"]["stage-1"]["steps"][0]
-    assert first["kind"] == "manual" and "default_transaction_read_only = true" in first["instruction"]
+    assert first["kind"] == "sql" and "default_transaction_read_only = true" in first["query"]
+    assert first["dsn_env"] == "DATABASE_URL" and first["confirm"] is True
     assert data["plans"]["stage-1"]["when"] == ["核心功能完全失效", "数据丢失或损坏", "支付系统故障"]
     assert [row["strategy"] for row in data["matrix"]] == ["完全回滚"] * 3 + ["部分回滚", "热修复"]
     assert [t["title"] for t in data["templates"]] == ["回滚前通知", "回滚后通知"]
@@ -180,9 +207,21 @@ def test_seed_003_stages_sql_matrix_templates(imported: dict[str, dict[str, Any]
 
 def test_seed_004_plans_checklists_record(imported: dict[str, dict[str, Any]]) -> None:
     data = imported["004"]
-    assert {k: p["title"] for k, p in data["plans"].items()} == {"1": "自动回滚", "2": "手动回滚", "3": "应急回滚"}
-    auto = data["plans"]["1"]["steps"]
-    assert len(auto) == 1 and "BACKUP=$(ssh" in auto[0]["run"], "a shell variable keeps its block in one step"
+    assert {k: p["title"] for k, p in data["plans"].items()} == {
+        "1": "自动回滚",
+        "2": "手动回滚",
+        "3": "应急回滚",
+        "plan-1": "最佳实践",
+    }
+    find, restore, deploy = data["plans"]["1"]["steps"]
+    assert (find["kind"], find["host"], find["run"], find["capture"]) == (
+        "ssh",
+        "meiyueart.com",
+        "ls -t ~/backups/ | head -1",
+        {"backup": "stdout"},
+    ), "BACKUP=$(ssh …) becomes a step that captures the value later steps use"
+    assert data["hosts"]["meiyueart.com"] == {"address": "meiyueart.com", "user": "user"}
+    assert restore["run"].count("{{ backup }}") == 2 and deploy["run"] == "./deploy_now.sh"
     assert len(data["checklists"]["pre"]) == 6 and "用户可以正常登录" in data["checklists"]["post"]
     assert data["record"]["sections"][0]["body"].startswith("# 回滚记录")
     assert {"role": "运维团队", "email": "ops@meiyueart.com"} in data["contacts"]
@@ -220,7 +259,8 @@ def test_the_cli_writes_to_stdout_and_reports_a_missing_file(tmp_path: Path) -> 
     )
     assert out.returncode == 0
     assert tomllib.loads(out.stdout)["title"] == "部署回滚方案"
-    assert "imported 3 plan(s)" in out.stderr
+    assert "imported 4 plan(s)" in out.stderr
+    assert out.stderr.startswith(f"{SEED_FILES[4].name}: 9 command(s): 9 runnable, 0 manual")
     missing = subprocess.run(
         [sys.executable, "-m", "tui", "import", str(tmp_path / "nope.md")], capture_output=True, text=True, timeout=60
     )

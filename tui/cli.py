@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("import", "turn a Markdown rollback plan into a runbook skeleton")
     p.add_argument("plan", metavar="PLAN.md")
     p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="write the runbook even when it does not validate")
     return parser
 
 

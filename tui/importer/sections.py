@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui.commands._markdown import SHELL, Section, field_value, safe
+from tui.importer.markdown import Section, field_value, safe
+from tui.importer.shell import SHELL
 
 _LEVEL = re.compile(r"\bP([0-4])\b")
 
@@ -79,29 +80,71 @@ def severity(sections: list[Section], plans: dict[str, Any]) -> list[dict[str, A
                 entry["decider"] = safe(decider)
             if (within := field_value(block.text, "响应时间", "Respond within")) and duration(within):
                 entry["respond_within"] = duration(within)
-        if action == "rollback" and plans:
-            entry["plan"] = next(iter(plans))
+        if action == "rollback" and len(plans) == 1:
+            entry["plan"] = next(iter(plans))  # with several, the flowchart asks which one
         levels.append(entry)
     return levels
 
 
-def flow(severity: list[dict[str, Any]]) -> dict[str, Any]:
+def flow(severity: list[dict[str, Any]], choices: list[tuple[str, str]]) -> dict[str, Any]:
+    """Severity levels as the first question; with several plans, a node that asks which one."""
+    nodes: dict[str, Any] = {}
+    if choices:
+        nodes["choose"] = {
+            "text": "选择回滚方案 / choose a plan",
+            "ask": "文档给出了几种方案，用哪一种？ / The document offers several plans: which one?",
+            "options": [{"label": safe(f"{key}: {title}"), "next": f"go-{key}"} for key, title in choices],
+        }
+        for key, title in choices:
+            nodes[f"go-{key}"] = {"text": safe(title), "plan": key}
     if not severity:
-        return {}
-    nodes: dict[str, Any] = {
-        "found": {"text": "发现问题", "next": "level"},
-        "level": {"text": "问题分级", "ask": "问题属于哪一级？", "options": []},
-    }
+        return {"start": "choose", "nodes": nodes} if nodes else {}
+    nodes["found"] = {"text": "发现问题", "next": "level"}
+    nodes["level"] = {"text": "问题分级", "ask": "问题属于哪一级？", "options": []}
     for entry in severity:
         node = f"level-{entry['level'].lower()}"
         nodes["level"]["options"].append({"label": f"{entry['level']} {entry['name']}", "next": node})
         leaf: dict[str, Any] = {"text": entry["name"] or entry["level"]}
         if entry.get("plan"):
             leaf["plan"] = entry["plan"]
+        elif entry["action"] == "rollback" and choices:
+            leaf["next"] = "choose"
         else:
             leaf["action"] = "pause" if entry["action"] == "pause" else "observe"
         nodes[node] = leaf
     return {"start": "found", "nodes": nodes}
+
+
+_THRESHOLD = re.compile(
+    r"^(?P<metric>[^<>≤≥=:：]{1,40}?)\s*[:：]?\s*(?P<op><=|>=|<|>|≤|≥)\s*(?P<value>\d+(?:\.\d+)?\s*(?:%|ms|s|秒|分钟|毫秒|qps|rps)?)",
+    re.IGNORECASE,
+)
+_MONITORING = re.compile("监控|阈值|指标|告警|monitor|threshold|metric|alert|KPI|SLO", re.IGNORECASE)
+
+
+def monitors(sections: list[Section]) -> list[dict[str, Any]]:
+    """Threshold lists ("错误率 < 1%") under a monitoring heading, as ``[[monitors]]``."""
+    found: list[dict[str, Any]] = []
+    for section in sections:
+        titles = [section.title, *(a.title for a in section.ancestors())]
+        if not any(_MONITORING.search(t) for t in titles):
+            continue
+        for block in section.blocks:
+            if block.kind not in ("bullet", "check", "numbered"):
+                continue
+            match = _THRESHOLD.match(block.text)
+            if not match:
+                continue
+            op = {"≤": "<=", "≥": ">="}.get(match.group("op"), match.group("op"))
+            found.append(
+                {
+                    "id": f"monitor-{len(found) + 1}",
+                    "title": safe(block.text),
+                    "metric": safe(match.group("metric").strip()),
+                    "condition": safe(f"{op} {match.group('value').strip()}"),
+                }
+            )
+    return found
 
 
 _COLUMNS = {
@@ -247,14 +290,17 @@ def record(sections: list[Section]) -> dict[str, Any]:
     return record
 
 
-_APPENDIX = re.compile("附录|appendix|最佳实践|best practice|相关文档|常用命令|资源链接|references", re.IGNORECASE)
+APPENDIX = re.compile(
+    "附录|appendix|最佳实践|best practice|相关文档|常用命令|命令速查|cheat ?sheet|资源链接|references|参考",
+    re.IGNORECASE,
+)
 
 
 def appendix(sections: list[Section]) -> list[dict[str, str]]:
     """Reference sections (commands, links, practices) kept as text, outermost section only."""
     found = []
     for section in sections:
-        if _APPENDIX.search(section.title) and not any(_APPENDIX.search(a.title) for a in section.ancestors()):
+        if APPENDIX.search(section.title) and not any(APPENDIX.search(a.title) for a in section.ancestors()):
             body = "\n".join(_render(part, part is section) for part in section.walk()).strip()
             if body:
                 found.append({"title": safe(section.title), "body": safe(body)})

@@ -1,0 +1,211 @@
+"""`rbconsole import` on a document written for each construct: CommonMark shapes a hand-written
+reader misses, alternatives and the flowchart's choice, each command kind, blanks and secrets,
+commands that never end or need a terminal, the coverage report and the refusal to write an
+invalid runbook."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.runbook.loader import load
+
+importer = importlib.import_module("tui.commands.import")
+
+CONSTRUCTS = """\
+Orders API rollback
+===================
+
+Current version: v3.2.0
+Target version: v3.1.4
+
+Choose a rollback option
+------------------------
+
+### Option A: flip the flag (< 2 min)
+
+```bash
+curl -X POST https://api.orders.test/admin/flags \\
+  -H "Authorization: Bearer $ADMIN_TOKEN" \\
+  -d '{"v3": false}'
+# expected: 200
+```
+
+### Option B: redeploy the previous build
+
+    ssh deploy@app1.orders.test 'sudo systemctl restart orders'
+
+```sh
+ssh -p 2222 deploy@app2.orders.test << 'ENDSSH'
+cd /srv/orders
+./rollback.sh
+ENDSSH
+sleep 10
+tail -f /var/log/orders.log
+kubectl get pods -w
+mysql -u root -p orders
+export STRIPE_SECRET_KEY=sk_live_abcdef123456
+```
+
+### Option C: restore the database
+
+The database is PostgreSQL (`psql $DATABASE_URL`).
+
+```sql
+-- stop writes
+ALTER DATABASE orders SET default_transaction_read_only = true;
+SELECT count(*) FROM orders;
+```
+
+## Monitoring thresholds
+
+- error rate < 1%
+- p95 latency <= 2s
+
+## Contacts
+
+role | name | phone
+---- | ---- | -----
+DBA | Ana \\| Bo | +1-555-0100
+
+## Checklist
+
+- [ ] users told
+  on the status page
+- [x] backups present
+"""
+
+
+@pytest.fixture(scope="module")
+def constructs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    folder = tmp_path_factory.mktemp("constructs")
+    source = folder / "orders.md"
+    source.write_text(CONSTRUCTS, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "tui", "import", str(source), "-o", str(folder / "orders.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert load(folder / "orders.toml").ok
+    return tomllib.loads((folder / "orders.toml").read_text(encoding="utf-8")), out.stderr
+
+
+def test_setext_title_versions_and_alternatives_become_plans_with_a_choice(
+    constructs: tuple[dict[str, Any], str],
+) -> None:
+    data, _ = constructs
+    assert data["title"] == "Orders API rollback"
+    assert (data["current_version"], data["target_version"]) == ("v3.2.0", "v3.1.4")
+    assert {k: p["title"] for k, p in data["plans"].items()} == {
+        "A": "flip the flag",
+        "B": "redeploy the previous build",
+        "C": "restore the database",
+    }
+    assert data["plans"]["A"]["target_minutes"] == 2.0
+    nodes = data["flow"]["nodes"]
+    choose = nodes[data["flow"]["start"]]
+    assert [nodes[o["next"]]["plan"] for o in choose["options"]] == ["A", "B", "C"]
+
+
+def test_curl_becomes_http_with_its_secret_in_the_environment(constructs: tuple[dict[str, Any], str]) -> None:
+    data, _ = constructs
+    (flag,) = data["plans"]["A"]["steps"]
+    assert {k: flag[k] for k in ("kind", "method", "url", "json", "expect_status", "confirm")} == {
+        "kind": "http",
+        "method": "POST",
+        "url": "https://api.orders.test/admin/flags",
+        "json": {"v3": False},
+        "expect_status": 200,
+        "confirm": True,
+    }
+    assert flag["headers"] == {"Authorization": "Bearer {{ admin_token }}"}
+    assert data["secrets"]["admin_token"] == {"env": "ADMIN_TOKEN"}
+
+
+def test_ssh_heredoc_endless_and_interactive_commands(constructs: tuple[dict[str, Any], str]) -> None:
+    data, _ = constructs
+    steps = data["plans"]["B"]["steps"]
+    kinds = [(s["kind"], s.get("host", "")) for s in steps]
+    assert kinds == [
+        ("ssh", "app1.orders.test"),
+        ("ssh", "app2.orders.test"),
+        ("wait", ""),
+        ("manual", ""),
+        ("manual", ""),
+        ("manual", ""),
+        ("local", ""),
+    ]
+    assert steps[0]["run"] == "sudo systemctl restart orders", "an indented code block is read too"
+    assert steps[1]["run"] == "cd /srv/orders\n./rollback.sh", "a here-document runs on the host, not the bastion"
+    assert data["hosts"]["app2.orders.test"] == {"address": "app2.orders.test", "user": "deploy", "port": 2222}
+    why = [s["instruction"].split(";")[0] for s in steps if s["kind"] == "manual"]
+    assert why == [
+        "never ends by itself (it follows output)",
+        "never ends by itself (it follows output)",
+        "needs a terminal (interactive)",
+    ]
+    assert "tail -f /var/log/orders.log" in steps[3]["instruction"], "a manual step shows its command"
+    assert steps[-1]["run"] == "export STRIPE_SECRET_KEY={{ stripe_secret_key }}"
+    assert data["secrets"]["stripe_secret_key"] == {"env": "STRIPE_SECRET_KEY"}
+    assert "sk_live" not in str(data), "an inline secret is never copied into the runbook"
+
+
+def test_sql_statements_and_their_kinds(constructs: tuple[dict[str, Any], str]) -> None:
+    data, _ = constructs
+    write, read = data["plans"]["C"]["steps"]
+    assert (write["kind"], write["title"], write["confirm"], write["dsn_env"]) == (
+        "sql",
+        "stop writes",
+        True,
+        "DATABASE_URL",
+    )
+    assert (read["kind"], read["confirm"], read["read_only"]) == ("sql", False, True)
+
+
+def test_tables_lists_and_thresholds(constructs: tuple[dict[str, Any], str]) -> None:
+    data, _ = constructs
+    assert data["contacts"] == [{"role": "DBA", "name": "Ana | Bo", "phone": "+1-555-0100"}]
+    assert data["checklists"]["post"] == ["users told on the status page", "backups present"]
+    assert [(m["metric"], m["condition"]) for m in data["monitors"]] == [
+        ("error rate", "< 1%"),
+        ("p95 latency", "<= 2s"),
+    ]
+
+
+def test_the_coverage_report_counts_every_command(constructs: tuple[dict[str, Any], str]) -> None:
+    _, report = constructs
+    lines = report.splitlines()
+    assert lines[0] == "orders.md: 10 command(s): 7 runnable, 3 manual, 0 reference only (appendix), 0 lost"
+    assert "  runnable as: http 1, local 1, sql 2, ssh 2, wait 1" in lines
+    assert any(line.startswith("  manual, never ends by itself (it follows output): 2 (line ") for line in lines)
+
+
+def test_an_invalid_import_is_not_written_unless_forced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "plan.md"
+    source.write_text("# Plan\n\n## Option A\n\n```bash\necho hi\n```\n", encoding="utf-8")
+    real = importer.build
+
+    def broken(text: str, name: str) -> Any:
+        imported = real(text, name)
+        imported.runbook["plans"]["A"]["target_minutes"] = -1
+        return imported
+
+    monkeypatch.setattr(importer, "build", broken)
+    out = tmp_path / "out.toml"
+    code = importer.main(argparse.Namespace(plan=str(source), output=str(out), force=False))
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    assert "target_minutes" in err and "nothing written (--force writes it anyway)" in err
+    assert importer.main(argparse.Namespace(plan=str(source), output=str(out), force=True)) == 1
+    assert out.exists()

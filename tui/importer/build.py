@@ -1,0 +1,218 @@
+"""A Markdown rollback document as a runbook (a dict ready for TOML) and a coverage report.
+
+Every imported step names the line it came from and every command that changes something asks
+before it runs (``confirm = true``): an import is a draft to review, never something to run blind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.importer import sections as parts
+from tui.importer.coverage import Coverage
+from tui.importer.markdown import Section, field_value, labelled, parse, safe
+from tui.importer.plans import Found, Unit, build_plan, find, plan_key, plan_title, steps_of
+from tui.importer.steps import Context
+
+
+@dataclass
+class Imported:
+    runbook: dict[str, Any]
+    coverage: Coverage
+    notes: list[str] = field(default_factory=list)
+
+
+def build(text: str, source: str) -> Imported:
+    root = parse(text)
+    sections = root.walk()[1:]
+    title = next((s.title for s in sections if s.level == 1), "") or Path(source).stem
+    ident = _slug(title) or _slug(Path(source).stem) or "imported"
+    facts = _facts(root)
+    ctx = Context(source=source, dsn_env=_dsn_env(text), mysql=_mysql(text))
+    ctx.target_version = facts.get("target_version", "")
+    found = find(root)
+    checks = steps_of([s for c in found.checks for s in c.walk()], ctx, check=True)
+    for n, check in enumerate(checks, 1):
+        check["id"] = f"check-{n}"
+    everywhere = steps_of([s for v in found.verify for s in v.walk()], ctx, check=True, verify=True)
+    plans, risks = _plans(found, sections, ctx, everywhere)
+    levels = parts.severity(sections, plans)
+    runbook: dict[str, Any] = {
+        "schema": 1,
+        "id": ident,
+        "title": safe(title),
+        "service": ident,
+        "summary": _summary(sections),
+        "owner": facts.get("owner", ""),
+        "current_version": facts.get("current_version", ""),
+        "target_version": facts.get("target_version", ""),
+        "document_version": facts.get("document_version", ""),
+        "updated": facts.get("updated", ""),
+        "principles": [
+            safe(b.text)
+            for s in sections
+            if re.search("原则|principle", s.title, re.I)
+            for b in s.blocks
+            if b.kind == "bullet"
+        ],
+        "params": {"reason": {"prompt": "回滚原因 / why roll back?", "required": True}, **ctx.params},
+        "secrets": dict(sorted(ctx.secrets.items())),
+        "hosts": ctx.hosts,
+        "severity": levels,
+        "risks": risks,
+        "matrix": parts.matrix(sections, plans),
+        "flow": parts.flow(levels, _choices(found, plans)),
+        "checks": checks,
+        "plans": plans,
+        "checklists": parts.checklists(sections),
+        "monitors": parts.monitors(sections),
+        "contacts": parts.contacts(sections),
+        "templates": parts.templates(sections),
+        "record": parts.record(sections),
+        "appendix": parts.appendix(sections),
+    }
+    coverage = Coverage.of(root, ctx.outcomes)
+    for section in found.reference:
+        coverage.reference(section)
+    runbook = {key: value for key, value in runbook.items() if value not in ("", [], {}, None)}
+    return Imported(runbook, coverage)
+
+
+def _choices(found: Found, plans: dict[str, Any]) -> list[tuple[str, str]]:
+    """The plans the flowchart asks to choose between: the document's alternatives, else every plan."""
+    keys = {id(p["_unit"]): k for k, p in plans.items()}
+    for group in found.choices:
+        chosen = [(keys[id(u)], plans[keys[id(u)]]["title"]) for u in group if id(u) in keys]
+        if len(chosen) >= 2:
+            return chosen
+    return [(k, p["title"]) for k, p in plans.items()] if len(plans) >= 2 else []
+
+
+# --- facts and words ---------------------------------------------------------------------------
+
+
+def _facts(root: Section) -> dict[str, str]:
+    labels = {
+        "current_version": ("当前版本", "Current version"),
+        "target_version": ("回滚目标", "目标版本", "Target version", "Rollback target"),
+        "document_version": ("文档版本", "版本", "Version"),
+        "updated": ("最后更新", "创建时间", "创建日期", "日期", "Last updated", "Updated"),
+        "owner": ("责任人", "责任团队", "维护团队", "Owner"),
+    }
+    found: dict[str, str] = {}
+    for block in root.all_blocks():
+        if block.kind in ("paragraph", "bullet"):
+            for key, names in labels.items():
+                value = field_value(block.text, *names)
+                if value and key not in found:
+                    found[key] = safe(value)[:200]
+    return found
+
+
+def _summary(sections: list[Section]) -> str:
+    for section in sections[:6]:
+        for block in section.blocks:
+            if block.kind == "paragraph" and len(block.text) > 15 and not re.match(r"^[^:：]{1,12}[:：]", block.text):
+                return safe(block.text)
+    return ""
+
+
+def _dsn_env(text: str) -> str:
+    """The environment variable the document's ``psql $NAME`` lines read the DSN from."""
+    match = re.search(r"\b(?:psql|pg_dump|pg_restore)\b[^\n]*?\$\{?([A-Z_][A-Z0-9_]*)", text)
+    return match.group(1) if match else "DATABASE_URL"
+
+
+def _mysql(text: str) -> bool:
+    return bool(re.search(r"\bmysql\b", text, re.I)) and not re.search(
+        r"\b(psql|postgres|postgresql|pg_dump)\b", text, re.I
+    )
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+def _plans(
+    found: Found, sections: list[Section], ctx: Context, everywhere: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    plans: dict[str, Any] = {}
+    risks: list[dict[str, Any]] = []
+    for unit in found.units:
+        risk = _risk(unit.head, len(risks) + 1)
+        key = plan_key(unit, plans, risk and risk["id"])
+        plan = build_plan(unit, ctx, everywhere)
+        if risk:
+            risks.append(risk)
+            plan["title"] = safe(f"{plan_title(unit)}：回滚")
+            risk["plan"] = key
+        if plan["steps"]:
+            plans[key] = {**plan, "_unit": unit}
+        elif risk:
+            del risk["plan"]
+    for section in sections:  # risks without commands of their own are still in the register
+        if _risk_fields(section) and not any(r["_section"] is section for r in risks):
+            risk = _risk(section, len(risks) + 1)
+            assert risk is not None
+            risks.append(risk)
+    risks.sort(key=lambda r: r["_section"].line)
+    for n, risk in enumerate(risks, 1):
+        risk["id"] = f"risk-{n}"
+    if not plans:
+        step = {
+            "id": "s1",
+            "title": "写下回滚步骤",
+            "kind": "manual",
+            "instruction": f"{ctx.source} 中没有找到回滚命令：请补充。",
+        }
+        plans["A"] = {"title": "回滚", "steps": [step], "_unit": Unit(Section("", 0, 1))}
+    return plans, risks
+
+
+def _risk_fields(section: Section) -> bool:
+    return any(field_value(b.text, "风险描述") for b in section.blocks)
+
+
+def _risk(section: Section, n: int) -> dict[str, Any] | None:
+    description = next((v for b in section.blocks if (v := field_value(b.text, "风险描述"))), None)
+    if description is None:
+        return None
+    levels = " ".join(a.title for a in section.ancestors())
+    level = "high" if "高" in levels else "low" if "低" in levels else "medium"
+    name = re.sub(r"^\d+[.)、]\s*", "", section.title)
+    fields = {
+        k: next((v for b in section.blocks if (v := field_value(b.text, label))), "")
+        for k, label in (("scope", "影响范围"), ("probability", "发生概率"), ("impact", "影响程度"))
+    }
+    risk: dict[str, Any] = {"id": f"risk-{n}", "level": level, "title": safe(name), "description": safe(description)}
+    risk.update({k: safe(v) for k, v in fields.items() if v})
+    risk["prevention"] = [safe(b.text) for b in labelled(section, "预防措施")]
+    risk["_section"] = section
+    return risk
+
+
+def finish(runbook: dict[str, Any]) -> dict[str, Any]:
+    """The runbook without the importer's own bookkeeping keys and with its placeholders spelt
+    out, ready for TOML."""
+    out = dict(runbook)
+    out["plans"] = {k: {f: v for f, v in p.items() if f != "_unit"} for k, p in runbook["plans"].items()}
+    if "risks" in out:
+        out["risks"] = [{f: v for f, v in r.items() if f != "_section"} for r in runbook["risks"]]
+    return _spelt(out)
+
+
+def _spelt(value: Any) -> Any:
+    if isinstance(value, str):
+        return re.sub("\x00([A-Za-z0-9_]+)\x00", lambda m: "{{ " + m.group(1) + " }}", value)
+    if isinstance(value, dict):
+        return {k: _spelt(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_spelt(v) for v in value]
+    return value
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64].strip("-")
+    return slug if re.match(r"^[a-z0-9]", slug) else ""

@@ -1,0 +1,79 @@
+"""What an import kept: every command of the document (shell lines and SQL statements, by source
+line) and where it went — a runnable step or check, a manual step (and why), reference text in the
+appendix — and what found no home. The report is printed after every import."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tui.importer.markdown import Section
+from tui.importer.plans import command_block, inline_command
+from tui.importer.shell import shell_chunks, sql_chunks
+
+
+@dataclass
+class Coverage:
+    commands: dict[int, str]  # first source line → the command's first line
+    outcomes: dict[int, tuple[str, str]]  # line → ("runnable", kind) | ("manual", why) | ("reference", where)
+    homeless: list[tuple[int, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, root: Section, outcomes: dict[int, tuple[str, str]]) -> Coverage:
+        commands: dict[int, str] = {}
+        for block in root.all_blocks():
+            if inline := inline_command(block):
+                commands[inline.line] = inline.text.split("\n")[0].strip()
+            kind = command_block(block)
+            chunks = shell_chunks(block.text, block.line) if kind == "shell" else sql_chunks(block.text, block.line)
+            for chunk in chunks if kind else []:
+                for command in chunk.commands:
+                    commands[command.line] = command.text.split("\n")[0].strip()
+        return cls(commands, {line: o for line, o in outcomes.items() if line in commands})
+
+    def reference(self, section: Section, where: str = "appendix") -> None:
+        for block in section.all_blocks():
+            if inline := inline_command(block):
+                self.outcomes.setdefault(inline.line, ("reference", where))
+            kind = command_block(block)
+            chunks = shell_chunks(block.text, block.line) if kind == "shell" else sql_chunks(block.text, block.line)
+            for chunk in chunks if kind else []:
+                for command in chunk.commands:
+                    self.outcomes.setdefault(command.line, ("reference", where))
+
+    def count(self, what: str) -> int:
+        return sum(1 for line in self.commands if self.outcomes.get(line, ("lost", ""))[0] == what)
+
+    @property
+    def lost(self) -> list[int]:
+        return sorted(line for line in self.commands if line not in self.outcomes)
+
+    def figures(self) -> dict[str, int]:
+        return {
+            "commands": len(self.commands),
+            "runnable": self.count("runnable"),
+            "manual": self.count("manual"),
+            "reference": self.count("reference"),
+            "lost": len(self.lost),
+        }
+
+    def report(self, source: str) -> list[str]:
+        f = self.figures()
+        lines = [
+            f"{source}: {f['commands']} command(s): {f['runnable']} runnable, {f['manual']} manual, "
+            f"{f['reference']} reference only (appendix), {f['lost']} lost"
+        ]
+        kinds = Counter(o[1] for line, o in self.outcomes.items() if o[0] == "runnable" and line in self.commands)
+        if kinds:
+            lines.append("  runnable as: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+        why: dict[str, list[int]] = {}
+        for line, (what, reason) in sorted(self.outcomes.items()):
+            if what == "manual" and line in self.commands:
+                why.setdefault(reason, []).append(line)
+        for reason, where in why.items():
+            lines.append(f"  manual, {reason}: {len(where)} (line {', '.join(map(str, where))})")
+        for line in self.lost:
+            lines.append(f"  lost: {source}:{line}: {self.commands[line][:100]}")
+        for line, what in self.homeless:
+            lines.append(f"  no home: {source}:{line}: {what[:100]}")
+        return lines

@@ -1,0 +1,344 @@
+"""Which sections become plans, and their steps.
+
+Every section whose subtree holds commands is kept, whatever its heading says: pre-check sections
+become ``[[checks]]``, verification sections become a plan's ``verify``, reference sections
+(appendix, command cheat-sheets) stay in the appendix, and everything else becomes a plan or part of
+one. Alternatives (方案 A / Option B / Method 3 / 场景 C / Stage 2, the children of a "choose"
+heading, sibling "… rollback" sections, risk entries with their own commands) become separate plans;
+other subsections are parts of the plan they sit in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.importer.markdown import Block, Section, clean, inline_code, labelled, safe
+from tui.importer.sections import APPENDIX, minutes
+from tui.importer.shell import SHELL, SQL, Chunk, Command, looks_like_shell, shell_chunks, sql_chunks
+from tui.importer.steps import Context, command_steps, manual, placeholder, sql_steps, why_manual
+
+ALTERNATIVE = re.compile(
+    r"^(方案|预案|Plan|Option|Method|Approach|Scenario|场景|选项|Stage|阶段|Strategy|策略)\s*([A-Za-z0-9一二三四五六七八九十]+)\b\s*[:：.、-]?\s*(.*)$",
+    re.IGNORECASE,
+)
+_CHOOSE = re.compile(r"选择|choose|pick|options|alternatives|方案选择|备选", re.IGNORECASE)
+_ROLLBACK = re.compile(r"回滚|回退|rollback|roll back|revert", re.IGNORECASE)
+CHECKS = re.compile(
+    r"回滚前检查|前置检查|事前检查|pre-?checks?|pre-?flight|prerequisites?|before you (begin|start)", re.I
+)
+VERIFY = re.compile(r"验证|校验|verif|post-?rollback|smoke test|health ?check|健康检查|确认恢复", re.I)
+_NUMBERING = re.compile(r"^[\d.]+\s*|^[A-Z][.)]\s+")
+_CHINESE_NUMBERS = "一二三四五六七八九十"
+
+
+def command_block(block: Block) -> str | None:
+    """``shell`` or ``sql`` when the block holds commands, the one place that decides it."""
+    if block.kind != "code":
+        return None
+    if block.lang in SHELL:
+        return "shell"
+    if block.lang in SQL:
+        return "sql"
+    if block.lang in ("", "text", "plain", "txt") and looks_like_shell(block.text):
+        return "shell"
+    return None
+
+
+def inline_command(block: Block) -> Command | None:
+    """The commands a numbered item gives in code spans (``2. 停止写入: `pm2 stop api` ``), as one."""
+    codes = [c for c in inline_code(block.text) if looks_like_shell(c)] if block.kind == "numbered" else []
+    return Command("\n".join(codes), block.line) if codes else None
+
+
+def holds_commands(section: Section) -> bool:
+    """Commands anywhere under the section, or an alternative that lists its steps in words."""
+    blocks = section.all_blocks()
+    if any(command_block(b) or inline_command(b) for b in blocks):
+        return True
+    return bool(ALTERNATIVE.match(_NUMBERING.sub("", section.title))) and any(
+        b.kind == "numbered" and b.depth == 0 for b in blocks
+    )
+
+
+@dataclass
+class Unit:
+    """One plan to be: the section it is named after and the sections whose blocks it runs."""
+
+    head: Section
+    parts: list[Section] = field(default_factory=list)
+    verify: list[Section] = field(default_factory=list)
+    alternative: bool = False
+
+
+@dataclass
+class Found:
+    units: list[Unit] = field(default_factory=list)
+    checks: list[Section] = field(default_factory=list)
+    verify: list[Section] = field(default_factory=list)  # outside every plan: every plan's verification
+    reference: list[Section] = field(default_factory=list)
+    choices: list[list[Unit]] = field(default_factory=list)  # groups of alternatives to choose between
+
+
+def find(root: Section) -> Found:
+    found = Found()
+    _container(root, found)
+    return found
+
+
+def _role(section: Section) -> str | None:
+    title = _NUMBERING.sub("", section.title)
+    if APPENDIX.search(title):
+        return "reference"
+    if CHECKS.search(title) and not re.search("清单|checklist", title, re.I):
+        return "checks"
+    if VERIFY.search(title) and not ALTERNATIVE.match(title):
+        return "verify"
+    return None
+
+
+def _container(section: Section, found: Found) -> None:
+    """The root and level-1 sections: each child with commands is a plan of its own (or a group)."""
+    for child in section.children:
+        if not holds_commands(child):
+            continue
+        role = _role(child)
+        if role:
+            _assign(child, role, found, None)
+        elif child.level == 1:
+            _container(child, found)
+        else:
+            _split(child, found)
+    own = [b for b in section.blocks if command_block(b)]
+    if own and section.level >= 1:
+        found.units.insert(
+            0, Unit(section, [Section(section.title, section.level, section.line, blocks=section.blocks)])
+        )
+
+
+def _assign(section: Section, role: str, found: Found, unit: Unit | None) -> None:
+    if role == "reference":  # kept as text in the appendix, and its commands as a plan to run from
+        found.reference.append(section)
+        whole = Unit(section)
+        _gather(section, whole, [], found)
+        found.units.append(whole)
+    elif role == "checks":
+        found.checks.append(section)
+    elif unit is not None:
+        unit.verify.append(section)
+    else:
+        found.verify.append(section)
+
+
+def _splits(section: Section) -> list[Section]:
+    kids = [c for c in section.children if holds_commands(c) and not _role(c)]
+    if len(kids) < 2:
+        return [c for c in kids if _is_risk(c)]
+    choose = bool(_CHOOSE.search(section.title))
+    return [
+        c
+        for c in kids
+        if choose or ALTERNATIVE.match(_NUMBERING.sub("", c.title)) or _ROLLBACK.search(c.title) or _is_risk(c)
+    ]
+
+
+def _is_risk(section: Section) -> bool:
+    return any(b.text.startswith(("风险描述", "Risk:")) for b in section.blocks)
+
+
+def _split(section: Section, found: Found, alternative: bool = False) -> None:
+    """``section`` as one plan, less the children that are plans of their own."""
+    splits = _splits(section)
+    unit = Unit(section, alternative=alternative)
+    group: list[Unit] = []
+    _gather(section, unit, splits, found)
+    own = [b for part in unit.parts for b in part.blocks]
+    if any(command_block(b) or inline_command(b) for b in own) or (holds_commands(section) and not splits):
+        found.units.append(unit)
+    for child in splits:
+        before = len(found.units)
+        is_alternative = bool(ALTERNATIVE.match(_NUMBERING.sub("", child.title))) or bool(_CHOOSE.search(section.title))
+        _split(child, found, is_alternative)
+        group += [u for u in found.units[before:] if u.head is child]
+    if len([u for u in group if u.alternative]) >= 2:
+        found.choices.append([u for u in group if u.alternative])
+
+
+def _gather(section: Section, unit: Unit, splits: list[Section], found: Found) -> None:
+    unit.parts.append(section)
+    for child in section.children:
+        if child in splits or not holds_commands(child):
+            if not holds_commands(child) and child not in splits:
+                unit.parts.append(child)  # for its words (when, summary), it has no commands
+            continue
+        role = _role(child)
+        if role:
+            _assign(child, role, found, unit)
+        elif deeper := _splits(child):
+            # a part that holds alternatives of its own: the part here, its alternatives as plans
+            for grand in deeper:
+                _split(grand, found, bool(ALTERNATIVE.match(_NUMBERING.sub("", grand.title))))
+            _gather(child, unit, deeper, found)
+        else:
+            _gather(child, unit, [], found)
+
+
+# --- naming ------------------------------------------------------------------------------------
+
+
+def plan_key(unit: Unit, taken: dict[str, Any], risk: str | None) -> str:
+    if risk:
+        return risk
+    match = ALTERNATIVE.match(_NUMBERING.sub("", unit.head.title))
+    key = ""
+    if match:
+        word, mark = match.group(1).lower(), match.group(2)
+        if mark in _CHINESE_NUMBERS:
+            mark = str(_CHINESE_NUMBERS.index(mark) + 1)
+        if word in ("stage", "阶段"):
+            key = f"stage-{mark}"
+        elif word in ("method", "approach", "scenario", "场景", "strategy", "策略"):
+            key = f"{ {'场景': 'scenario', '策略': 'strategy'}.get(word, word) }-{mark.upper()}"
+        else:
+            key = mark.upper()
+    if not key or key in taken:
+        n = 1
+        while f"plan-{n}" in taken:
+            n += 1
+        key = f"plan-{n}"
+    return key
+
+
+def plan_title(unit: Unit) -> str:
+    title = _NUMBERING.sub("", unit.head.title)
+    match = ALTERNATIVE.match(title)
+    name = match.group(3) if match and match.group(3) else title
+    name = re.sub(r"\s*[（(][^)）]*[)）]\s*$", "", name).strip()
+    return safe(name or title)
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+def build_plan(unit: Unit, ctx: Context, everywhere: list[dict[str, Any]]) -> dict[str, Any]:
+    plan: dict[str, Any] = {"title": plan_title(unit)}
+    head = unit.head
+    summary = next((b.text for b in head.blocks if b.kind == "paragraph" and not b.text.endswith((":", "："))), "")
+    if summary and not re.match(r"^[^:：]{1,8}[:：]", summary):
+        plan["summary"] = safe(summary)
+    when = [safe(b.text) for b in labelled(head, "适用场景", "触发条件", "When", "When to use")]
+    if when:
+        plan["when"] = when
+    target = minutes(head.title)
+    if target:
+        plan["target_minutes"] = target
+    plan["steps"] = steps_of(unit.parts, ctx, check=False)
+    verify = [*steps_of([s for v in unit.verify for s in v.walk()], ctx, check=True, verify=True), *everywhere]
+    if verify:
+        plan["verify"] = [{**v, "id": f"v{n}"} for n, v in enumerate(verify, 1)]
+    return plan
+
+
+def steps_of(sections: list[Section], ctx: Context, *, check: bool, verify: bool = False) -> list[dict[str, Any]]:
+    """Steps (or, with ``check``, pre-checks; with ``verify`` too, verifications) from the sections' blocks."""
+    steps: list[dict[str, Any]] = []
+    ctx.verifying = verify
+    for section in sections:
+        cwd: str | None = None
+        has_code = any(command_block(b) for b in section.blocks)
+        for block in section.blocks:
+            kind = command_block(block)
+            if kind == "shell":
+                for chunk, capture in carried(shell_chunks(block.text, block.line)):
+                    chunk, cwd = _cd(chunk, cwd, ctx)
+                    if chunk.commands:
+                        made = command_steps(chunk, ctx, check=check, cwd=cwd)
+                        if capture and made and made[-1]["kind"] != "manual":
+                            made[-1]["capture"] = {capture: "stdout"}
+                        steps += made
+            elif kind == "sql":
+                for chunk in sql_chunks(block.text, block.line):
+                    steps += sql_steps(chunk, ctx, check=check)
+            elif block.kind == "numbered" and block.depth == 0 and not check:
+                command = inline_command(block)
+                if has_code and not command:
+                    continue
+                title = clean(re.split("[:：]", re.sub(r"`[^`]*`", "", block.text))[0]) or block.text[:60]
+                if command:
+                    chunk, cwd = _cd(Chunk(title=title, commands=[command], line=block.line), cwd, ctx)
+                    steps += command_steps(chunk, ctx, check=False, cwd=cwd) if chunk.commands else []
+                else:
+                    step = manual(ctx, title, Command(block.text, block.line), "written as words, not a command")
+                    step["instruction"] = safe(block.text)
+                    ctx.outcomes.pop(block.line, None)  # not a command: the coverage counts commands only
+                    steps.append(step)
+    prefix = "v" if check else "s"
+    for n, step in enumerate(steps, 1):
+        step["id"] = f"{prefix}{n}"
+    return steps
+
+
+def _cd(chunk: Chunk, cwd: str | None, ctx: Context) -> tuple[Chunk, str | None]:
+    """Each step runs in its own shell: a lone ``cd DIR`` is the working directory of the steps after it."""
+    kept = []
+    for command in chunk.commands:
+        move = re.fullmatch(r"cd\s+(\S+)", command.text.strip())
+        if move and not kept:
+            cwd = move.group(1)
+            ctx.outcomes[command.line] = ("runnable", "cwd")
+            continue
+        kept.append(command)
+    return Chunk(chunk.title, kept, chunk.notes, chunk.line, chunk.alternative), cwd
+
+
+_CAPTURED = re.compile(r"^(?:export\s+|local\s+)?([A-Za-z_]\w*)=\"?\$\((.+)\)\"?$", re.S)
+
+
+def carried(chunks: list[Chunk]) -> list[tuple[Chunk, str | None]]:
+    """Each step runs in its own shell, so a shell variable set in one step is gone in the next.
+    ``NAME=$(cmd)`` read by later chunks becomes a step that captures ``cmd``'s output as a
+    placeholder those chunks use; any other variable shared across chunks keeps the block one step."""
+    out: list[tuple[Chunk, str | None]] = []
+    for i, chunk in enumerate(chunks):
+        later = chunks[i + 1 :]
+        pending = Chunk(chunk.title, [], list(chunk.notes), chunk.line, chunk.alternative)
+        for command in chunk.commands:
+            match = _CAPTURED.match(command.text.strip())
+            name = match.group(1) if match else None
+            used = name and any(re.search(rf"\${{?{name}\b", c.text) for c in later for c in c.commands)
+            if match and used and not why_manual(match.group(2)):
+                if pending.commands:
+                    out.append((pending, None))
+                    pending = Chunk("", [], [], command.line)
+                key = name.lower()
+                for other in later:
+                    other.commands = [
+                        Command(re.sub(rf"\$\{{{name}\}}|\${name}\b", placeholder(key), c.text), c.line)
+                        for c in other.commands
+                    ]
+                out.append(
+                    (
+                        Chunk(pending.title or chunk.title, [Command(match.group(2), command.line)], [], command.line),
+                        key,
+                    )
+                )
+                pending = Chunk("", [], [], command.line)
+                continue
+            pending.commands.append(command)
+        if pending.commands:
+            out.append((pending, None))
+    return _joined_by_variables(out)
+
+
+def _joined_by_variables(chunks: list[tuple[Chunk, str | None]]) -> list[tuple[Chunk, str | None]]:
+    """One chunk for the whole block when a plain shell variable set in one chunk is read in another."""
+    for i, (chunk, _) in enumerate(chunks):
+        for name in re.findall(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=", chunk.run, re.M):
+            if any(re.search(rf"\${{?{name}\b", later.run) for later, _ in chunks[i + 1 :]):
+                whole = Chunk(chunks[0][0].title, line=chunks[0][0].line)
+                for part, _ in chunks:
+                    whole.commands += part.commands
+                    whole.notes += part.notes
+                return [(whole, None)]
+    return chunks
