@@ -158,7 +158,9 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     assert data["checklists"]["followup"][0] == "问题根因分析完成"
     assert data["templates"][0]["body"].startswith("【回滚通知】")
     assert data["record"]["retrospective"][0]["body"].startswith("# 回滚复盘报告")
-    (appendix,) = data["appendix"]
+    appendix, unplaced = data["appendix"]
+    assert unplaced["title"] == "导入时未归类 / not placed by the import"
+    assert "## 回滚决策流程" in unplaced["body"], "what found no home is kept, under its heading"
     assert appendix["title"] == "附录" and "sudo systemctl status wechat-backend" in appendix["body"]
     assert "数据库 | /data/staging/diagnosis.db" in appendix["body"]
 
@@ -225,7 +227,7 @@ def test_seed_004_plans_checklists_record(imported: dict[str, dict[str, Any]]) -
     assert len(data["checklists"]["pre"]) == 6 and "用户可以正常登录" in data["checklists"]["post"]
     assert data["record"]["sections"][0]["body"].startswith("# 回滚记录")
     assert {"role": "运维团队", "email": "ops@meiyueart.com"} in data["contacts"]
-    assert [a["title"] for a in data["appendix"]] == ["最佳实践", "相关文档"]
+    assert [a["title"] for a in data["appendix"]] == ["最佳实践", "相关文档", "导入时未归类 / not placed by the import"]
     assert data["principles"][0].startswith("快速响应")
 
 

@@ -187,6 +187,47 @@ def test_the_coverage_report_counts_every_command(constructs: tuple[dict[str, An
     assert lines[0] == "orders.md: 10 command(s): 7 runnable, 3 manual, 0 reference only (appendix), 0 lost"
     assert "  runnable as: http 1, local 1, sql 2, ssh 2, wait 1" in lines
     assert any(line.startswith("  manual, never ends by itself (it follows output): 2 (line ") for line in lines)
+    assert not any("no home" in line for line in lines), "every block of the document found a home"
+
+
+def test_what_finds_no_home_is_kept_and_reported(tmp_path: Path) -> None:
+    source = tmp_path / "plan.md"
+    source.write_text(
+        "# Plan\n\nRoll back the web tier when a deploy fails.\n\n## Option A\n\n```bash\necho hi\n```\n\n"
+        "## Background\n\nThe cache warms in 3 minutes.\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "tui", "import", str(source)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0
+    assert (
+        "  no home, kept as text in the appendix (导入时未归类 / not placed by the import): 1 block(s) (line 13)"
+        in (out.stderr.splitlines())
+    )
+    (unplaced,) = tomllib.loads(out.stdout)["appendix"]
+    assert unplaced["body"] == "## Background\nThe cache warms in 3 minutes.  (plan.md:13)"
+
+
+def test_a_variable_shared_across_chunks_keeps_the_block_one_step_when_it_cannot_be_captured(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "plan.md"
+    source.write_text(
+        "# Plan\n\n## Option A\n\n```bash\n# pick\nDIR=/srv/app\n\n# restart\ncd $DIR && ./restart.sh\n```\n\n"
+        "## Option B\n\n```bash\n# find\nLAST=$(ls -t /backups | head -1)\n\n# restore\ncp /backups/$LAST /srv/app/\n```\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "tui", "import", str(source)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    plans = tomllib.loads(out.stdout)["plans"]
+    (whole,) = plans["A"]["steps"]
+    assert whole["run"] == "DIR=/srv/app\ncd $DIR && ./restart.sh", "steps run in separate shells"
+    find, restore = plans["B"]["steps"]
+    assert (find["run"], find["capture"]) == ("ls -t /backups | head -1", {"last": "stdout"})
+    assert restore["run"] == "cp /backups/{{ last }} /srv/app/"
 
 
 def test_an_invalid_import_is_not_written_unless_forced(

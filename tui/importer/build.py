@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.importer import sections as parts
-from tui.importer.coverage import Coverage
+from tui.importer.coverage import UNPLACED, Coverage, unplaced
 from tui.importer.markdown import Section, field_value, labelled, parse, safe
 from tui.importer.plans import Found, Unit, build_plan, find, plan_key, plan_title, steps_of
 from tui.importer.steps import Context
@@ -78,6 +78,21 @@ def build(text: str, source: str) -> Imported:
     for section in found.reference:
         coverage.reference(section)
     runbook = {key: value for key, value in runbook.items() if value not in ("", [], {}, None)}
+    # what found no home goes to the appendix, by source line, and the report says so
+    everything = "\n".join(_strings(finish(runbook)))
+    headings = "".join(s.title for s in sections)
+    left = unplaced(root, everything + headings)
+    coverage.homeless = [(line, text) for line, text, _ in left]
+    if left:
+        parts_by_section: list[str] = []
+        last = None
+        for line, text, heading in left:
+            if heading != last:
+                parts_by_section.append(f"## {heading or source}")
+                last = heading
+            parts_by_section.append(f"{text}  ({source}:{line})")
+        body = safe("\n".join(parts_by_section))
+        runbook.setdefault("appendix", []).append({"title": UNPLACED, "body": body})
     return Imported(runbook, coverage)
 
 
@@ -211,6 +226,16 @@ def _spelt(value: Any) -> Any:
     if isinstance(value, list):
         return [_spelt(v) for v in value]
     return value
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (str(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [str(value)]
 
 
 def _slug(text: str) -> str:

@@ -4,6 +4,7 @@ appendix — and what found no home. The report is printed after every import.""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from tui.importer.shell import shell_chunks, sql_chunks
 class Coverage:
     commands: dict[int, str]  # first source line → the command's first line
     outcomes: dict[int, tuple[str, str]]  # line → ("runnable", kind) | ("manual", why) | ("reference", where)
-    homeless: list[tuple[int, str]] = field(default_factory=list)
+    homeless: list[tuple[int, str]] = field(default_factory=list)  # (line, text) kept only in the appendix
 
     @classmethod
     def of(cls, root: Section, outcomes: dict[int, tuple[str, str]]) -> Coverage:
@@ -74,6 +75,43 @@ class Coverage:
             lines.append(f"  manual, {reason}: {len(where)} (line {', '.join(map(str, where))})")
         for line in self.lost:
             lines.append(f"  lost: {source}:{line}: {self.commands[line][:100]}")
-        for line, what in self.homeless:
-            lines.append(f"  no home: {source}:{line}: {what[:100]}")
+        if self.homeless:
+            lines.append(
+                f"  no home, kept as text in the appendix ({UNPLACED}): {len(self.homeless)} block(s) "
+                f"(line {', '.join(str(line) for line, _ in self.homeless)})"
+            )
         return lines
+
+
+UNPLACED = "导入时未归类 / not placed by the import"
+
+
+def unplaced(root: Section, runbook_text: str) -> list[tuple[int, str, str]]:
+    """Blocks whose words appear nowhere in the runbook (a paragraph, a list item, a table row, a
+    code block), with their source line: nothing is dropped silently."""
+    flat = _words(runbook_text)
+    found: list[tuple[int, str, str]] = []
+    for section in root.walk():
+        for block in section.blocks:
+            if block.kind == "table":
+                texts = [" | ".join(row) for row in block.rows]
+                missing = [
+                    t for row, t in zip(block.rows, texts, strict=True) if not all(_words(c) in flat for c in row)
+                ]
+                if missing:
+                    found.append((block.line, "\n".join(texts), section.title))
+                continue
+            text = block.text
+            if block.kind != "code" and (label := re.match(r"^[^:：]{1,30}[:：]\s*(.*)$", text)):
+                text = label.group(1)  # "**版本**: 1.0.0" is placed when its value is
+            if command_block(block) or not _words(text):
+                continue
+            if _words(text) not in flat:
+                shown = f"```{block.lang}\n{text}\n```" if block.kind == "code" else text
+                found.append((block.line, shown, section.title))
+    return found
+
+
+def _words(text: str) -> str:
+    """Text as it compares across Markdown and TOML: letters and digits only."""
+    return "".join(ch for ch in text if ch.isalnum())

@@ -29,6 +29,10 @@ CHECKS = re.compile(
     r"回滚前检查|前置检查|事前检查|pre-?checks?|pre-?flight|prerequisites?|before you (begin|start)", re.I
 )
 VERIFY = re.compile(r"验证|校验|verif|post-?rollback|smoke test|health ?check|健康检查|确认恢复", re.I)
+_VERIFYING_ROLLBACK = re.compile(
+    r"回滚后验证|回滚验证|验证回滚|post-?rollback|rollback verification|verify(ing)? (the )?rollback", re.I
+)
+_DOES = re.compile(r"回滚|回退|恢复|步骤|处理|rollback|roll back|restore|recover|mitigat|procedure|steps", re.I)
 _NUMBERING = re.compile(r"^[\d.]+\s*|^[A-Z][.)]\s+")
 _CHINESE_NUMBERS = "一二三四五六七八九十"
 
@@ -93,7 +97,10 @@ def _role(section: Section) -> str | None:
         return "reference"
     if CHECKS.search(title) and not re.search("清单|checklist", title, re.I):
         return "checks"
-    if VERIFY.search(title) and not ALTERNATIVE.match(title):
+    # a heading that names the whole procedure ("Detection → Mitigation → Verification → Rollback")
+    # is not a verification: only one whose words, less "rollback verification", say nothing else
+    rest = _VERIFYING_ROLLBACK.sub("", title)
+    if VERIFY.search(title) and not ALTERNATIVE.match(title) and not _DOES.search(rest):
         return "verify"
     return None
 
@@ -250,13 +257,8 @@ def steps_of(sections: list[Section], ctx: Context, *, check: bool, verify: bool
         for block in section.blocks:
             kind = command_block(block)
             if kind == "shell":
-                for chunk, capture in carried(shell_chunks(block.text, block.line)):
-                    chunk, cwd = _cd(chunk, cwd, ctx)
-                    if chunk.commands:
-                        made = command_steps(chunk, ctx, check=check, cwd=cwd)
-                        if capture and made and made[-1]["kind"] != "manual":
-                            made[-1]["capture"] = {capture: "stdout"}
-                        steps += made
+                made, cwd = _shell_steps(block, ctx, check, cwd)
+                steps += made
             elif kind == "sql":
                 for chunk in sql_chunks(block.text, block.line):
                     steps += sql_steps(chunk, ctx, check=check)
@@ -279,6 +281,29 @@ def steps_of(sections: list[Section], ctx: Context, *, check: bool, verify: bool
     return steps
 
 
+def _shell_steps(block: Block, ctx: Context, check: bool, cwd: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """A shell block's steps, values carried between them by captures where each capturing command
+    became a runnable step, else the block kept as one step."""
+    for captures in (True, False):
+        steps: list[dict[str, Any]] = []
+        here = cwd
+        kept = True
+        for chunk, capture in carried(shell_chunks(block.text, block.line), captures):
+            chunk, here = _cd(chunk, here, ctx)
+            if not chunk.commands:
+                continue
+            made = command_steps(chunk, ctx, check=check, cwd=here, plain=bool(capture))
+            if capture:
+                if not made or made[-1]["kind"] not in ("local", "ssh"):
+                    kept = False
+                    break
+                made[-1]["capture"] = {capture: "stdout"}
+            steps += made
+        if kept:
+            return steps, here
+    raise AssertionError("a block without captures always keeps")
+
+
 def _cd(chunk: Chunk, cwd: str | None, ctx: Context) -> tuple[Chunk, str | None]:
     """Each step runs in its own shell: a lone ``cd DIR`` is the working directory of the steps after it."""
     kept = []
@@ -295,50 +320,56 @@ def _cd(chunk: Chunk, cwd: str | None, ctx: Context) -> tuple[Chunk, str | None]
 _CAPTURED = re.compile(r"^(?:export\s+|local\s+)?([A-Za-z_]\w*)=\"?\$\((.+)\)\"?$", re.S)
 
 
-def carried(chunks: list[Chunk]) -> list[tuple[Chunk, str | None]]:
+def carried(chunks: list[Chunk], captures: bool = True) -> list[tuple[Chunk, str | None]]:
     """Each step runs in its own shell, so a shell variable set in one step is gone in the next.
     ``NAME=$(cmd)`` read by later chunks becomes a step that captures ``cmd``'s output as a
     placeholder those chunks use; any other variable shared across chunks keeps the block one step."""
+    shared = _shared(chunks)
+    if shared - (_capturable(chunks) if captures else set()):
+        whole = Chunk(chunks[0].title, line=chunks[0].line, together=True)
+        for part in chunks:
+            whole.commands += part.commands
+            whole.notes += part.notes
+        return [(whole, None)]
     out: list[tuple[Chunk, str | None]] = []
     for i, chunk in enumerate(chunks):
-        later = chunks[i + 1 :]
         pending = Chunk(chunk.title, [], list(chunk.notes), chunk.line, chunk.alternative)
         for command in chunk.commands:
             match = _CAPTURED.match(command.text.strip())
-            name = match.group(1) if match else None
-            used = name and any(re.search(rf"\${{?{name}\b", c.text) for c in later for c in c.commands)
-            if match and used and not why_manual(match.group(2)):
-                if pending.commands:
-                    out.append((pending, None))
-                    pending = Chunk("", [], [], command.line)
-                key = name.lower()
-                for other in later:
-                    other.commands = [
-                        Command(re.sub(rf"\$\{{{name}\}}|\${name}\b", placeholder(key), c.text), c.line)
-                        for c in other.commands
-                    ]
-                out.append(
-                    (
-                        Chunk(pending.title or chunk.title, [Command(match.group(2), command.line)], [], command.line),
-                        key,
-                    )
-                )
-                pending = Chunk("", [], [], command.line)
+            if not (match and match.group(1) in shared):
+                pending.commands.append(command)
                 continue
-            pending.commands.append(command)
+            name = match.group(1)
+            if pending.commands:
+                out.append((pending, None))
+            key = name.lower()
+            for other in chunks[i + 1 :]:
+                other.commands = [
+                    Command(re.sub(rf"\$\{{{name}\}}|\${name}\b", placeholder(key), c.text), c.line)
+                    for c in other.commands
+                ]
+            title = pending.title if not pending.commands else ""
+            out.append((Chunk(title or chunk.title, [Command(match.group(2), command.line)], [], command.line), key))
+            pending = Chunk("", [], [], command.line)
         if pending.commands:
             out.append((pending, None))
-    return _joined_by_variables(out)
+    return out
 
 
-def _joined_by_variables(chunks: list[tuple[Chunk, str | None]]) -> list[tuple[Chunk, str | None]]:
-    """One chunk for the whole block when a plain shell variable set in one chunk is read in another."""
-    for i, (chunk, _) in enumerate(chunks):
-        for name in re.findall(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=", chunk.run, re.M):
-            if any(re.search(rf"\${{?{name}\b", later.run) for later, _ in chunks[i + 1 :]):
-                whole = Chunk(chunks[0][0].title, line=chunks[0][0].line)
-                for part, _ in chunks:
-                    whole.commands += part.commands
-                    whole.notes += part.notes
-                return [(whole, None)]
-    return chunks
+def _shared(chunks: list[Chunk]) -> set[str]:
+    """Shell variables set in one chunk and read in a later one."""
+    names = set()
+    for i, chunk in enumerate(chunks):
+        for name in re.findall(r"^\s*(?:export\s+|local\s+)?([A-Za-z_]\w*)=", chunk.run, re.M):
+            if any(re.search(rf"\${{?{name}\b", later.run) for later in chunks[i + 1 :]):
+                names.add(name)
+    return names
+
+
+def _capturable(chunks: list[Chunk]) -> set[str]:
+    return {
+        m.group(1)
+        for chunk in chunks
+        for c in chunk.commands
+        if (m := _CAPTURED.match(c.text.strip())) and not why_manual(m.group(2))
+    }

@@ -39,6 +39,7 @@ class Chunk:
     notes: list[str] = field(default_factory=list)
     line: int = 0
     alternative: bool = False  # "# 或者…": another way to do the previous chunk, never both
+    together: bool = False  # commands that share shell variables: one step, never split
 
     @property
     def run(self) -> str:

@@ -33,7 +33,7 @@ _ENDLESS = re.compile(
 )
 _INTERACTIVE = re.compile(
     r"\bmysql\b[^|<]*\s-p\s*$|\bmysql\b[^|]*\s-p(\s|$)|^\s*(sudo\s+)?(vi|vim|nano|emacs|crontab\s+-e)\b|"
-    r"\b(docker|kubectl|docker-compose)\s+(exec|run)\s+(-\w*[it]\w*\s)|\bsudo\s+(-i|-s|su)\b|^\s*su(\s|$)|"
+    r"\b(docker|kubectl|docker-compose|oc)\s+(exec|run)\s+(-\w*t\w*\s)|\bsudo\s+(-i|-s|su)\b|^\s*su(\s|$)|"
     r"^\s*(psql|mysql|redis-cli|mongo|mongosh|sqlite3)(\s+(?!-c\b|-e\b|-f\b|--command|--execute|--file)[^\s<|]+)*\s*$|"
     r"\bread\s+-p\b",
     re.M,
@@ -159,9 +159,19 @@ def why_manual(text: str) -> str | None:
     return None
 
 
+_SUDO = re.compile(r"^sudo\s+(-u\s+\S+\s+)?")
+_PSQL_READS = re.compile(r"^psql\b[^|;&>]*\s-c\s+[\"']\s*(SELECT|SHOW|\\d)\b[^;]*[\"']\s*$", re.I)
+
+
 def read_only(run: str) -> bool:
-    commands = [line.strip() for line in run.split("\n") if line.strip()]
-    return bool(commands) and all(_READ_ONLY.match(c) or _curl_get(c) for c in commands) and not _WRITES.search(run)
+    commands = [_SUDO.sub("", line.strip()) for line in run.split("\n") if line.strip()]
+    if commands and all(_PSQL_READS.match(c) for c in commands):
+        return True
+    return (
+        bool(commands)
+        and all(_READ_ONLY.match(c) or _curl_get(c) or _PSQL_READS.match(c) for c in commands)
+        and not _WRITES.search(run)
+    )
 
 
 def _curl_get(line: str) -> bool:
@@ -170,8 +180,11 @@ def _curl_get(line: str) -> bool:
     )
 
 
-def command_steps(chunk: Chunk, ctx: Context, *, check: bool, cwd: str | None) -> list[dict[str, Any]]:
-    """Steps (or checks) for one chunk: consecutive plain shell commands stay one ``local`` step."""
+def command_steps(
+    chunk: Chunk, ctx: Context, *, check: bool, cwd: str | None, plain: bool = False
+) -> list[dict[str, Any]]:
+    """Steps (or checks) for one chunk: consecutive plain shell commands stay one ``local`` step.
+    ``plain``: a command whose output is captured stays a shell line (or ssh), never http or wait."""
     steps: list[dict[str, Any]] = []
     pending: list[Command] = []
 
@@ -190,9 +203,11 @@ def command_steps(chunk: Chunk, ctx: Context, *, check: bool, cwd: str | None) -
             flush()
             steps.append(manual(ctx, title, command, "another way to do the step before (never both)", chunk.notes))
             continue
-        special = _special(command, ctx, title, chunk, check, cwd)
+        special = None if chunk.together else _special(command, ctx, title, chunk, check, cwd, plain)
         if special is None:
             pending.append(command)
+            if check and not chunk.together:  # one check per command: a writing one stops no other
+                flush()
             continue
         flush()
         steps.append(special)
@@ -201,7 +216,7 @@ def command_steps(chunk: Chunk, ctx: Context, *, check: bool, cwd: str | None) -
 
 
 def _special(
-    command: Command, ctx: Context, title: str, chunk: Chunk, check: bool, cwd: str | None
+    command: Command, ctx: Context, title: str, chunk: Chunk, check: bool, cwd: str | None, plain: bool = False
 ) -> dict[str, Any] | None:
     text = command.text
     why = why_manual(text)
@@ -216,6 +231,8 @@ def _special(
     first = text.split("\n")[0]
     if re.match(r"^(sudo\s+)?ssh\s", first):
         return _ssh(command, ctx, title, chunk, check)
+    if plain:
+        return None
     if first.startswith("curl "):
         return _http(command, ctx, title, chunk, check)
     if (sleep := re.fullmatch(r"sleep\s+(\d+)([smh]?)", text.strip())) and not check:
@@ -247,7 +264,7 @@ def _local(
     ctx: Context, title: str, commands: list[Command], chunk: Chunk, check: bool, cwd: str | None
 ) -> dict[str, Any]:
     run = _secrets_out("\n".join(c.text for c in commands), ctx)
-    if check and not read_only(run):
+    if check and not read_only(run) and not ctx.verifying:
         for c in commands:
             ctx.outcomes[c.line] = ("manual", "a check never changes anything; this would")
         return {
@@ -264,8 +281,8 @@ def _local(
         step["cwd"] = safe(cwd)
     if check:
         step["severity"] = "warning"
-    else:
-        step["confirm"] = not read_only(run)
+    if not check or (ctx.verifying and not read_only(run)):
+        step["confirm"] = not read_only(run)  # a verification that changes something asks first
     step["notes"] = notes(ctx, commands[0].line, chunk.notes)
     return step
 
@@ -320,7 +337,7 @@ def _ssh(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool) 
     if title.startswith("ssh "):
         title = f"在 {host} 上执行 / run on {host}"
     step: dict[str, Any] = {"id": "", "title": safe(title), "kind": "ssh", "host": host, "run": safe(run)}
-    if check and not read_only(run):
+    if check and not read_only(run) and not ctx.verifying:
         ctx.outcomes[command.line] = ("manual", "a check never changes anything; this would")
         return {
             "id": "",
@@ -331,7 +348,7 @@ def _ssh(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool) 
         }
     if check:
         step["severity"] = "warning"
-    else:
+    if not check or (ctx.verifying and not read_only(run)):
         step["confirm"] = not read_only(run)
     step["notes"] = notes(ctx, command.line, chunk.notes)
     ctx.outcomes[command.line] = ("runnable", "ssh")
