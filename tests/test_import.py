@@ -148,11 +148,23 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
         "https://api.example.com/api/health",
         "https://api.example.com/api/version",
     ]
-    flow = data["flow"]
-    first = flow["nodes"][flow["nodes"][flow["start"]]["next"]]
-    p0_leaf = flow["nodes"][first["options"][0]["next"]]
-    choose = flow["nodes"][p0_leaf["next"]]
-    assert [flow["nodes"][o["next"]]["plan"] for o in choose["options"]] == ["A", "B", "C"]
+    nodes = data["flow"]["nodes"]
+
+    def go(node: dict[str, Any], label: str | None = None) -> dict[str, Any]:
+        target = node["next"] if label is None else next(o["next"] for o in node["options"] if o["label"] == label)
+        return nodes[target]
+
+    start = nodes[data["flow"]["start"]]
+    assert start["text"] == "发现问题", "the document's own box-drawn flowchart is the flowchart"
+    level = go(start)
+    assert [o["label"] for o in level["options"]] == ["P0", "P1", "P2"]
+    assert go(go(level, "P0"))["text"] == "立即回滚 方案 A" and go(go(level, "P0"))["plan"] == "A"
+    pause = go(go(level, "P1"))
+    assert pause["text"] == "暂停灰度 技术总监 评估" and [o["label"] for o in pause["options"]] == ["严重 回滚", "可修复 继续"]
+    severe = go(pause, "严重 回滚")
+    assert severe["notes"] == "然后 / then: 执行回滚方案 → 验证 → 复盘"
+    assert [nodes[o["next"]]["plan"] for o in go(severe)["options"]] == ["A", "B", "C"], "which plan: asked"
+    assert go(pause, "可修复 继续")["action"] == "observe" and go(go(level, "P2"))["action"] == "observe"
     assert [c["name"] for c in data["contacts"]] == ["张三", "李四", "王五", "赵六", "钱七"]
     assert "错误率 < 1%" in data["checklists"]["post"]
     assert data["checklists"]["followup"][0] == "问题根因分析完成"
@@ -160,7 +172,8 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     assert data["record"]["retrospective"][0]["body"].startswith("# 回滚复盘报告")
     appendix, unplaced = data["appendix"]
     assert unplaced["title"] == "导入时未归类 / not placed by the import"
-    assert "## 回滚决策流程" in unplaced["body"], "what found no home is kept, under its heading"
+    assert unplaced["body"].startswith("## P1 级（暂停灰度，评估后回滚）\n< 15 分钟  (001_297adbf4afd44490.md:40)\n")
+    assert "回滚决策流程" not in unplaced["body"], "the flowchart is placed in [flow]"
     assert appendix["title"] == "附录" and "sudo systemctl status wechat-backend" in appendix["body"]
     assert "数据库 | /data/staging/diagnosis.db" in appendix["body"]
 

@@ -250,3 +250,47 @@ def test_an_invalid_import_is_not_written_unless_forced(
     assert "target_minutes" in err and "nothing written (--force writes it anyway)" in err
     assert importer.main(argparse.Namespace(plan=str(source), output=str(out), force=True)) == 1
     assert out.exists()
+
+
+def test_a_column_flowchart_leads_to_the_plan_choice(tmp_path: Path) -> None:
+    source = tmp_path / "plan.md"
+    source.write_text(
+        "# Plan\n\n## 方案1: 重启\n\n```bash\nsystemctl restart app\n```\n\n## 方案2: 回退\n\n```bash\n./rollback.sh\n```\n\n"
+        "## 流程图\n\n```\n发现问题\n    ↓\n评估影响\n    ↓\n执行回滚\n    ↓\n验证回滚\n```\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "tui", "import", str(source)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert "no home" not in out.stderr, "the chart is placed: it is the flowchart"
+    flow = tomllib.loads(out.stdout)["flow"]
+    nodes = flow["nodes"]
+    path = [nodes[flow["start"]]]
+    while "next" in path[-1]:
+        path.append(nodes[path[-1]["next"]])
+    assert [n["text"] for n in path] == ["发现问题", "评估影响", "执行回滚", "选择回滚方案 / choose a plan"]
+    assert path[2]["notes"] == "然后 / then: 验证回滚"
+    assert [nodes[o["next"]]["plan"] for o in path[-1]["options"]] == ["1", "2"]
+
+
+def test_a_box_chart_with_cjk_text_is_read_by_display_width() -> None:
+    from tui.importer.flowchart import parse_chart
+
+    chart = "\n".join(
+        [
+            "      ┌──────────┐",
+            "      │ 发现问题 │",
+            "      └────┬─────┘",
+            "           │",
+            "   ┌───────┴───────┐",
+            "   │               │",
+            "┌──▼───┐      ┌────▼───┐",
+            "│ 回滚 │      │ 观察   │",
+            "└──────┘      └────────┘",
+        ]
+    )
+    graph = parse_chart(chart)
+    assert graph is not None
+    assert graph.texts == ["发现问题", "回滚", "观察"]
+    assert graph.edges == {0: [1, 2]}

@@ -13,6 +13,7 @@ from typing import Any
 
 from tui.importer import sections as parts
 from tui.importer.coverage import UNPLACED, Coverage, unplaced
+from tui.importer.flowchart import parse_chart, to_flow
 from tui.importer.markdown import Section, field_value, labelled, parse, safe
 from tui.importer.plans import Found, Unit, build_plan, find, plan_key, plan_title, steps_of
 from tui.importer.steps import Context
@@ -40,6 +41,9 @@ def build(text: str, source: str) -> Imported:
     everywhere = steps_of([s for v in found.verify for s in v.walk()], ctx, check=True, verify=True)
     plans, risks = _plans(found, sections, ctx, everywhere)
     levels = parts.severity(sections, plans)
+    choices = _choices(found, plans)
+    flow, chart_line = _chart_flow(root, plans, choices)
+    flow = flow or parts.flow(levels, choices)
     runbook: dict[str, Any] = {
         "schema": 1,
         "id": ident,
@@ -64,7 +68,7 @@ def build(text: str, source: str) -> Imported:
         "severity": levels,
         "risks": risks,
         "matrix": parts.matrix(sections, plans),
-        "flow": parts.flow(levels, _choices(found, plans)),
+        "flow": flow,
         "checks": checks,
         "plans": plans,
         "checklists": parts.checklists(sections),
@@ -81,7 +85,7 @@ def build(text: str, source: str) -> Imported:
     # what found no home goes to the appendix, by source line, and the report says so
     everything = "\n".join(_strings(finish(runbook)))
     headings = "".join(s.title for s in sections)
-    left = unplaced(root, everything + headings)
+    left = [u for u in unplaced(root, everything + headings) if u[0] != chart_line]
     coverage.homeless = [(line, text) for line, text, _ in left]
     if left:
         parts_by_section: list[str] = []
@@ -94,6 +98,30 @@ def build(text: str, source: str) -> Imported:
         body = safe("\n".join(parts_by_section))
         runbook.setdefault("appendix", []).append({"title": UNPLACED, "body": body})
     return Imported(runbook, coverage)
+
+
+def _chart_flow(
+    root: Section, plans: dict[str, Any], choices: list[tuple[str, str]]
+) -> tuple[dict[str, Any] | None, int]:
+    """The document's own ASCII flowchart as the flowchart, when one reads as a graph that leads
+    to a plan; its source line (it is placed there)."""
+    for block in root.all_blocks():
+        if block.kind != "code" or block.lang not in ("", "text", "txt", "plain", "mermaid-ascii"):
+            continue
+        graph = parse_chart(block.text)
+        chart = to_flow(graph, list(plans), bool(choices)) if graph else None
+        if chart is None:
+            continue
+        nodes: dict[str, Any] = {
+            k: {f: safe(v) if isinstance(v, str) else v for f, v in n.items()} for k, n in chart["nodes"].items()
+        }
+        for node in nodes.values():
+            for option in node.get("options", []):
+                option["label"] = safe(option["label"])
+        if any(n.get("next") == "choose" for n in nodes.values()):
+            nodes.update(parts.flow([], choices)["nodes"])
+        return {"start": chart["start"], "nodes": nodes}, block.line
+    return None, 0
 
 
 def _choices(found: Found, plans: dict[str, Any]) -> list[tuple[str, str]]:
