@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import subprocess
 import sys
@@ -281,3 +282,20 @@ def test_the_cli_writes_to_stdout_and_reports_a_missing_file(tmp_path: Path) -> 
     )
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith(f"rbconsole import: cannot read {tmp_path / 'nope.md'}")
+
+
+def test_an_imported_runbook_dry_runs_and_drills(tmp_path: Path) -> None:
+    """Seed 004's plan 1 carries a captured value between steps: both commands render it."""
+    out = tmp_path / "004.toml"
+    code, _ = run_import(SEED_FILES[4], out)
+    assert code == 0
+    env = {**os.environ, "RBCONSOLE_HOME": str(tmp_path / "home")}
+    for command in (
+        ["run", str(out), "--plan", "1", "--dry-run", "--yes", "--var", "reason=test"],
+        ["drill", str(out), "--plan", "1", "--headless", "--dry-run", "--yes", "--reason", "test"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", *command], capture_output=True, text=True, timeout=120, env=env
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert "~/backups/'<backup captured by s1>'/user_system.py" in done.stdout

@@ -294,3 +294,53 @@ def test_a_box_chart_with_cjk_text_is_read_by_display_width() -> None:
     assert graph is not None
     assert graph.texts == ["发现问题", "回滚", "观察"]
     assert graph.edges == {0: [1, 2]}
+
+
+# --- a public runbook the importer had never seen (tests/data/import/SOURCES.txt) ---------------
+
+PUBLIC = Path(__file__).resolve().parent / "data" / "import" / "labels_lab-ROLLBACK.md"
+
+
+def test_a_public_runbook_options_inside_a_procedure_become_whole_plans(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "tui", "import", str(PUBLIC), "-o", str(tmp_path / "out.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith(
+        "labels_lab-ROLLBACK.md: 26 command(s): 20 runnable, 6 manual, 0 reference only (appendix), 0 lost\n"
+    )
+    assert load(tmp_path / "out.toml").ok
+    data = tomllib.loads((tmp_path / "out.toml").read_text(encoding="utf-8"))
+    plans = data["plans"]
+    assert [p["title"] for p in plans.values()] == [
+        "Quick Rollback",
+        "Specific Version Rollback",
+        "Emergency Git Revert",
+        "Issue: Rollback Stuck",
+        "Issue: Database Migration Incompatible",
+        "Issue: Cache Inconsistency",
+    ]
+    titles = [s["title"] for s in plans["A"]["steps"]]
+    assert titles[:5] == [
+        "Check current status",
+        "Check error rates",
+        "Get current version",
+        "Rollback to previous version",
+        "Monitor rollback",
+    ], "option A is the whole procedure: assess, its own steps, then monitor and communicate"
+    assert titles[-3:] == ["Update Slack", "Update incident", "Update status page"]
+    assert "Revert last merge" in [s["title"] for s in plans["C"]["steps"]]
+    assert "Revert last merge" not in titles
+    pods = next(v for v in plans["A"]["verify"] if "get pods" in v.get("instruction", ""))
+    assert pods["kind"] == "manual" and pods["instruction"].startswith("never ends by itself")
+    status = next(s for s in plans["A"]["steps"] if s["title"] == "Update status page")
+    assert status["headers"] == {"Authorization": "Bearer {{ status_token }}"} and status["confirm"] is True
+    choose = data["flow"]["nodes"][data["flow"]["start"]]
+    assert [o["label"] for o in choose["options"]] == [
+        "A: Quick Rollback",
+        "B: Specific Version Rollback",
+        "C: Emergency Git Revert",
+    ]

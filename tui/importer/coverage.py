@@ -95,9 +95,8 @@ def unplaced(root: Section, runbook_text: str) -> list[tuple[int, str, str]]:
         for block in section.blocks:
             if block.kind == "table":
                 texts = [" | ".join(row) for row in block.rows]
-                missing = [
-                    t for row, t in zip(block.rows, texts, strict=True) if not all(_words(c) in flat for c in row)
-                ]
+                body = list(zip(block.rows, texts, strict=True))[1:]  # the header names columns, not content
+                missing = [t for row, t in body if not all(_words(c) in flat for c in row)]
                 if missing:
                     found.append((block.line, "\n".join(texts), section.title))
                 continue

@@ -74,6 +74,8 @@ class Unit:
     parts: list[Section] = field(default_factory=list)
     verify: list[Section] = field(default_factory=list)
     alternative: bool = False
+    # a procedure whose step N offers alternatives: (where in ``parts``, the alternatives)
+    fork: tuple[int, list[Section]] | None = None
 
 
 @dataclass
@@ -143,11 +145,25 @@ def _splits(section: Section) -> list[Section]:
     if len(kids) < 2:
         return [c for c in kids if _is_risk(c)]
     choose = bool(_CHOOSE.search(section.title))
+    # sibling "… rollback" sections are component rollbacks (database, backend, frontend) when
+    # there are several; a lone "2. Initiate rollback" is a step of the procedure around it
+    components = len([c for c in kids if _ROLLBACK.search(c.title)]) >= 2
+    labels = [_label(c) for c in kids]
+    cases = {label for label in labels if label and labels.count(label) >= 2}  # "Issue: A", "Issue: B"
     return [
         c
         for c in kids
-        if choose or ALTERNATIVE.match(_NUMBERING.sub("", c.title)) or _ROLLBACK.search(c.title) or _is_risk(c)
+        if choose
+        or _label(c) in cases
+        or ALTERNATIVE.match(_NUMBERING.sub("", c.title))
+        or (components and _ROLLBACK.search(c.title))
+        or _is_risk(c)
     ]
+
+
+def _label(section: Section) -> str:
+    match = re.match(r"^([^:：]{1,20})[:：]\s*\S", _NUMBERING.sub("", section.title))
+    return match.group(1).strip().lower() if match else ""
 
 
 def _is_risk(section: Section) -> bool:
@@ -160,12 +176,28 @@ def _split(section: Section, found: Found, alternative: bool = False) -> None:
     unit = Unit(section, alternative=alternative)
     group: list[Unit] = []
     _gather(section, unit, splits, found)
+    if unit.fork:
+        # one plan per alternative, each the whole procedure: the steps before, its own, the steps after
+        where, alternatives = unit.fork
+        forked = []
+        for alternative in alternatives:
+            own_unit = Unit(alternative, alternative=True)
+            _gather(alternative, own_unit, [], found)
+            parts = [*unit.parts[:where], *own_unit.parts, *unit.parts[where:]]
+            forked.append(Unit(alternative, parts, [*own_unit.verify, *unit.verify], alternative=True))
+        found.units += forked
+        found.choices.append(forked)
+        return
     own = [b for part in unit.parts for b in part.blocks]
     if any(command_block(b) or inline_command(b) for b in own) or (holds_commands(section) and not splits):
         found.units.append(unit)
     for child in splits:
         before = len(found.units)
-        is_alternative = bool(ALTERNATIVE.match(_NUMBERING.sub("", child.title))) or bool(_CHOOSE.search(section.title))
+        is_alternative = (
+            bool(ALTERNATIVE.match(_NUMBERING.sub("", child.title)))
+            or bool(_CHOOSE.search(section.title))
+            or bool(_label(child) and [_label(c) for c in splits].count(_label(child)) >= 2)
+        )
         _split(child, found, is_alternative)
         group += [u for u in found.units[before:] if u.head is child]
     if len([u for u in group if u.alternative]) >= 2:
@@ -183,7 +215,13 @@ def _gather(section: Section, unit: Unit, splits: list[Section], found: Found) -
         if role:
             _assign(child, role, found, unit)
         elif deeper := _splits(child):
-            # a part that holds alternatives of its own: the part here, its alternatives as plans
+            choose = bool(_CHOOSE.search(child.title))
+            if unit.fork is None and all(choose or ALTERNATIVE.match(_NUMBERING.sub("", g.title)) for g in deeper):
+                # step N of the procedure offers alternatives: each becomes the whole procedure
+                _gather(child, unit, deeper, found)
+                unit.fork = (len(unit.parts), deeper)
+                continue
+            # a part that holds plans of its own (component rollbacks): the part here, those as plans
             for grand in deeper:
                 _split(grand, found, bool(ALTERNATIVE.match(_NUMBERING.sub("", grand.title))))
             _gather(child, unit, deeper, found)

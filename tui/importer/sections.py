@@ -150,8 +150,8 @@ def monitors(sections: list[Section]) -> list[dict[str, Any]]:
 _COLUMNS = {
     "level": "风险等级|严重程度|级别|level|severity",
     "scope": "影响范围|scope",
-    "situation": "情况|场景|situation",
-    "strategy": "策略|回滚类型|strategy",
+    "situation": "情况|场景|situation|metric|threshold|指标|阈值",
+    "strategy": "策略|回滚类型|处理方式|strategy|^action$",
     "within": "时间|window|within",
     "owner": "负责人|owner",
 }
@@ -164,12 +164,11 @@ def matrix(sections: list[Section], plans: dict[str, Any]) -> list[dict[str, Any
         if not any(re.search(_COLUMNS["strategy"], h, re.I) for h in header):
             continue
         for cells in block.rows[1:]:
-            row = {
-                key: safe(cell)
-                for h, cell in zip(header, cells, strict=False)
-                for key, rx in _COLUMNS.items()
-                if re.search(rx, h, re.I) and cell
-            }
+            row: dict[str, Any] = {}
+            for h, cell in zip(header, cells, strict=False):
+                key = next((k for k, rx in _COLUMNS.items() if re.search(rx, h, re.I)), None)
+                if key and cell:
+                    row[key] = f"{row[key]} {safe(cell)}" if key in row else safe(cell)
             plan = next(
                 (pid for pid, p in plans.items() if row.get("strategy") and p["title"].endswith(row["strategy"])), None
             )
@@ -182,9 +181,9 @@ def matrix(sections: list[Section], plans: dict[str, Any]) -> list[dict[str, Any
 # --- checklists, people, words -------------------------------------------------------------------
 
 _BUCKETS = (
-    ("followup", "复盘|后续|follow|改进"),
+    ("followup", "复盘|后续|follow|改进|short-term|long-term|retro|RCA|post-?mortem"),
     ("during", "回滚中|during"),
-    ("pre", "回滚前|前检查|事前|before|pre-"),
+    ("pre", "回滚前|前检查|事前|准备|before|pre-|prerequisite|preparation|pre-?flight"),
 )
 
 
@@ -208,9 +207,22 @@ _CONTACT_COLUMNS = {
 }
 
 
+_ESCALATION = re.compile("escalat|升级|上报|on-?call", re.IGNORECASE)
+
+
 def contacts(sections: list[Section]) -> list[dict[str, str]]:
     people: list[dict[str, str]] = []
     for section in sections:
+        if _ESCALATION.search(section.title):
+            # an escalation path: "1. **Team Lead** - If rollback fails", in order
+            for block in section.blocks:
+                match = (
+                    re.match(r"^(.{1,40}?)\s+[-–—:：]\s+(\S.*)$", block.text)
+                    if block.kind in ("numbered", "bullet")
+                    else None
+                )
+                if match:
+                    people.append({"role": safe(match.group(1)), "duty": safe(match.group(2))})
         for block in section.blocks:
             if block.kind == "table" and any(re.search("角色|role", h, re.I) for h in block.rows[0]):
                 people += _contact_rows(block.rows)
