@@ -161,7 +161,10 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     assert [o["label"] for o in level["options"]] == ["P0", "P1", "P2"]
     assert go(go(level, "P0"))["text"] == "立即回滚 方案 A" and go(go(level, "P0"))["plan"] == "A"
     pause = go(go(level, "P1"))
-    assert pause["text"] == "暂停灰度 技术总监 评估" and [o["label"] for o in pause["options"]] == ["严重 回滚", "可修复 继续"]
+    assert pause["text"] == "暂停灰度 技术总监 评估" and [o["label"] for o in pause["options"]] == [
+        "严重 回滚",
+        "可修复 继续",
+    ]
     severe = go(pause, "严重 回滚")
     assert severe["notes"] == "然后 / then: 执行回滚方案 → 验证 → 复盘"
     assert [nodes[o["next"]]["plan"] for o in go(severe)["options"]] == ["A", "B", "C"], "which plan: asked"
