@@ -338,9 +338,24 @@ def test_a_public_runbook_options_inside_a_procedure_become_whole_plans(tmp_path
     assert pods["kind"] == "manual" and pods["instruction"].startswith("never ends by itself")
     status = next(s for s in plans["A"]["steps"] if s["title"] == "Update status page")
     assert status["headers"] == {"Authorization": "Bearer {{ status_token }}"} and status["confirm"] is True
-    choose = data["flow"]["nodes"][data["flow"]["start"]]
+    assert [(s["level"], s["action"], s["conditions"]) for s in data["severity"]] == [
+        ("P0", "rollback", ["Error Rate >10%", "500 Errors >100/min"]),
+        ("P1", "rollback", ["Error Rate 5-10%", "Latency P95 >5s"]),
+        ("P2", "pause", ["Memory Usage >95%", "CPU Usage >90%"]),
+    ], "the decision matrix's severity column gives the levels"
+    nodes = data["flow"]["nodes"]
+    level = nodes[nodes[data["flow"]["start"]]["next"]]
+    assert [o["label"] for o in level["options"]] == [
+        "P0 Immediate rollback",
+        "P1 Rollback within 5 min / Immediate rollback",
+        "P2 Scale first, then rollback",
+    ]
+    choose = nodes[nodes[level["options"][0]["next"]]["next"]]
     assert [o["label"] for o in choose["options"]] == [
         "A: Quick Rollback",
         "B: Specific Version Rollback",
         "C: Emergency Git Revert",
     ]
+    assert nodes[level["options"][2]["next"]]["action"] == "pause"
+    assert [c["role"] for c in data["contacts"]] == ["On-call Engineer", "Team Lead", "Platform Team", "CTO"]
+    assert {k: len(v) for k, v in data["checklists"].items()} == {"pre": 4, "post": 12, "followup": 8}

@@ -40,7 +40,8 @@ def build(text: str, source: str) -> Imported:
         check["id"] = f"check-{n}"
     everywhere = steps_of([s for v in found.verify for s in v.walk()], ctx, check=True, verify=True)
     plans, risks = _plans(found, sections, ctx, everywhere)
-    levels = parts.severity(sections, plans)
+    decisions = parts.matrix(sections, plans)
+    levels = parts.severity(sections, plans) or parts.matrix_levels(decisions, plans)
     choices = _choices(found, plans)
     flow, chart_line = _chart_flow(root, plans, choices)
     flow = flow or parts.flow(levels, choices)
@@ -67,7 +68,7 @@ def build(text: str, source: str) -> Imported:
         "hosts": ctx.hosts,
         "severity": levels,
         "risks": risks,
-        "matrix": parts.matrix(sections, plans),
+        "matrix": decisions,
         "flow": flow,
         "checks": checks,
         "plans": plans,

@@ -147,6 +147,35 @@ def monitors(sections: list[Section]) -> list[dict[str, Any]]:
     return found
 
 
+def matrix_levels(rows: list[dict[str, Any]], plans: dict[str, Any]) -> list[dict[str, Any]]:
+    """Severity levels read from a decision table whose level column says P0/P1/… (used when no
+    heading names them): each level's conditions are its rows' situations, its action what they do."""
+    levels: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        match = _LEVEL.search(row.get("level", ""))
+        if not match or not row.get("situation"):
+            continue
+        level = levels.setdefault(f"P{match.group(1)}", {"level": f"P{match.group(1)}", "conditions": [], "_do": []})
+        level["conditions"].append(row["situation"])
+        level["_do"].append(row.get("strategy", ""))
+    found = []
+    for key in sorted(levels):
+        entry = levels.pop(key)
+        does = list(dict.fromkeys(d for d in entry.pop("_do") if d))
+        doing = " ".join(does)
+        if re.search("暂停|评估|先|pause|hold|first", doing, re.I):
+            entry["action"] = "pause"  # "scale first, then roll back": not a rollback yet
+        elif re.search("回滚|rollback|roll back", doing, re.I):
+            entry["action"] = "rollback"
+        else:
+            entry["action"] = "observe"
+        entry["name"] = safe(" / ".join(does) or key)
+        if entry["action"] == "rollback" and len(plans) == 1:
+            entry["plan"] = next(iter(plans))
+        found.append(entry)
+    return found
+
+
 _COLUMNS = {
     "level": "风险等级|严重程度|级别|level|severity",
     "scope": "影响范围|scope",
