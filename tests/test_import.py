@@ -146,9 +146,10 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     chmod = next(c for c in data["checks"] if "chmod" in c.get("instruction", ""))
     assert chmod["kind"] == "manual", "a pre-check that changes something is not run by itself"
     assert [v["url"] for v in plans["C"]["verify"] if v["kind"] == "http"][:2] == [
-        "https://api.example.com/api/health",
-        "https://api.example.com/api/version",
-    ]
+        "{{ api }}/api/health",
+        "{{ api }}/api/version",
+    ], "a base URL several http steps use is a var a profile can change"
+    assert data["vars"] == {"api": "https://api.example.com"}
     nodes = data["flow"]["nodes"]
 
     def go(node: dict[str, Any], label: str | None = None) -> dict[str, Any]:

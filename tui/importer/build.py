@@ -16,7 +16,7 @@ from tui.importer.coverage import UNPLACED, Coverage, unplaced
 from tui.importer.flowchart import parse_chart, to_flow
 from tui.importer.markdown import Section, field_value, labelled, parse, safe
 from tui.importer.plans import Found, Unit, build_plan, find, plan_key, plan_title, steps_of
-from tui.importer.steps import Context
+from tui.importer.steps import Context, placeholder
 
 
 @dataclass
@@ -64,6 +64,7 @@ def build(text: str, source: str) -> Imported:
             if b.kind == "bullet"
         ],
         "params": {"reason": {"prompt": "回滚原因 / why roll back?", "required": True}, **ctx.params},
+        "vars": {},  # filled below, from the http steps' base URLs
         "secrets": dict(sorted(ctx.secrets.items())),
         "hosts": ctx.hosts,
         "severity": levels,
@@ -82,6 +83,7 @@ def build(text: str, source: str) -> Imported:
     coverage = Coverage.of(root, ctx.outcomes)
     for section in found.reference:
         coverage.reference(section)
+    runbook["vars"] = _url_vars(runbook, {*runbook["params"], *runbook["secrets"]})
     runbook = {key: value for key, value in runbook.items() if value not in ("", [], {}, None)}
     # what found no home goes to the appendix, by source line, and the report says so
     everything = "\n".join(_strings(finish(runbook)))
@@ -255,6 +257,36 @@ def _spelt(value: Any) -> Any:
     if isinstance(value, list):
         return [_spelt(v) for v in value]
     return value
+
+
+_BASE = re.compile(r"^(https?://[A-Za-z0-9.-]+(?::\d{1,5})?)(?=/|$)")
+
+
+def _url_vars(runbook: dict[str, Any], taken: set[str]) -> dict[str, str]:
+    """A base URL that two or more http steps of the document use becomes a var (``{{ api }}/health``),
+    so a profile or ``--var`` can point the whole runbook elsewhere."""
+    actions = [
+        *runbook["checks"],
+        *(s for p in runbook["plans"].values() for s in (*p["steps"], *p.get("verify", []))),
+    ]
+    http = [(a, m.group(1)) for a in actions if a.get("kind") == "http" and (m := _BASE.match(a["url"]))]
+    lines: dict[str, set[str]] = {}
+    for action, base in http:
+        lines.setdefault(base, set()).add(action["notes"])
+    names: dict[str, str] = {}
+    for base, where in lines.items():
+        if len(where) < 2:
+            continue
+        host = base.split("://", 1)[1].split(":")[0]
+        first = re.sub(r"[^a-z0-9]+", "_", host.split(".")[0].lower()).strip("_")
+        name = first if first and first not in ("www",) else re.sub(r"[^a-z0-9]+", "_", host.lower())
+        if name in taken or name in names.values() or not re.match(r"^[a-z]", name):
+            name = "url_" + re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_")
+        names[base] = name
+    for action, base in http:
+        if base in names:
+            action["url"] = placeholder(names[base]) + action["url"][len(base) :]
+    return {name: base for base, name in names.items()}
 
 
 def _strings(value: Any) -> list[str]:
