@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tui.runbook.loader import load
+from tui.importer.build import finish
+from tui.runbook.loader import load, load_text
 
 importer = importlib.import_module("tui.commands.import")
 
@@ -359,3 +363,42 @@ def test_a_public_runbook_options_inside_a_procedure_become_whole_plans(tmp_path
     assert nodes[level["options"][2]["next"]]["action"] == "pause"
     assert [c["role"] for c in data["contacts"]] == ["On-call Engineer", "Team Lead", "Platform Team", "CTO"]
     assert {k: len(v) for k, v in data["checklists"].items()} == {"pre": 4, "post": 12, "followup": 8}
+
+
+# --- odd input ---------------------------------------------------------------------------------
+
+_PIECES = [
+    "# ", "## ", "### ", "方案 A", "Option B", "Stage 1", "```bash\n", "```sql\n", "```\n", "\n", "- [ ] ", "1. ",
+    "| a | b |\n|---|---|\n", "ssh h 'ls'", "ssh -p 22 u@h << 'EOF'\nls\nEOF\n", "curl -X POST http://x/y -d '{\"a\":1}'",
+    "X=$(ls)\n", "echo $X\n", "cd /d\n", "git checkout v1\n", "SELECT 1;\n", "<x>", "[中文]", "YOUR_KEY", "...",
+    "{{ a }}", "┌──┐\n│a │\n└┬─┘\n │\n┌▼─┐\n│回滚│\n└──┘\n", "↓\n", "tail -f x\n", "\\", "'", '"', "`", "$",
+    "\t", "    ", "=", "：", "P0", "回滚", "验证", "附录", "Issue: x", "**b**", "\x00", "\r\n", "😀",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=60))
+def test_any_document_imports_to_a_runbook_that_validates(pieces: list[str]) -> None:
+    imported = importer.build("".join(pieces).replace("\x00", ""), "odd.md")
+    text = tomli_w.dumps(finish(imported.runbook), multiline_strings=True)
+    assert load_text(text, "odd.toml").ok, text
+    assert imported.coverage.lost == []
+
+
+def test_an_unexpected_error_is_one_line_and_its_cause_goes_to_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "plan.md"
+    source.write_text("# Plan\n", encoding="utf-8")
+    monkeypatch.setenv("RBCONSOLE_HOME", str(tmp_path / "home"))
+
+    def broken(text: str, name: str) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importer, "build", broken)
+    assert importer.main(argparse.Namespace(plan=str(source), output=None, force=False)) == 1
+    log = tmp_path / "home" / "logs" / "import.log"
+    assert capsys.readouterr().err == (
+        f"rbconsole import: {source}: could not be imported (RuntimeError); the cause is in {log}\n"
+    )
+    assert "RuntimeError: boom" in log.read_text(encoding="utf-8")

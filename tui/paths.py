@@ -31,6 +31,11 @@ def history_dir() -> Path:
     return home() / "history"
 
 
+def log_file(name: str) -> Path:
+    """Where a command writes the cause of an error it reports in one line."""
+    return home() / "logs" / f"{name}.log"
+
+
 def bundled_runbooks() -> Path:
     """The runbooks shipped with the package (``runbooks/`` in a source checkout)."""
     package = Path(tui.__file__).resolve().parent

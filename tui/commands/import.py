@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 import tomli_w
 
 from tui.importer.build import build, finish
+from tui.paths import log_file
 from tui.runbook.loader import load_text
 
 
@@ -25,10 +27,21 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"rbconsole import: cannot read {source}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
-    imported = build(text, source.name)
-    runbook = finish(imported.runbook)
-    output = f"# Imported by `rbconsole import` from {source.name}: a draft to review before use.\n\n"
-    output += tomli_w.dumps(runbook, multiline_strings=True)
+    try:
+        imported = build(text.replace("\x00", ""), source.name)
+        runbook = finish(imported.runbook)
+        output = f"# Imported by `rbconsole import` from {source.name}: a draft to review before use.\n\n"
+        output += tomli_w.dumps(runbook, multiline_strings=True)
+    except Exception as exc:  # the edge of the command: a one-line message, the cause in the log
+        log = log_file("import")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"--- {source}\n{traceback.format_exc()}\n")
+        print(
+            f"rbconsole import: {source}: could not be imported ({type(exc).__name__}); the cause is in {log}",
+            file=sys.stderr,
+        )
+        return 1
     target = args.output or "<import>"
     loaded = load_text(output, target)
     for line in imported.coverage.report(source.name):

@@ -119,8 +119,8 @@ def _container(section: Section, found: Found) -> None:
             _container(child, found)
         else:
             _split(child, found)
-    own = [b for b in section.blocks if command_block(b)]
-    if own and section.level >= 1:
+    own = [b for b in section.blocks if command_block(b) or inline_command(b)]
+    if own:  # commands before the first sub-heading (or any heading) are a plan too
         found.units.insert(
             0, Unit(section, [Section(section.title, section.level, section.line, blocks=section.blocks)])
         )
@@ -260,7 +260,7 @@ def plan_title(unit: Unit) -> str:
     match = ALTERNATIVE.match(title)
     name = match.group(3) if match and match.group(3) else title
     name = re.sub(r"\s*[（(][^)）]*[)）]\s*$", "", name).strip()
-    return safe(name or title)
+    return safe(name or title or "导入的命令 / imported commands")
 
 
 # --- steps -------------------------------------------------------------------------------------
