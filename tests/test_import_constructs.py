@@ -402,3 +402,27 @@ def test_an_unexpected_error_is_one_line_and_its_cause_goes_to_the_log(
         f"rbconsole import: {source}: could not be imported (RuntimeError); the cause is in {log}\n"
     )
     assert "RuntimeError: boom" in log.read_text(encoding="utf-8")
+
+
+def test_credentials_written_inline_become_secrets_and_leave_no_trace() -> None:
+    text = (
+        "# Plan\n\n## Option A\n\n```bash\n"
+        "psql postgresql://admin:s3cret-pw@db.test/app -c 'SELECT 1'\n"
+        "mysqldump --password=t0ps3cret app > /tmp/app.sql\n"
+        "PGPASSWORD=pgs3cret pg_dump -h db.test app > /tmp/app.dump\n"
+        "curl -u ops:hunter22 https://ci.test/job/rollback/build\n"
+        "```\n"
+    )
+    imported = importer.build(text, "creds.md")
+    runbook = finish(imported.runbook)
+    written = tomli_w.dumps(runbook, multiline_strings=True)
+    for secret in ("s3cret-pw", "t0ps3cret", "pgs3cret", "hunter22"):
+        assert secret not in written
+    assert runbook["secrets"] == {
+        "password": {"env": "PASSWORD"},
+        "pgpassword": {"env": "PGPASSWORD"},
+        "postgresql_password": {"env": "POSTGRESQL_PASSWORD"},
+    }
+    (step,) = runbook["plans"]["A"]["steps"]
+    assert step["run"].split("\n")[0] == "psql postgresql://admin:{{ postgresql_password }}@db.test/app -c 'SELECT 1'"
+    assert load_text(written, "creds.toml").ok

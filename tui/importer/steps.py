@@ -296,7 +296,22 @@ def _secrets_out(run: str, ctx: Context) -> str:
             return match.group(0)
         return f"{match.group(1)}{name}={ctx.secret(name)}"
 
-    return re.sub(r"(^|\s|export\s+)([A-Za-z_][A-Za-z0-9_]*)=('[^']*'|\"[^\"]*\"|\S+)", swap, run, flags=re.M)
+    run = re.sub(r"(^|\s|export\s+)([A-Za-z_][A-Za-z0-9_]*)=('[^']*'|\"[^\"]*\"|\S+)", swap, run, flags=re.M)
+
+    def in_url(match: re.Match[str]) -> str:  # postgresql://admin:s3cret@db/app
+        if match.group(3).startswith(("$", "\x00")) or BLANKS.fullmatch(match.group(3)):
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}:{ctx.secret(match.group(1).split(':')[0].upper() + '_PASSWORD')}@"
+
+    run = re.sub(r"\b([a-z][a-z0-9+.-]*://)([^:/\s@'\"]+):([^@\s'\"]+)@", in_url, run)
+
+    def flag(match: re.Match[str]) -> str:  # --password=s3cret, curl -u user:s3cret
+        if match.group(3).startswith(("$", "\x00")):
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}{ctx.secret('PASSWORD')}"
+
+    run = re.sub(r"(--password[= ]|--pass[= ]|--token[= ]|--api-key[= ])()(['\"]?[^\s'\"]+['\"]?)", flag, run)
+    return re.sub(r"((?:^|\s)(?:-u|--user)\s+)([^:\s'\"]+:)([^\s'\"]+)", flag, run)
 
 
 def _ssh(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool) -> dict[str, Any] | None:
