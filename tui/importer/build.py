@@ -40,6 +40,7 @@ def build(text: str, source: str) -> Imported:
         check["id"] = f"check-{n}"
     everywhere = steps_of([s for v in found.verify for s in v.walk()], ctx, check=True, verify=True)
     plans, risks = _plans(found, sections, ctx, everywhere)
+    _when_to_roll_back(sections, plans)
     decisions = parts.matrix(sections, plans)
     levels = parts.severity(sections, plans) or parts.matrix_levels(decisions, plans)
     choices = _choices(found, plans)
@@ -101,6 +102,20 @@ def build(text: str, source: str) -> Imported:
         body = safe("\n".join(parts_by_section))
         runbook.setdefault("appendix", []).append({"title": UNPLACED, "body": body})
     return Imported(runbook, coverage)
+
+
+_WHEN = re.compile(r"when to (use|roll ?back)|回滚时机|何时回滚|回滚条件|rollback criteria|rollback triggers", re.I)
+
+
+def _when_to_roll_back(sections: list[Section], plans: dict[str, Any]) -> None:
+    """A document-wide "when to roll back" list is when each plan applies (unless it says its own)."""
+    for section in sections:
+        if _WHEN.search(section.title) and not section.children:
+            when = [safe(b.text) for b in section.blocks if b.kind in ("bullet", "numbered") and b.depth == 0]
+            for plan in plans.values():
+                if when and "when" not in plan:
+                    plan["when"] = when
+            return
 
 
 def _chart_flow(
