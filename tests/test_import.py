@@ -242,7 +242,9 @@ def test_seed_004_plans_checklists_record(imported: dict[str, dict[str, Any]]) -
     ), "BACKUP=$(ssh …) becomes a step that captures the value later steps use"
     assert data["hosts"]["meiyueart.com"] == {"address": "meiyueart.com", "user": "user"}
     assert restore["run"].count("{{ backup }}") == 2 and deploy["run"] == "./deploy_now.sh"
-    assert data["plans"]["2"]["when"][0] == "验证测试失败 - 自动化验证脚本测试失败", "回滚时机 says when each plan applies"
+    assert data["plans"]["2"]["when"][0] == "验证测试失败 - 自动化验证脚本测试失败", (
+        "回滚时机 says when each plan applies"
+    )
     assert len(data["checklists"]["pre"]) == 6 and "用户可以正常登录" in data["checklists"]["post"]
     assert data["record"]["sections"][0]["body"].startswith("# 回滚记录")
     assert {"role": "运维团队", "email": "ops@meiyueart.com"} in data["contacts"]
