@@ -58,6 +58,7 @@ class OverviewScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "start", "Start incident", id="overview.start"),
         Binding("c", "contacts", "Contacts", id="overview.contacts"),
+        Binding("t", "toggle_chart", "Chart", tooltip="Flowchart as outline or graph", id="overview.toggle"),
         Binding("escape", "back", "Runbooks", id="overview.back"),
     ]
 
@@ -80,12 +81,13 @@ class OverviewScreen(ConsoleScreen):
             if rb.summary:
                 head.append(f"\n{rb.summary}", style="dim")
             yield Static(head, id="overview-head")
-            if rb.severity:
-                yield Static(severity_table(rb), classes="overview-table")
+            # The flowchart first: at 80x24 its start is on the first screen, the tables below it.
             if rb.flow is not None:
                 yield Static(Text("Decision flowchart", style="bold"), classes="section-title")
                 with HorizontalScroll(classes="flow-scroll"):
                     yield FlowChart(rb.flow, {k: p.title for k, p in rb.plans.items()})
+            if rb.severity:
+                yield Static(severity_table(rb), classes="overview-table")
             if rb.matrix:
                 yield Static(matrix_table(rb), classes="overview-table")
             yield Static(plans_table(rb), classes="overview-table")
@@ -100,6 +102,18 @@ class OverviewScreen(ConsoleScreen):
             self.console.show_first()
             return
         self.app.push_screen(IncidentStartScreen())
+
+    def action_toggle_chart(self) -> None:
+        for chart in self.query(FlowChart):
+            chart.toggle()
+            self.call_after_refresh(self.show_start, chart)
+
+    def show_start(self, chart: FlowChart) -> None:
+        """A graph wider than the screen: its start node in view, not the blank left of it."""
+        region = chart.node_region(chart.flow.start)
+        scroll = chart.parent
+        if region is not None and isinstance(scroll, HorizontalScroll):
+            scroll.scroll_to_region(region, animate=False, center=True, immediate=True)
 
     def action_contacts(self) -> None:
         from screens.contacts import ContactsScreen

@@ -47,6 +47,7 @@ class TriageScreen(SessionScreen):
         Binding("enter", "choose", "Answer / choose plan", priority=True, id="triage.choose"),
         Binding("p", "other_plan", "Another plan", id="triage.other"),
         Binding("v", "severity", "Severity", id="triage.severity"),
+        Binding("t", "toggle_chart", "Chart", tooltip="Flowchart as outline or graph", id="triage.toggle"),
     ]
     MONITORS_EVERY = 5.0  # seconds between readings of the live monitors
 
@@ -187,6 +188,10 @@ class TriageScreen(SessionScreen):
         if region is not None:
             container = self.query_one("#triage-graph", ScrollableContainer)
             container.scroll_to_region(region, animate=False, center=True, immediate=True)
+
+    def action_toggle_chart(self) -> None:
+        self.query_one(FlowChart).toggle()
+        self.call_after_refresh(self.scroll_to_current)
 
     def show_recommendation(self) -> None:
         options = self.query_one(OptionList)

@@ -140,3 +140,22 @@ def test_drill_banner(snap_compare, masked: None) -> None:
 
     app = make_app(FLOW, operator="ana", drill=True)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+BUNDLED = Path(__file__).parent.parent / "runbooks"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("runbook", ["partytix-risk", "shop-rollback"])
+@pytest.mark.parametrize("view", ["auto", "toggled"])
+def test_flowchart(view: str, runbook: str, size: tuple[int, int], snap_compare, masked: None) -> None:
+    """The bundled runbooks' flowcharts as the overview first shows them, and toggled with t."""
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await pilot.pause()
+        if view == "toggled":
+            await pilot.press("t")
+        await steady(pilot)
+
+    app = make_app(BUNDLED / f"{runbook}.toml", operator="ana")
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -61,3 +61,8 @@ async def to_plan(app: RbConsoleApp, pilot: Pilot[int], marker_dir: Path) -> Non
     await settle(app, pilot)
     await pilot.press("enter")  # pre-checks passed: start the plan
     await settle(app, pilot)
+
+
+def screen_lines(app: RbConsoleApp) -> list[str]:
+    """What the terminal shows, one string per row (wide characters once)."""
+    return [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]

@@ -1,9 +1,10 @@
-"""Lay out a runbook's decision flowchart as boxes and arrows on a character canvas.
+"""Lay out a runbook's decision flowchart as boxes and arrows on a character canvas, or as an
+indented outline when the graph is wider than the screen.
 
 Nodes go in layers by their shortest distance from the start, edges into the next layer are
-drawn as lines with their option label above the arrow; an edge back to an earlier layer (or
-sideways) would cross everything, so it is written inside the box as "↪ label: target".
-Widths are Rich cell widths so CJK text lines up.
+drawn as lines with their option labels (each in full, wrapped) above the arrow; an edge back to
+an earlier layer (or sideways) would cross everything, so it is written inside the box as
+"↪ label: target". Widths are Rich cell widths so CJK text lines up.
 """
 
 from __future__ import annotations
@@ -64,17 +65,6 @@ def wrap_cells(text: str, width: int) -> list[str]:
                 current += char
         lines.append(current)
     return lines
-
-
-def truncate_cells(text: str, width: int) -> str:
-    if cell_len(text) <= width:
-        return text
-    out = ""
-    for char in text:
-        if cell_len(out + char) > width - 1:
-            break
-        out += char
-    return out + "…"
 
 
 class Canvas:
@@ -165,10 +155,6 @@ def _layers(flow: Flow) -> dict[str, int]:
     return depth
 
 
-def _has_labels(flow: Flow, parents: list[str], depth: dict[str, int], d: int) -> int:
-    return int(any(label for p in parents for label, t in _edges(flow, p) if depth.get(t) == d + 1))
-
-
 def _node_lines(flow: Flow, node_id: str, depth: dict[str, int], plan_titles: dict[str, str]) -> list[str]:
     node = flow.nodes[node_id]
     lines = wrap_cells(node.text, BOX_TEXT_WIDTH)
@@ -182,7 +168,7 @@ def _node_lines(flow: Flow, node_id: str, depth: dict[str, int], plan_titles: di
     for label, target in _edges(flow, node_id):
         if target in depth and depth[target] != depth[node_id] + 1:
             target_text = flow.nodes[target].text
-            lines.append(truncate_cells(f"↪ {label + ': ' if label else ''}{target_text}", BOX_TEXT_WIDTH))
+            lines += wrap_cells(f"↪ {label + ': ' if label else ''}{target_text}", BOX_TEXT_WIDTH)
     return lines
 
 
@@ -205,15 +191,33 @@ def draw_flow(
     boxes: dict[str, Box] = {}
     for node_id, d in depth.items():
         lines = _node_lines(flow, node_id, depth, plan_titles or {})
-        width = max(cell_len(line) for line in lines) + 4
+        # A box is at least as wide as the labels above it want (up to a full box): they wrap in its room.
+        labels = [label for p, pd in depth.items() if pd == d - 1 for label, t in _edges(flow, p) if t == node_id]
+        wanted = min(max((cell_len(label) for label in labels), default=0), BOX_TEXT_WIDTH) + 4
+        width = max(max(cell_len(line) for line in lines) + 4, wanted)
         boxes[node_id] = Box(node_id, lines, width, d)
 
     layer_widths = {d: sum(boxes[n].width for n in ids) + GAP * (len(ids) - 1) for d, ids in layers.items()}
     total_width = max(layer_widths.values()) + 2
 
-    # Rows between layer d and d+1: one bus row per parent with children below, a label row, an arrow row.
+    def into(d: int, parents: list[str]) -> dict[str, list[str]]:
+        """The option labels on the edges from ``parents`` into layer d+1, per target, in order."""
+        found: dict[str, list[str]] = {}
+        for parent in parents:
+            for label, target in _edges(flow, parent):
+                if depth.get(target) == d + 1 and label and label not in found.setdefault(target, []):
+                    found[target].append(label)
+        return {t: names for t, names in found.items() if names}
+
+    def label_lines(d: int, target: str, names: list[str]) -> list[str]:
+        # Each label in full, wrapped to the room above its box (a lone box has the whole width).
+        room = total_width - 2 if len(layers[d + 1]) == 1 else boxes[target].width + GAP - 2
+        return [line for name in names for line in wrap_cells(name, max(room, 8))]
+
+    # Rows between layer d and d+1: one bus row per parent with children below, the label rows, an arrow row.
     y = 0
     gaps: dict[int, list[str]] = {}
+    labels: dict[int, dict[str, list[str]]] = {}
     for d in sorted(layers):
         # A lone box sits exactly on the axis so a straight edge into it has no jog.
         x = (
@@ -228,8 +232,9 @@ def draw_flow(
         y += max(boxes[n].height for n in layers[d])
         parents = [n for n in layers[d] if any(depth.get(t) == d + 1 for _, t in _edges(flow, n))]
         gaps[d] = parents
+        labels[d] = {t: label_lines(d, t, names) for t, names in into(d, parents).items()}
         if parents:
-            y += len(parents) + _has_labels(flow, parents, depth, d) + 1
+            y += len(parents) + max((len(lines) for lines in labels[d].values()), default=0) + 1
     canvas = Canvas(total_width, max(y, 1))
 
     for d in sorted(layers):
@@ -237,8 +242,9 @@ def draw_flow(
         if not parents:
             continue
         layer_bottom = boxes[layers[d][0]].y + max(boxes[n].height for n in layers[d])
-        label_row = layer_bottom + len(parents) - 1 + _has_labels(flow, parents, depth, d)
-        labels: dict[str, list[str]] = {}
+        label_rows = max((len(lines) for lines in labels[d].values()), default=0)
+        first_label_row = layer_bottom + len(parents)
+        arrow_row = first_label_row + label_rows
         for i, parent in enumerate(parents):
             source = boxes[parent]
             bus = layer_bottom + i
@@ -247,25 +253,23 @@ def draw_flow(
             for yy in range(source.y + source.height, bus):
                 canvas.line(source.center, yy, UP | DOWN, "path" if any_on_path else "")
             canvas.line(source.center, bus, UP, "path" if any_on_path else "")
-            for label, target in targets:
+            for _, target in targets:
                 style = "path" if (parent, target) in on_path_edges else ""
                 cx = boxes[target].center
                 canvas.hline(source.center, cx, bus, style)
                 canvas.line(cx, bus, DOWN, style)
-                for yy in range(bus + 1, label_row + 2):
+                for yy in range(bus + 1, arrow_row + 1):
                     canvas.line(cx, yy, UP | DOWN, style)
-                if label:
-                    labels.setdefault(target, []).append(label)
-        for target, names in labels.items():
+        for target, lines in labels[d].items():
             box = boxes[target]
-            text = truncate_cells(" / ".join(names), box.width + GAP - 1)
-            start = max(0, box.center - cell_len(text) // 2)
             style = "path_label" if any((p, target) in on_path_edges for p in parents) else "label"
-            canvas.text(start, label_row, text, style)
+            for row, text in enumerate(lines):
+                start = min(max(0, box.center - cell_len(text) // 2), max(0, total_width - cell_len(text)))
+                canvas.text(start, first_label_row + row, text, style)
         for target in {t for p in parents for _, t in _edges(flow, p) if depth.get(t) == d + 1}:
             box = boxes[target]
             on_path = target in path
-            canvas.text(box.center, label_row + 1, "▼", "path" if on_path else "")
+            canvas.text(box.center, arrow_row, "▼", "path" if on_path else "")
 
     drawn_sources = {p for parents in gaps.values() for p in parents}
     for node_id, box in boxes.items():
@@ -290,3 +294,79 @@ def draw_flow(
     if where is not None:
         where.update({node_id: (b.x, b.y, b.width, b.height) for node_id, b in boxes.items()})
     return canvas.render(styles or {})
+
+
+def outline_flow(
+    flow: Flow,
+    width: int,
+    path: list[str] | None = None,
+    current: str | None = None,
+    plan_titles: dict[str, str] | None = None,
+    styles: dict[str, Style] | None = None,
+    where: dict[str, tuple[int, int, int, int]] | None = None,
+) -> list[Text]:
+    """The flowchart as an indented tree that fits ``width`` cells: each node's text, its question,
+    every option label in full with the node it leads to indented below it. A node reached a second
+    time (several options into one node, a loop back) is named, not repeated ("→ … (above)").
+    ``where``, if given, receives each node's first row and row count as (0, y, width, height)."""
+    path = path or []
+    on_path_edges = set(pairwise(path))
+    titles = plan_titles or {}
+    styles = styles or {}
+    rows: list[Text] = []
+    shown: set[str] = set()
+
+    def emit(first: str, rest: str, text: str, style: str, lead_style: str = "") -> None:
+        room = max(width - max(cell_len(first), cell_len(rest)), 8)
+        for i, line in enumerate(wrap_cells(text, room)):
+            row = Text(no_wrap=True)
+            row.append(first if i == 0 else rest, styles.get(lead_style))
+            row.append(line, styles.get(style))
+            rows.append(row)
+
+    def node_style(node_id: str) -> str:
+        if node_id == current:
+            return "current"
+        if node_id in path:
+            return "path"
+        return "leaf" if flow.nodes[node_id].plan else ""
+
+    def chain(node_id: str, indent: str) -> None:
+        for _ in range(len(flow.nodes) + 1):  # a chain of `next` links; the loader rejects endless ones
+            node = flow.nodes.get(node_id)
+            if node is None:
+                return
+            if node_id in shown:
+                emit(indent + "→ ", indent + "  ", f"{node.text} (above)", node_style(node_id))
+                return
+            shown.add(node_id)
+            top = len(rows)
+            style = node_style(node_id)
+            emit(indent + "● ", indent + "  ", node.text, style)
+            if node.plan:
+                title = titles.get(node.plan, "")
+                emit(indent + "  ", indent + "  ", f"⇒ plan {node.plan}" + (f": {title}" if title else ""), "leaf")
+            if node.action:
+                emit(indent + "  ", indent + "  ", f"⇒ {node.action}", "leaf")
+            if node.ask:
+                emit(indent + "  ", indent + "  ", f"? {node.ask}", style)
+            if where is not None:
+                where[node_id] = (0, top, width, len(rows) - top)
+            if node.options:
+                for i, option in enumerate(node.options):
+                    last = i == len(node.options) - 1
+                    taken = (node_id, option.next) in on_path_edges
+                    branch, cont = ("└─ ", "   ") if last else ("├─ ", "│  ")
+                    label_style = "path_label" if taken else "label"
+                    emit(
+                        indent + "  " + branch, indent + "  " + cont, option.label, label_style, "path" if taken else ""
+                    )
+                    chain(option.next, indent + "  " + cont)
+                return
+            if not node.next:
+                return
+            rows.append(Text(indent + "↓", styles.get("path" if (node_id, node.next) in on_path_edges else "")))
+            node_id = node.next
+
+    chain(flow.start, "")
+    return rows
