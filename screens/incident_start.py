@@ -66,6 +66,10 @@ class IncidentStartScreen(ConsoleScreen):
         Binding("escape", "cancel", "Back", id="start.back"),
     ]
 
+    def __init__(self, submit: bool = False) -> None:
+        super().__init__()
+        self.submit = submit  # open --plan --reason: start at once unless the form lacks a value
+
     def compose(self) -> ComposeResult:
         rb = self.runbook
         options = self.console.options
@@ -75,7 +79,7 @@ class IncidentStartScreen(ConsoleScreen):
             yield Input(options.operator or getpass.getuser(), compact=True, id="start-operator")
             reason_param = rb.params.get("reason")
             yield Label((reason_param.prompt if reason_param else "") or "Reason", id="label-reason")
-            reason = dict(options.values).get("reason", "")
+            reason = options.reason or dict(options.values).get("reason", "")
             yield Input(reason, placeholder="what went wrong? (required)", compact=True, id="start-reason")
             if rb.severity:
                 yield Label("Severity")
@@ -107,6 +111,18 @@ class IncidentStartScreen(ConsoleScreen):
             yield Label("")
             yield Button("Start  (ctrl+s)", variant="primary", compact=True, id="start-go")
         yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        self.initial = self.form_values()
+        if self.submit:
+            self.call_after_refresh(self.action_start)
+
+    def form_values(self) -> list[object]:
+        return [widget.value for widget in self.query("Input, Select, Checkbox")]  # type: ignore[attr-defined]
+
+    def unsaved(self) -> bool:
+        """Whether the operator filled something in (quitting would throw it away)."""
+        return self.form_values() != self.initial
 
     def _param_widget(self, name: str, param: Param) -> Widget:
         given = dict(self.console.options.values)

@@ -255,12 +255,36 @@ class PlanScreen(SessionScreen):
             status_line.update(Text(f"Stopped: {self.session.stop_reason}", style=self.themed("bold $error")))
         elif not pending and self.session.plan is not None:
             self.query_one(Stopwatch).stop()
-            status_line.update(
-                Text("All steps done · v verifies · F5 checklists · F7 record", style=self.themed("bold $success"))
-            )
+            status_line.update(self.verified_text())
+        elif (failed := self.failed_next(pending)) is not None:
+            status_line.update(Text(failed, style=self.themed("bold $error")))
         else:
             steps = sum(1 for phase, _ in self.rows if phase == "step")
             status_line.update(f"{steps - len(pending)} of {steps} steps done · enter runs {pending[0]}")
+
+    def failed_next(self, pending: list[str]) -> str | None:
+        """The next step's last attempt failed (run alone, not by the plan): why, in full."""
+        action = self.session.state.action("step", pending[0]) if pending else None
+        if action is None or action.status in ("pending", "running", "ok", "skipped", "dry_run"):
+            return None
+        detail = str(action.last.get("detail") or "") if action.last else ""
+        return f"✗ {pending[0]} {action.status}" + (f": {detail}" if detail else "") + " · r retries · s skips"
+
+    def verified_text(self) -> Text:
+        """After the last step: what the verification found, not a promise that it will."""
+        checks = [(s.id, self.session.state.action("verify", s.id)) for phase, s in self.rows if phase == "verify"]
+        failed = [i for i, a in checks if a is not None and a.done is False and a.status not in ("pending", "running")]
+        ran = [i for i, a in checks if a is not None and a.status not in ("pending", "running")]
+        if failed:
+            text, style = f"All steps done · verification failed: {', '.join(failed)} · v re-runs it", "bold $error"
+        elif checks and len(ran) == len(checks):
+            walked = "walked (dry run)" if self.dry_run else "passed"
+            text, style = f"All steps done · verification {walked} · F5 checklists · F7 record", "bold $success"
+        elif checks:
+            text, style = "All steps done · verifying…" if self.console.busy else "All steps done · v verifies", "bold"
+        else:
+            text, style = "All steps done (this plan has no verification) · F7 record", "bold $success"
+        return Text(text, style=self.themed(style))
 
     def show_drift(self, table: DataTable[Any]) -> None:
         """Mark steps far off their drill time ("step 4 (checkout): 3.1x its drill time") and say so once."""
@@ -322,7 +346,10 @@ class PlanScreen(SessionScreen):
         if result.status == "declined":
             self.notify(result.detail or f"{step_id} did not run", severity="warning")
         elif not result.ok:
-            self.notify(f"{step_id} {result.status}: {result.detail}", severity="error", timeout=10)
+            # Briefly: the status line under the output keeps the reason in full.
+            self.notify(f"{step_id} {result.status}: see the status line", severity="error", timeout=3)
+        elif not self.session.pending_steps():
+            await self._verify()  # the last step passed: verification starts by itself
 
     def move_to_next(self) -> None:
         pending = self.session.pending_steps()
@@ -334,9 +361,9 @@ class PlanScreen(SessionScreen):
         self._start(lambda: self._run_all(), "Run the plan")
 
     async def _run_all(self) -> None:
-        if await self.session.run_plan():
-            walked = "Dry run: every step walked, nothing executed" if self.dry_run else "Every step passed"
-            self.notify(f"{walked}; v verifies.", severity="information")
+        await self.session.run_plan()
+        if not self.session.pending_steps() and not self.session.stop_reason:
+            await self._verify()  # every step done: verification starts by itself
 
     def action_retry(self) -> None:
         chosen = self.selected()

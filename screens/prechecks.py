@@ -18,14 +18,16 @@ class PrechecksScreen(SessionScreen):
     WHERE = "Pre-checks"
     AUTO_FOCUS = "#checks-table"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "start_plan", "Start plan", priority=True, id="checks.plan"),
-        Binding("a", "run_all", "Run all", id="checks.all"),
+        Binding("enter", "start_plan", "Open plan", priority=True, id="checks.plan"),
+        Binding("g", "run_plan", "Run plan", tooltip="Start the plan: run every step", id="checks.run"),
+        Binding("a", "run_all", "Re-run all", tooltip="Run every pre-check again", id="checks.all"),
         Binding("r", "rerun", "Re-run one", id="checks.one"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.started = False
+        self.armed: bool | None = None  # pressed while checks ran: on passing, open the plan (False) or run it (True)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(self.runbook)
@@ -86,22 +88,39 @@ class PrechecksScreen(SessionScreen):
                 check.id, "time", duration_text(action.last.get("duration") if action.last else None), update_width=True
             )
             table.update_cell(check.id, "detail", detail.splitlines()[0][:120] if detail else "", update_width=True)
-        blocking = self.session.blocking_failures()
+        running = self.still_running()
+        blocking = [c for c in self.session.blocking_failures() if c not in running]
         summary = self.query_one("#checks-summary", Static)
+        plan = state.plan
         if blocking:
             summary.update(
                 Text(
-                    f"Blocking: {', '.join(blocking)}. enter asks for a reason to go on.",
+                    f"Blocking: {', '.join(blocking)} failed. enter asks for a reason to go on.",
                     style=self.themed("bold $error"),
                 )
             )
-        elif state.plan and not self.runbook.checks:
-            summary.update(f"This runbook has no pre-checks. enter: start plan {state.plan}")
-        elif state.plan:
-            summary.update(f"{failing} not passing. enter: start plan {state.plan}")
+        elif running:
+            then = {None: "", False: f"; then plan {plan} opens", True: f"; then plan {plan} runs"}[self.armed]
+            summary.update(f"Running {len(running)} of {len(self.runbook.checks)} pre-checks{then}…")
+        elif plan and not self.runbook.checks:
+            summary.update(f"This runbook has no pre-checks. g: run plan {plan} · enter: open it")
+        elif plan:
+            summary.update(f"{failing} not passing. g: run plan {plan} · enter: open it")
         else:
             summary.update("Choose a plan in triage first (F2).")
+        if self.armed is not None and not running and not self.console.busy:
+            armed, self.armed = self.armed, None
+            if not blocking:
+                self.go(armed)
         self.show_detail()
+
+    def still_running(self) -> list[str]:
+        """Pre-checks started and not finished (not failures yet, whatever their severity)."""
+        return [
+            c.id
+            for c in self.runbook.checks
+            if (a := self.session.state.action("pre", c.id)) is not None and a.status in ("pending", "running")
+        ]
 
     def detail_of(self, check_id: str, status: str, last: dict[str, object]) -> str:
         """A passing check's summary ("HTTP 200 OK in 90 ms"); a failing one's reason, without the
@@ -143,26 +162,42 @@ class PrechecksScreen(SessionScreen):
             self.console.engine(self.session.run_checks([check.id]), f"Re-run {check.id}", group="checks")
 
     def action_start_plan(self) -> None:
+        self.start_plan(run=False)
+
+    def action_run_plan(self) -> None:
+        self.start_plan(run=True)
+
+    def start_plan(self, run: bool) -> None:
         from screens.reason import ReasonScreen
 
         if self.session.state.plan is None:
             self.notify("Choose a plan in triage first (F2).", severity="warning")
             return
+        if self.still_running():
+            self.armed = run  # the plan goes on when they pass; a failure stops it here
+            self.redraw()
+            return
         blocking = self.session.blocking_failures()
         if not blocking:
-            self.console.action_show("plan")
+            self.go(run)
             return
 
         def with_reason(reason: str | None) -> None:
             if reason:
-                self.console.engine(self._override(blocking, reason), "Override pre-checks")
+                self.console.engine(self._override(blocking, reason, run), "Override pre-checks")
 
         self.app.push_screen(
             ReasonScreen("Blocking pre-checks failed", f"{', '.join(blocking)} did not pass. Why go on?"),
             callback=with_reason,
         )
 
-    async def _override(self, ids: list[str], reason: str) -> None:
+    def go(self, run: bool) -> None:
+        if run:
+            self.console.run_plan()
+        else:
+            self.console.action_show("plan")
+
+    async def _override(self, ids: list[str], reason: str, run: bool) -> None:
         for check_id in ids:
             await self.session.override_check(check_id, reason)
-        self.console.action_show("plan")
+        self.go(run)

@@ -172,12 +172,28 @@ class TriageScreen(SessionScreen):
             options.add_option(Option("Go to the pre-checks (F3)", id="go"))
         elif current is not None:
             node = flow.nodes[current]
-            question.update(Text.assemble((node.ask or node.text, "bold"), f"   ({node.text})"))
+            text = Text()
+            by_severity = self.severity_plan() if not state.triage else None
+            if by_severity is not None:
+                level, plan_id = by_severity
+                text.append(f"Severity {level} recommends plan {plan_id}: enter starts it; or answer below.\n")
+                title = self.runbook.plans[plan_id].title
+                options.add_option(Option(f"★ plan {plan_id}: {title} (severity {level})", id=f"plan:{plan_id}"))
+            text.append(node.ask or node.text, style="bold")
+            if node.ask:
+                text.append(f"  ({node.text})", style="dim")
+            question.update(text)
             for index, option in enumerate(node.options):
                 options.add_option(Option(f"{index + 1}. {option.label}", id=f"answer:{index}"))
         else:
             self.show_recommendation()
         options.highlighted = 0 if options.option_count else None
+
+    def severity_plan(self) -> tuple[str, str] | None:
+        """(level, plan) when the severity chosen at the start recommends a plan."""
+        level = self.session.state.meta.get("severity")
+        row = next((s for s in self.runbook.severity if s.level == level and s.plan in self.runbook.plans), None)
+        return (row.level, str(row.plan)) if row is not None else None
 
     def scroll_to_current(self) -> None:
         """Keep the node being asked about in view when the graph is bigger than the pane."""

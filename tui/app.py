@@ -58,6 +58,7 @@ class ConsoleOptions:
     operator: str | None = None
     drill: bool = False
     plan: str | None = None
+    reason: str | None = None  # with plan: start the incident at once (the form only if it lacks a value)
     scenario: str | None = None
     profile: str | None = None
     dry_run: bool = False
@@ -139,6 +140,10 @@ class RbConsoleApp(App[int]):
                 self.push_screen(PickerScreen())
             return
         self.push_screen(OverviewScreen(self.loaded))
+        if self.options.plan and self.options.reason:
+            from screens.incident_start import IncidentStartScreen
+
+            self.push_screen(IncidentStartScreen(submit=True))
 
     # --- the session --------------------------------------------------------------------------
 
@@ -184,6 +189,12 @@ class RbConsoleApp(App[int]):
             self.action_show("triage")
         else:
             self.action_show("prechecks")
+
+    def run_plan(self) -> None:
+        """The plan screen, running every pending step (then the verification, by itself)."""
+        self.action_show("plan")
+        plan_screen = self.get_screen("plan")
+        self.call_after_refresh(plan_screen.run_action, "run_all")
 
     def resume_session(self, ref: str) -> Worker[None]:
         """Reopen a recorded session (read-only if another process holds it) where it stopped."""
@@ -304,16 +315,41 @@ class RbConsoleApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     def action_quit_console(self) -> None:
-        if not self.busy:
-            self.exit(0)
-            return
+        """Quit at once only when nothing would be lost; else ask, saying what state it leaves."""
         from screens.question import ask_yes_no
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_worker(self._abort_and_exit(), group="quit", exit_on_error=False)
+        lost = self.what_quit_loses()
+        if lost is None:
+            self.exit(0)
+            return
+        title, text = lost
 
-        self.push_screen(ask_yes_no("A step is running", "Abort it and quit?"), callback=answered)
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            if self.busy:
+                self.run_worker(self._abort_and_exit(), group="quit", exit_on_error=False)
+            else:
+                self.exit(0)
+
+        self.push_screen(ask_yes_no(title, text), callback=answered)
+
+    def what_quit_loses(self) -> tuple[str, str] | None:
+        """(title, what happens) when quitting now loses work or leaves a session open; None when not."""
+        session = self.session
+        resume = (
+            f"The session stays interrupted; resume it with: rbconsole resume {session.id}"
+            if session is not None
+            else ""
+        )
+        if self.busy:
+            return "A step is running", f"Abort it and quit? {resume}".strip()
+        if session is not None and not session.read_only and session.state.result is None:
+            return "Quit with the session open?", f"{resume} (F7 exports the record and ends it)."
+        form = getattr(self.screen, "unsaved", None)
+        if session is None and callable(form) and form():
+            return "Quit and lose the incident form?", "Nothing is recorded until the incident starts."
+        return None
 
     async def _abort_and_exit(self) -> None:
         # Let the aborted step journal its end before the app (and its workers) go away.
@@ -380,6 +416,7 @@ def create_app(
     operator: str | None = None,
     drill: bool = False,
     plan: str | None = None,
+    reason: str | None = None,
     scenario: str | None = None,
     profile: str | None = None,
     dry_run: bool = False,
@@ -395,6 +432,7 @@ def create_app(
         operator=operator,
         drill=drill,
         plan=plan,
+        reason=reason,
         scenario=scenario,
         profile=profile,
         dry_run=dry_run,

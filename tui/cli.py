@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("open", "the console straight on one runbook", targets=True)
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--plan", metavar="ID", help="with --reason: start the incident on this plan at once")
+    p.add_argument("--reason", metavar="TEXT", help="what went wrong (the incident form's reason)")
 
     p = command("validate", "check runbooks; file:line:col: message per problem")
     p.add_argument("files", nargs="+", metavar="FILE")

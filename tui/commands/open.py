@@ -34,5 +34,14 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from tui.app import create_app
 
-    app = create_app(args.file, runbook_dirs=args.runbooks, **targets)
+    if args.plan:
+        from tui.runbook.loader import load
+
+        loaded = load(args.file)
+        if loaded.runbook is not None and args.plan not in loaded.runbook.plans:
+            known = ", ".join(loaded.runbook.plans)
+            print(f"rbconsole: {args.file}: plan {args.plan!r} is not defined (known: {known})", file=sys.stderr)
+            return EXIT_USAGE
+
+    app = create_app(args.file, runbook_dirs=args.runbooks, plan=args.plan, reason=args.reason, **targets)
     return app.run() or 0
