@@ -1,0 +1,195 @@
+"""The fast path, measured: keystrokes and console seconds from launch to plan A's first step and to
+its last verification, driven with Textual's Pilot at 80x24, beside the plan's own time (its steps'
+durations) and beside the issue-11 baseline (61 keys, 41 s to plan A's first step).
+
+Runs:
+- demo: ``rbconsole drill runbooks/demo.toml --scenario bad-release`` (its setup makes a sandbox;
+  every step and verification runs for real), via the incident form: reason, severity P0, start,
+  the plan the severity recommends, g;
+- seed 001 (wechat-backend-phase1), the same keys, in dry run with the ``lab`` profile (no lab
+  serves its HTTP API yet, so its steps are walked, not executed: the keys are the same);
+- demo via ``open --plan A --reason TEXT``: launch, g.
+
+Typed text (the reason, a confirmation's name) is counted apart: the issue's budget leaves the
+reason out. Goal: at most 8 keys to plan A's first step.
+
+    python bench/bench_console_keys.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from textual.pilot import Pilot  # noqa: E402
+
+from screens.confirm import ConfirmScreen  # noqa: E402
+from screens.question import ChoiceScreen  # noqa: E402
+from tui.app import RbConsoleApp, create_app  # noqa: E402
+
+BASELINE_KEYS = 61
+BASELINE_SECONDS = 41.0
+GOAL_KEYS = 8
+
+
+@dataclass
+class Run:
+    name: str
+    keys_to_first: int = 0
+    typed_to_first: int = 0
+    seconds_to_first: float = 0.0
+    keys_to_verified: int = 0
+    typed_to_verified: int = 0
+    seconds_to_verified: float = 0.0
+    plan_seconds: float = 0.0
+    verified: str = ""
+
+
+class Driver:
+    def __init__(self, app: RbConsoleApp, pilot: Pilot[int]) -> None:
+        self.app, self.pilot = app, pilot
+        self.keys = self.typed = 0
+
+    async def press(self, *keys: str) -> None:
+        for key in keys:
+            self.keys += 1
+            await self.pilot.press(key)
+            await self.pilot.pause(0.05)
+
+    async def type(self, text: str) -> None:
+        self.typed += len(text)
+        await self.pilot.press(*text)
+
+    async def until(self, condition: Callable[[], bool], seconds: float = 120.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not reached within {seconds:g} s")
+            await self.pilot.pause(0.05)
+
+    def events(self, kind: str, **match: object) -> list[dict[str, object]]:
+        session = self.app.session
+        found = session.events if session is not None else []
+        return [e.data for e in found if e.type == kind and all(e.data.get(k) == v for k, v in match.items())]
+
+
+async def form_then_severity(d: Driver) -> None:
+    await d.press("enter")  # overview → the incident form, focus on the reason
+    await d.type("v2 errors everywhere")
+    await d.press("enter", "enter", "down", "enter")  # the severity select: P0
+    await d.press("ctrl+s")
+    await d.until(lambda: d.app.session is not None and d.app.screen.__class__.__name__ == "TriageScreen")
+    await d.press("enter")  # ★ the plan severity P0 recommends
+    await d.until(lambda: d.app.screen.__class__.__name__ == "PrechecksScreen")
+    await d.press("g")  # run the plan (as soon as the pre-checks pass)
+
+
+async def launched_on_plan(d: Driver) -> None:
+    await d.until(lambda: d.app.screen.__class__.__name__ == "PrechecksScreen")
+    await d.press("g")
+
+
+async def answer_questions(d: Driver) -> None:
+    """Confirmations (type the name), manual steps and 'sent?' questions, as an operator would."""
+    screen = d.app.screen
+    if isinstance(screen, ConfirmScreen):
+        await d.type(screen.targets[0])
+        await d.press("enter")
+    elif isinstance(screen, ChoiceScreen):
+        yes = next((i for i, (_, value) in enumerate(screen.choices) if value in ("yes", "done", True)), 0)
+        await d.press(*(["down"] * yes), "enter")
+
+
+async def measure(name: str, app: RbConsoleApp, drive: Callable[[Driver], Awaitable[None]]) -> Run:
+    run = Run(name)
+    started = time.monotonic()
+    async with app.run_test(size=(80, 24)) as pilot:
+        d = Driver(app, pilot)
+        await drive(d)
+        await d.until(lambda: bool(d.events("step_started", phase="step")))
+        run.keys_to_first, run.typed_to_first = d.keys, d.typed
+        run.seconds_to_first = time.monotonic() - started
+        assert app.session is not None and app.session.plan is not None
+        verify_ids = [c.id for c in app.session.plan.verify]
+        deadline = time.monotonic() + 300
+        while len({str(e.get("id")) for e in d.events("check_finished", phase="verify")}) < len(verify_ids):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}: the verification did not finish")
+            if app.session.stop_reason:
+                raise RuntimeError(f"{name}: stopped: {app.session.stop_reason}")
+            await answer_questions(d)
+            await pilot.pause(0.05)
+        run.keys_to_verified, run.typed_to_verified = d.keys, d.typed
+        run.seconds_to_verified = time.monotonic() - started
+        run.plan_seconds = sum(float(str(e.get("duration") or 0)) for e in d.events("step_finished", phase="step"))
+        statuses = [str(e.get("status")) for e in d.events("check_finished", phase="verify")]
+        run.verified = f"{statuses.count('ok')} ok / {len(statuses)}" + (
+            f" ({', '.join(sorted(set(statuses) - {'ok'}))})" if set(statuses) - {"ok"} else ""
+        )
+        await d.press("f7")  # leave a clean session behind: export ends it
+        await pilot.pause(0.2)
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def main() -> int:
+    home = Path(tempfile.mkdtemp(prefix="rbconsole-bench-keys-"))
+    os.environ["RBCONSOLE_HOME"] = str(home / "sessions")
+    demo = REPO / "runbooks" / "demo.toml"
+    seed = REPO / "runbooks" / "wechat-backend-phase1.toml"
+    os.environ.setdefault("WECHAT_BACKEND_ADMIN_KEY", "bench-admin-key-not-secret")
+
+    def demo_values() -> dict[str, str]:
+        return {"sandbox": str(Path(tempfile.mkdtemp(dir=home)) / "sandbox"), "port": str(free_port())}
+
+    runs = [
+        await measure(
+            "demo (drill bad-release, real steps)",
+            create_app(demo, drill=True, scenario="bad-release", values=demo_values()),
+            form_then_severity,
+        ),
+        await measure(
+            "seed 001 (lab profile, dry run)",
+            create_app(seed, profile="lab", dry_run=True),
+            form_then_severity,
+        ),
+        await measure(
+            "demo via open --plan A --reason",
+            create_app(demo, drill=True, scenario="bad-release", plan="A", reason="v2 errors", values=demo_values()),
+            launched_on_plan,
+        ),
+    ]
+    print(f"{'run':40} {'keys→1st':>8} {'s→1st':>6} {'keys→verified':>13} {'s→verified':>10} {'plan s':>6}  verified")
+    for r in runs:
+        print(
+            f"{r.name:40} {r.keys_to_first:>8} {r.seconds_to_first:>6.1f} "
+            f"{r.keys_to_verified:>8} (+{r.typed_to_verified - r.typed_to_first} typed) "
+            f"{r.seconds_to_verified:>8.1f} {r.plan_seconds:>6.1f}  {r.verified}"
+        )
+    worst = max(r.keys_to_first for r in runs)
+    slowest = max(r.seconds_to_first for r in runs)
+    print(
+        f"keys to plan A's first step: {worst} (goal ≤ {GOAL_KEYS}; baseline {BASELINE_KEYS}: "
+        f"{worst / BASELINE_KEYS:.2f}x); console seconds: {slowest:.1f} (baseline {BASELINE_SECONDS:g} s: "
+        f"{slowest / BASELINE_SECONDS:.2f}x)"
+    )
+    return 0 if worst <= GOAL_KEYS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
