@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
+from screens.status import mode_text
 from tui import paths
 from tui.runbook.loader import load
 
@@ -125,7 +126,7 @@ class PickerScreen(ConsoleScreen):
         for s in self.sessions:
             meta = s.state.meta
             title = str(meta.get("runbook_title") or meta.get("runbook_id") or "")
-            table.add_row(s.id, title, str(meta.get("operator", "")), str(meta.get("mode", "")), s.status, key=s.id)
+            table.add_row(s.id, title, str(meta.get("operator", "")), mode_text(meta), s.status, key=s.id)
         table.display = bool(self.sessions)
         self.query_one("#sessions-title", Static).display = bool(self.sessions)
 

@@ -18,10 +18,12 @@ from tui.drill.drift import Baseline, drifts, plan_baselines
 from tui.drill.summary import summarise
 from tui.engine.events import OUTPUT, STEP_FINISHED, STEP_STARTED, Event
 from tui.runbook.model import SshAction, Step
+from tui.widgets.columns import FitTable, cell_width
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.stopwatch import Stopwatch
 
 ALL = "all"
+WIDE = 110  # the app's -wide breakpoint: steps and output side by side
 
 
 class PlanScreen(SessionScreen):
@@ -52,6 +54,7 @@ class PlanScreen(SessionScreen):
         self.baselines: dict[str, Baseline] = {}  # from earlier drills of this plan: a step's usual time
         self.drifted: set[str] = set()
         self.passed_in_batch = False
+        self.steps_share: int | None = None  # wide: the steps table's share of the width, in percent
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(self.runbook)
@@ -59,7 +62,7 @@ class PlanScreen(SessionScreen):
             yield Static(id="plan-title")
             yield Stopwatch(self.console.clock, self.target_minutes(), id="plan-stopwatch")
         with Horizontal(id="plan-body"):
-            yield DataTable(id="steps", cursor_type="row")
+            yield FitTable({"step": 0.65, "where": 0.35}, id="steps", cursor_type="row")
             with Vertical(id="plan-output"):
                 yield Tabs(Tab(ALL, id=f"tab-{ALL}"), id="host-tabs")
                 with ContentSwitcher(initial=f"pane-{ALL}", id="panes"):
@@ -240,6 +243,7 @@ class PlanScreen(SessionScreen):
             duration = duration_text(action.last.get("duration") if action.last else None)
             table.update_cell(key, "time", duration, update_width=True)
         self.show_drift(table)
+        self.fit_columns()
         status_line = self.query_one("#plan-status", Static)
         pending = self.session.pending_steps()
         if self.running:
@@ -261,6 +265,28 @@ class PlanScreen(SessionScreen):
         else:
             steps = sum(1 for phase, _ in self.rows if phase == "step")
             status_line.update(f"{steps - len(pending)} of {steps} steps done · enter runs {pending[0]}")
+
+    def fit_columns(self) -> None:
+        """Wide: the steps table as wide as its titles want (30% to 60%), the output pane the rest;
+        the table's Step and Where columns share what it has (it refits as it resizes)."""
+        table = self.query_one(FitTable)
+        share: int | None = None
+        if self.size.width >= WIDE:
+            natural = sum(
+                max([cell_width(c.label), *(cell_width(table.get_cell(r, k)) for r in table.rows)]) + 2
+                for k, c in table.columns.items()
+            )
+            share = round(max(0.3, min(0.6, (natural + 2) / self.size.width)) * 100)
+        if share != self.steps_share:
+            self.steps_share = share
+            if share is None:
+                table.styles.clear_rule("width")  # the narrow layout's CSS: the full width
+            else:
+                table.styles.width = f"{share}%"
+        table.fit()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_columns)
 
     def failed_next(self, pending: list[str]) -> str | None:
         """The next step's last attempt failed (run alone, not by the plan): why, in full."""

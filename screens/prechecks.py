@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from screens.base import SessionScreen
 from screens.status import duration_text, resolved_target, status_text, target_of
 from tui.engine.events import CHECK_STARTED, Event
+from tui.widgets.columns import FitTable
 
 
 class PrechecksScreen(SessionScreen):
@@ -31,7 +32,8 @@ class PrechecksScreen(SessionScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(self.runbook)
-        yield DataTable(id="checks-table", cursor_type="row")
+        # Long (CJK) titles share the width with Target and Detail instead of pushing them off screen.
+        yield FitTable({"check": 0.45, "target": 0.25, "detail": 0.3}, id="checks-table", cursor_type="row")
         yield Static(id="checks-detail")
         yield Static(id="checks-summary")
         yield from self.compose_bottom()
@@ -113,6 +115,7 @@ class PrechecksScreen(SessionScreen):
             if not blocking:
                 self.go(armed)
         self.show_detail()
+        self.query_one(FitTable).fit()
 
     def still_running(self) -> list[str]:
         """Pre-checks started and not finished (not failures yet, whatever their severity)."""

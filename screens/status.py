@@ -36,6 +36,12 @@ def themed(style: str, variables: Mapping[str, str]) -> str:
     return _VARIABLE.sub(lambda m: variables.get(m.group(1), ""), style).strip()
 
 
+def mode_text(meta: Mapping[str, object]) -> str:
+    """How a session ran: live, drill, and whether it was a dry run (never "live" for one)."""
+    mode = str(meta.get("mode") or "live")
+    return f"{mode} · dry run" if meta.get("dry_run") else mode
+
+
 def status_text(status: str, variables: Mapping[str, str]) -> Text:
     mark, style = STATUS_STYLE.get(status, ("?", ""))
     return Text(f"{mark} {STATUS_WORDS.get(status, status)}", style=themed(style, variables))

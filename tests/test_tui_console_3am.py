@@ -107,7 +107,7 @@ async def test_open_with_plan_and_reason_lands_on_the_plan_past_the_form(home: P
         assert app.session.state.meta.get("reason") == "checkout 500s"
         await pilot.press("g")  # one key: the plan runs
         await wait_for(pilot, lambda: step_started(app, "flag_off"))
-        assert isinstance(app.screen, PlanScreen)
+        assert app.get_screen("plan") in app.screen_stack
 
 
 async def test_open_with_a_missing_value_stops_on_the_form(home: Path) -> None:
@@ -227,3 +227,38 @@ async def test_q_with_a_session_open_says_it_stays_interrupted_and_how_to_resume
         await pilot.pause(0.5)
     sessions = {s.id: s for s in store.list_sessions()}
     assert sessions[session_id].status == "interrupted"
+
+
+SEED_001 = Path(__file__).resolve().parent.parent / "runbooks" / "wechat-backend-phase1.toml"
+
+
+async def test_the_profile_dropdown_shows_cjk_titles_whole() -> None:
+    app = make_app(SEED_001)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#start-profile").focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert any("预发布环境（演练用）" in row for row in screen_lines(app))
+
+
+async def test_long_check_titles_leave_the_target_and_detail_columns_on_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WECHAT_BACKEND_ADMIN_KEY", "x-admin-key-value")
+    app = make_app(SEED_001, plan="A", reason="diagnosis stuck")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PrechecksScreen), rounds=400)
+        await settle(app, pilot, rounds=600)
+        header = screen_lines(app)[1]
+        assert "Target" in header and "Detail" in header, header
+        assert all(len(row) <= 80 for row in screen_lines(app))
+
+
+def test_a_dry_run_is_never_called_live() -> None:
+    from screens.status import mode_text
+
+    assert mode_text({"mode": "live", "dry_run": True}) == "live · dry run"
+    assert mode_text({"mode": "drill", "dry_run": True}) == "drill · dry run"
+    assert mode_text({"mode": "live"}) == "live"
