@@ -148,8 +148,10 @@ class TriageScreen(SessionScreen):
         self.draw_monitors()
         if flow is None:
             if state.plan is None:  # no flowchart: the plans, the severity's first
-                self.query_one(OptionList).clear_options()
+                options = self.query_one(OptionList)
+                options.clear_options()
                 self.show_recommendation()
+                options.highlighted = 0 if options.option_count else None
             return
         self.path = walk(flow, flow.start)
         for answer in state.triage:

@@ -47,3 +47,6 @@ async def test_triage_shows_monitors_refreshes_and_sets_the_suggested_severity(
         assert "severity: P0" in str(panel.render())
         setting = [e.data for e in app.session.events if e.type == ev.SEVERITY_SET]
         assert setting == [{"level": "P0", "previous": None, "suggested": "P0", "by": setting[0]["by"]}]
+        await pilot.press("enter")  # no [flow]: the plans are listed, P0's plan first
+        await settle(app, pilot)
+        assert app.session.state.plan == "A"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tui.drill.drift import Baseline, Drift, baselines, drifts
 from tui.drill.format import against_target, percent, seconds_text, sparkline
 from tui.drill.summary import CheckResult, DrillRun, StepTime
+from tui.engine.events import STATUS_WORDS
 
 CHECKLISTS = ("pre", "during", "post", "followup")
 
@@ -88,7 +89,8 @@ def _problems_section(run: DrillRun) -> list[str]:
     for step in skipped:
         out.append(f"- skipped: `{step.id}`" + (f" ({step.skip_reason})" if step.skip_reason else ""))
     for step in failed:
-        out.append(f"- {step.status}: `{step.id}`" + (f": {step.detail}" if step.detail else ""))
+        words = STATUS_WORDS.get(step.status, step.status)
+        out.append(f"- {words}: `{step.id}`" + (f": {step.detail}" if step.detail else ""))
     for step in not_run:
         out.append(f"- not run: `{step.id}`")
     if len(out) == 2:
