@@ -426,3 +426,24 @@ def test_credentials_written_inline_become_secrets_and_leave_no_trace() -> None:
     (step,) = runbook["plans"]["A"]["steps"]
     assert step["run"].split("\n")[0] == "psql postgresql://admin:{{ postgresql_password }}@db.test/app -c 'SELECT 1'"
     assert load_text(written, "creds.toml").ok
+
+
+def test_commands_after_an_ssh_login_run_on_that_host() -> None:
+    text = (
+        "# Plan\n\n## Manual rollback\n\n### Step 1: log in\n\n```bash\nssh -p 2201 deploy@app3.test\n```\n\n"
+        "### Step 2: roll back\n\n```bash\ncd /srv/app\ngit reset --hard HEAD~1\nsystemctl restart app\n"
+        "curl http://localhost:8080/health\nexit\n```\n\n### Step 3: tell people\n\n```bash\n./notify.sh done\n```\n"
+    )
+    imported = importer.build(text, "login.md")
+    runbook = finish(imported.runbook)
+    steps = runbook["plans"]["plan-1"]["steps"]
+    assert [(s["kind"], s.get("host"), s["run"]) for s in steps] == [
+        (
+            "ssh",
+            "app3.test",
+            "cd /srv/app\ngit reset --hard HEAD~1\nsystemctl restart app\ncurl http://localhost:8080/health",
+        ),
+        ("local", None, "./notify.sh done"),
+    ], "a login shell's commands run on the host (curl localhost there, not on the bastion); exit ends it"
+    assert runbook["hosts"]["app3.test"] == {"address": "app3.test", "user": "deploy", "port": 2201}
+    assert imported.coverage.lost == [] and imported.coverage.count("manual") == 0

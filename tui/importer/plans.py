@@ -20,7 +20,7 @@ from tui.importer.shell import SHELL, SQL, Chunk, Command, looks_like_shell, she
 from tui.importer.steps import Context, command_steps, manual, placeholder, sql_steps, why_manual
 
 ALTERNATIVE = re.compile(
-    r"^(方案|预案|Plan|Option|Method|Approach|Scenario|场景|选项|Stage|阶段|Strategy|策略)\s*([A-Za-z0-9一二三四五六七八九十]+)\b\s*[:：.、-]?\s*(.*)$",
+    r"^(方案|预案|方式|方法|办法|Plan|Option|Method|Approach|Way|Scenario|场景|情形|选项|Stage|阶段|Strategy|策略)\s*([A-Za-z0-9一二三四五六七八九十]+)\b\s*[:：.、-]?\s*(.*)$",
     re.IGNORECASE,
 )
 _CHOOSE = re.compile(r"选择|choose|pick|options|alternatives|方案选择|备选", re.IGNORECASE)
@@ -289,8 +289,9 @@ def steps_of(sections: list[Section], ctx: Context, *, check: bool, verify: bool
     """Steps (or, with ``check``, pre-checks; with ``verify`` too, verifications) from the sections' blocks."""
     steps: list[dict[str, Any]] = []
     ctx.verifying = verify
+    ctx.remote = None  # a login in one plan's steps is not a login in the next plan
+    cwd: str | None = None  # a document's `cd DIR` holds for the sections after it, as in a shell
     for section in sections:
-        cwd: str | None = None
         has_code = any(command_block(b) for b in section.blocks)
         for block in section.blocks:
             kind = command_block(block)

@@ -69,6 +69,8 @@ class Context:
     hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     target_version: str = ""  # what the document says it rolls back to: a ref that names it says so
+    # after a bare ``ssh host`` (a login), the document's commands run on that host until ``exit``
+    remote: str | None = None
     verifying: bool = False  # verifications may make a functional call (POST a test login); pre-checks never
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     # for the coverage report: a command's first line → ("runnable", kind) | ("manual", reason)
@@ -196,6 +198,16 @@ def command_steps(
 
     for command in chunk.commands:
         command = Command(_secrets_out(command.text, ctx), command.line)
+        if login := _LOGIN.fullmatch(command.text.strip()):
+            flush()
+            ctx.remote = ctx.host(login.group(2), login.group(1))
+            ctx.outcomes[command.line] = ("runnable", "ssh login: the steps after it run on the host")
+            continue
+        if ctx.remote and command.text.strip() in ("exit", "logout"):
+            flush()
+            ctx.remote = None
+            ctx.outcomes[command.line] = ("runnable", "ssh logout")
+            continue
         title = (chunk.title if not steps and not pending else "") or command.text.split("\n")[0][:60]
         if BLANKS.search(command.text) and not why_manual(command.text) and _ELISION.search(command.text) is None:
             command = Command(fill_blanks(command.text, ctx) or command.text, command.line)
@@ -215,6 +227,9 @@ def command_steps(
     return steps
 
 
+_LOGIN = re.compile(r"(?:sudo\s+)?ssh(?:\s+-p\s*(\d+)|\s+-[tTqvA46C]+)*\s+((?:[\w.-]+@)?[\w.-]+)")
+
+
 def _special(
     command: Command, ctx: Context, title: str, chunk: Chunk, check: bool, cwd: str | None, plain: bool = False
 ) -> dict[str, Any] | None:
@@ -222,6 +237,8 @@ def _special(
     why = why_manual(text)
     if why:
         return manual(ctx, title, command, why, chunk.notes)
+    if ctx.remote:
+        return None  # logged in on a host: a shell line there, whatever it is
     if BLANKS.search(text):
         filled = fill_blanks(text, ctx)
         if filled is None:
@@ -263,6 +280,8 @@ def _special(
 def _local(
     ctx: Context, title: str, commands: list[Command], chunk: Chunk, check: bool, cwd: str | None
 ) -> dict[str, Any]:
+    if ctx.remote:
+        return _on_remote(ctx, title, commands, chunk, check, cwd)
     run = _secrets_out("\n".join(c.text for c in commands), ctx)
     if check and not read_only(run) and not ctx.verifying:
         for c in commands:
@@ -283,6 +302,30 @@ def _local(
         step["severity"] = "warning"
     if not check or (ctx.verifying and not read_only(run)):
         step["confirm"] = not read_only(run)  # a verification that changes something asks first
+    step["notes"] = notes(ctx, commands[0].line, chunk.notes)
+    return step
+
+
+def _on_remote(
+    ctx: Context, title: str, commands: list[Command], chunk: Chunk, check: bool, cwd: str | None
+) -> dict[str, Any]:
+    """Commands the document runs in a login shell on a host, as an ``ssh`` step there."""
+    run = "\n".join(c.text for c in commands)
+    if cwd:
+        run = f"cd {shlex.quote(cwd)} && {run}" if "\n" not in run else f"cd {shlex.quote(cwd)}\n{run}"
+    if check and not read_only(run) and not ctx.verifying:
+        for c in commands:
+            ctx.outcomes[c.line] = ("manual", "a check never changes anything; this would")
+        return {"id": "", "title": safe(title), "kind": "manual",
+                "instruction": safe(f"a check never changes anything; this would. Confirm by hand on {ctx.remote}:\n" + run),
+                "notes": notes(ctx, commands[0].line, chunk.notes)}  # fmt: skip
+    for c in commands:
+        ctx.outcomes[c.line] = ("runnable", "ssh")
+    step: dict[str, Any] = {"id": "", "title": safe(title), "kind": "ssh", "host": ctx.remote, "run": safe(run)}
+    if check:
+        step["severity"] = "warning"
+    if not check or (ctx.verifying and not read_only(run)):
+        step["confirm"] = not read_only(run)
     step["notes"] = notes(ctx, commands[0].line, chunk.notes)
     return step
 
