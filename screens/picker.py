@@ -119,6 +119,7 @@ class PickerScreen(ConsoleScreen):
 
     def fill_sessions(self) -> None:
         from tui.engine import store
+        from tui.engine.results import label
 
         table = self.query_one("#picker-sessions", DataTable)
         table.clear()
@@ -126,7 +127,7 @@ class PickerScreen(ConsoleScreen):
         for s in self.sessions:
             meta = s.state.meta
             title = str(meta.get("runbook_title") or meta.get("runbook_id") or "")
-            table.add_row(s.id, title, str(meta.get("operator", "")), mode_text(meta), s.status, key=s.id)
+            table.add_row(s.id, title, str(meta.get("operator", "")), mode_text(meta), label(s.status), key=s.id)
         table.display = bool(self.sessions)
         self.query_one("#sessions-title", Static).display = bool(self.sessions)
 

@@ -158,6 +158,9 @@ class PlanScreen(SessionScreen):
             self.running = None
             # A step that went well moves the cursor on; a failed one keeps it there, for r to retry.
             self.passed_in_batch = data.get("phase") == "step" and data.get("status") in ("ok", "dry_run", "skipped")
+            if data.get("where"):  # where it really acted: the URL, the database libpq reached
+                key = f"{data.get('phase')}:{data.get('id')}"
+                self.query_one(DataTable).update_cell(key, "where", str(data["where"]), update_width=True)
             for host, outcome in (data.get("hosts") or {}).items():
                 self.mark_host(str(host), str(outcome.get("status", "") if isinstance(outcome, dict) else outcome))
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 
 from screens.base import SessionScreen
 from screens.status import duration_text, resolved_target, status_text, target_of
-from tui.engine.events import CHECK_STARTED, Event
+from tui.engine.events import CHECK_FINISHED, CHECK_STARTED, Event
 from tui.widgets.columns import FitTable
 
 
@@ -66,6 +66,9 @@ class PrechecksScreen(SessionScreen):
             resolved = resolved_target(event.data)
             if resolved:
                 self.query_one(DataTable).update_cell(str(event.data.get("id")), "target", resolved, update_width=True)
+        elif event.type == CHECK_FINISHED and event.data.get("phase") == "pre" and event.data.get("where"):
+            where = str(event.data["where"])
+            self.query_one(DataTable).update_cell(str(event.data.get("id")), "target", where, update_width=True)
 
     def after_events(self) -> None:
         self.redraw()

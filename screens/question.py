@@ -77,7 +77,7 @@ def QuestionScreen(question: Question) -> ChoiceScreen:
     if question.kind in ("manual", "notify"):
         # "yes" first would make a stray enter claim a manual step was done; put the safe answer first.
         options.sort(key=lambda o: o[1] != "no")
-    cancel = "abort" if "abort" in question.options else question.options[-1]
+    cancel = "abort" if "abort" in question.options else None if question.kind == "unknown" else question.options[-1]
     if question.kind == "notify":
         # No webhook: the operator sends this text themselves (c copies it), then says so.
         return ChoiceScreen(

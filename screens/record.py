@@ -12,6 +12,8 @@ from textual.widgets import Markdown, Static
 
 from screens.base import SessionScreen
 from tui.engine.events import Event
+from tui.engine.results import label
+from tui.record.build import IN_PROGRESS
 
 
 class RecordScreen(SessionScreen):
@@ -65,6 +67,19 @@ class RecordScreen(SessionScreen):
         await self.query_one(Markdown).update(self.render_markdown())
 
     def action_export(self) -> None:
+        if self.session.state.result is None:
+            from screens.question import ask_yes_no
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._export()
+
+            text = f'The session has not ended: the record will say "{IN_PROGRESS}" at the top. Export it anyway?'
+            self.app.push_screen(ask_yes_no("Export an unfinished session", text), answered)
+            return
+        self._export()
+
+    def _export(self) -> None:
         path = self.session.dir / "record.md"
         try:
             path.write_text(self.render_markdown(), encoding="utf-8")
@@ -81,7 +96,7 @@ class RecordScreen(SessionScreen):
         if self.session.state.result is not None:
             self.notify(f"The session already ended: {self.session.state.result}.")
             return
-        result = self.session.result()
+        result = label(self.session.result())
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -93,5 +108,5 @@ class RecordScreen(SessionScreen):
         if self.console.drill_guard is not None:
             await self.console.drill_guard.teardown()  # the drill's report is kept as the console closes
         result = await self.session.end()
-        self.notify(f"Session ended: {result}")
+        self.notify(f"Session ended: {label(result)}")
         self.action_refresh_record()

@@ -42,9 +42,13 @@ def mode_text(meta: Mapping[str, object]) -> str:
     return f"{mode} · dry run" if meta.get("dry_run") else mode
 
 
+# On screen, where a step's status sits in a narrow cell, two more read better in words.
+SCREEN_WORDS = {**STATUS_WORDS, "unknown": "outcome unknown", "dry_run": "dry run"}
+
+
 def status_text(status: str, variables: Mapping[str, str]) -> Text:
     mark, style = STATUS_STYLE.get(status, ("?", ""))
-    return Text(f"{mark} {STATUS_WORDS.get(status, status)}", style=themed(style, variables))
+    return Text(f"{mark} {SCREEN_WORDS.get(status, status)}", style=themed(style, variables))
 
 
 def duration_text(seconds: float | None) -> str:

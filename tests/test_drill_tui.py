@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from screens.confirm import ConfirmScreen
 from screens.plan import PlanScreen
@@ -80,6 +80,11 @@ async def test_demo_drill_in_the_console(tmp_path: Path) -> None:
             assert app.screen.get_widget_at(2, banner.region.y)[0] is banner, f"{key}: the banner is hidden"
         assert isinstance(app.screen, RecordScreen)
         await pilot.press("e")
+        await pilot.pause()
+        # Not ended yet: the console says the export is not a final record before writing it.
+        texts = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "has not ended" in texts and "IN PROGRESS — not a final record" in texts
+        await pilot.press("down", "enter")
         await pilot.pause()
         exported = app.screen.exported
         assert exported is not None

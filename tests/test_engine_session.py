@@ -263,7 +263,7 @@ async def test_dry_run_runs_nothing(tmp_path: Path) -> None:
     assert [r.status for r in await session.run_checks()] == ["dry_run"]
     assert not session.state.ticks  # a check that never ran ticks nothing
     assert await session.run_plan()
-    assert await session.end() == "success"
+    assert await session.end() == "dry_run"  # a walk, not a rollback
     await session.close()
     assert not (tmp_path / "wiped").exists() and not (tmp_path / "checked").exists()
     started = [e.data for e in session.events if e.type == ev.STEP_STARTED]
@@ -362,8 +362,9 @@ async def test_journal_that_cannot_be_written_refuses_destructive_steps(tmp_path
     await session.note("this cannot be written")
     assert warnings and "No space left on device" in warnings[0]
     result = await session.run_step("wipe")
-    assert result.status == "declined" and "journal" in result.detail
+    assert result.status == "error" and "not started" in result.detail and "journal" in result.detail
     assert not (tmp_path / "wiped").exists()
+    assert session.result() == "failed"
     await session.close()
 
 

@@ -129,7 +129,8 @@ def test_crashed_session_record_shows_what_happened_and_what_is_unknown() -> Non
     assert "````text\nstopping\n```\nboom | pipe\n````" in text  # a fence the output cannot close
     assert "- [x] 健康检查 (check:health)" in text and "- [ ] 通知团队" in text
     assert "Unticked (2): 通知团队; 错误率 < 1%" in text
-    assert "- [x] interrupted (the session has not ended)" in text
+    assert "- [x] ⏸️ 中断 · interrupted — the session did not end (it can be resumed)" in text
+    assert text.startswith("> **IN PROGRESS — not a final record**")
     assert "DBA on the bridge" in text
     assert "## 影响评估\n\n用户下单失败" in text
     assert "destructive **restore**: yes (--yes)" in text
@@ -148,7 +149,7 @@ def test_json_record_is_the_same_data() -> None:
     assert data["steps"][0]["hosts"]["app2"]["exit_status"] == 1
     assert data["checklists"]["pre"][1]["ticked"] is True
     assert data["verification"][0]["status"] == "not run"
-    assert data["timeline"][0]["text"] == "session started by 李雷 (drill)"
+    assert data["timeline"][0]["text"] == "session started by 李雷 (DRILL)"
 
 
 async def test_record_of_a_real_run_needs_nothing_but_the_journal(tmp_path: Path, rbconsole_home: Path) -> None:
@@ -170,10 +171,13 @@ async def test_record_of_a_real_run_needs_nothing_but_the_journal(tmp_path: Path
     )  # fmt: skip
     assert exported.returncode == 0, exported.stderr
     text = (tmp_path / "r.md").read_text(encoding="utf-8")
-    assert "> **DRY-RUN**" in text
-    assert "| 2 | long Long step | local |" in text and "dry_run" in text
-    assert "| last-ran | dry_run |" in text
-    assert "- [x] ✅ 回滚成功 · success" in text
+    assert "> **DRY RUN 空跑**" in text
+    assert "| 2 | long Long step | local |" in text and "dry run — not executed" in text
+    assert "| last-ran | dry run — not executed |" in text
+    assert "| 模式 · Mode | DRY RUN 空跑 |" in text and "LIVE" not in text
+    assert "- [x] 🔍 空跑 · DRY RUN — nothing was executed; this is not a rollback" in text
+    assert "回滚成功" not in text and "[x] ✅" not in text  # a walk ticks no success box
+    assert "Reason: walked 3 steps and 1 verification, nothing executed" in text
     assert text == render_markdown(session.events)
 
 

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
 
 from screens.confirm import ConfirmScreen
 from screens.plan import PlanScreen
@@ -68,9 +68,15 @@ async def test_picker_to_record_export(tmp_path: Path, monkeypatch) -> None:
         assert isinstance(app.screen, RecordScreen)
         await pilot.press("e")
         await pilot.pause()
+        # Not ended yet: the console says the export is not a final record before writing it.
+        texts = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "has not ended" in texts and "IN PROGRESS — not a final record" in texts
+        await pilot.press("down", "enter")
+        await pilot.pause()
         exported = app.screen.exported
         assert exported is not None and exported.is_file()
         text = exported.read_text()
+        assert text.startswith("> **IN PROGRESS — not a final record**")
         assert "destroy" in text and "tui-flow" in text
         assert str(exported) in str(app.screen.query_one("#record-path").render())
         assert app.screen.query_one(Markdown).source.strip()

@@ -54,7 +54,7 @@ async def test_a_session_that_cannot_be_opened_is_one_line_and_the_picker(tmp_pa
 
 
 def _args(**given: object) -> argparse.Namespace:
-    base = {"session": "zz-nothing", "headless": False, "yes": False, "record": None}
+    base = {"session": "zz-nothing", "headless": False, "yes": False, "record": None, "override": []}
     targets = {"ssh_config": None, "known_hosts": None, "operator": None, "profile": None}
     return argparse.Namespace(**(base | targets | given))
 
@@ -64,4 +64,4 @@ def test_the_command_refuses_an_unknown_id_before_opening_the_console(capsys: py
     err = capsys.readouterr().err
     assert err.startswith("rbconsole resume: no session matches 'zz-nothing'") and err.count("\n") == 1
     assert resume._console(_args(yes=True), {}) == 2
-    assert capsys.readouterr().err == "rbconsole resume: --yes and --record go with --headless\n"
+    assert capsys.readouterr().err == "rbconsole resume: --yes, --record and --override go with --headless\n"

@@ -225,6 +225,9 @@ class RbConsoleApp(App[int]):
             elif session.read_only:
                 self.notify(f"Read-only: locked by {session.locked_by}", severity="warning", timeout=10)
             self.attach(session)
+            if not session.read_only and session.unknown_steps():
+                # Asked before anything else can run, as headless resume asks.
+                await session.resolve_unknown()
 
         return self.engine(resume(), "Resume the session")
 
@@ -254,7 +257,8 @@ class RbConsoleApp(App[int]):
 
         def answered(answer: str | None) -> None:
             if not future.done():
-                future.set_result(answer or question.options[-1])
+                # Escape on a lost outcome is no answer (it stays unknown), never "skip".
+                future.set_result(answer or ("" if question.kind == "unknown" else question.options[-1]))
 
         modal = ConfirmScreen(question) if question.kind == "destructive" else QuestionScreen(question)
         self.push_screen(modal, callback=answered)
@@ -318,6 +322,20 @@ class RbConsoleApp(App[int]):
         """Quit at once only when nothing would be lost; else ask, saying what state it leaves."""
         from screens.question import ask_yes_no
 
+        if not self.busy and self._verified_drill_open():
+            assert self.session is not None
+            result = self.session.result()
+
+            def end_it(yes: bool | None) -> None:
+                if yes:
+                    self.run_worker(self._end_and_exit(), group="quit", exit_on_error=False)
+                else:
+                    self.exit(0)
+
+            text = f"Every verification passed. End the drill now (result: {result})? No quits and leaves it resumable."
+            self.push_screen(ask_yes_no("End the drill?", text), callback=end_it)
+            return
+
         lost = self.what_quit_loses()
         if lost is None:
             self.exit(0)
@@ -343,7 +361,8 @@ class RbConsoleApp(App[int]):
             else ""
         )
         if self.busy:
-            return "A step is running", f"Abort it and quit? {resume}".strip()
+            # Aborting is the operator's decision: the session ends aborted, not interrupted.
+            return "A step is running", "Abort it and quit? The session ends aborted."
         if session is not None and not session.read_only and session.state.result is None:
             return "Quit with the session open?", f"{resume} (F7 exports the record and ends it)."
         form = getattr(self.screen, "unsaved", None)
@@ -351,15 +370,38 @@ class RbConsoleApp(App[int]):
             return "Quit and lose the incident form?", "Nothing is recorded until the incident starts."
         return None
 
+    def _verified_drill_open(self) -> bool:
+        """A drill still open whose plan ran and whose every verification passed."""
+        session = self.session
+        if session is None or session.read_only or session.state.result or not self.is_drill:
+            return False
+        plan = session.plan
+        if plan is None or not plan.verify or session.pending_steps():
+            return False
+        return all((a := session.state.action("verify", c.id)) is not None and a.done for c in plan.verify)
+
+    async def _end_and_exit(self) -> None:
+        if self.session is not None:
+            if self.drill_guard is not None:
+                await self.drill_guard.teardown()
+            await self.session.end()
+        self.exit(0)
+
     async def _abort_and_exit(self) -> None:
         # Let the aborted step journal its end before the app (and its workers) go away.
         running = [w for w in self.workers if w.group in ("engine", "step") and w.is_running]
-        if self.session is not None:
-            self.session.abort("the operator quit the console")
+        session = self.session
+        if session is not None:
+            session.abort("the operator quit the console")
         try:
             await asyncio.wait_for(self.workers.wait_for_complete(running), timeout=15)
         except TimeoutError:
             self.log.warning("quit: the running step did not stop within 15 s")
+        if session is not None and not session.read_only and not session.state.result:
+            # "Abort it and quit" is the operator's decision: the session ended aborted, not
+            # interrupted (that is for a process that died or a console closed mid-way).
+            with contextlib.suppress(Exception):
+                await session.end("aborted", "the operator aborted the running step and quit the console")
         self.exit(1)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -64,6 +64,17 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", metavar="TEXT", help="why this rollback is happening")
     p.add_argument("--severity", metavar="LEVEL", help="the incident's severity level (e.g. P0)")
     p.add_argument("--record", metavar="OUT.md", help="write the rollback record here when done")
+    _add_override(p)
+
+
+def _add_override(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="CHECK_ID=REASON",
+        help="go past a failed blocking pre-check on purpose, saying why (repeatable; journaled)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="continue without the console")
     p.add_argument("--yes", action="store_true", help="answer confirmations with yes (recorded)")
     p.add_argument("--record", metavar="OUT.md")
+    _add_override(p)
 
     command("schema", "print the JSON Schema of the runbook format")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tui.cli import EXIT_FAILED, EXIT_USAGE
-from tui.commands.run import parse_vars
+from tui.commands.run import parse_overrides, parse_vars
 from tui.drill.scenario import DrillChoice, DrillChoiceError, choose
 from tui.runbook.loader import load
 from tui.runbook.model import Runbook
@@ -38,10 +38,14 @@ def main(args: argparse.Namespace) -> int:
     try:
         choice = choose(runbook, args.plan, args.scenario, args.profile)
         values = parse_vars(args.var)
+        overrides = parse_overrides(args.override)
     except (DrillChoiceError, ValueError) as exc:
         print(f"rbconsole drill: {args.file}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.headless:
+        if overrides:
+            print("rbconsole drill: --override goes with --headless (the console asks for a reason)", file=sys.stderr)
+            return EXIT_USAGE
         return _console(args, choice, values)
     return _headless(args, runbook, choice, values)
 
@@ -98,6 +102,7 @@ def _headless(
         record=args.record,
         setup=tuple(scenario.setup) if scenario else (),
         teardown=tuple(scenario.teardown) if scenario else (),
+        overrides=parse_overrides(args.override),
     )
     before = set(session_dirs())
     code, interrupted = asyncio.run(_run(runbook, args.file, options, out))
@@ -176,6 +181,7 @@ def _conclude(runbook: Runbook, session: Path, record: str | None, out: TextIO) 
     from tui.drill.finish import finish
     from tui.drill.format import against_target
     from tui.engine.journal import JOURNAL_NAME, read_events
+    from tui.engine.results import label
 
     try:
         done = finish(runbook, read_events(session / JOURNAL_NAME), session)
@@ -183,7 +189,7 @@ def _conclude(runbook: Runbook, session: Path, record: str | None, out: TextIO) 
         print(f"rbconsole drill: cannot keep the drill history: {exc.strerror or exc}", file=sys.stderr)
         return
     run = done.run
-    print(f"== DRILL == {run.result}: {against_target(run.seconds, run.target_minutes)}", file=out)
+    print(f"== DRILL == {label(run.result)}: {against_target(run.seconds, run.target_minutes, run.result)}", file=out)
     for found in done.drifts:
         print(f"== DRILL == drift: {found.text()}", file=out)
     if done.earlier:

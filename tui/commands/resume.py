@@ -26,8 +26,14 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
         return _console(args, values)
+    from tui.commands.run import parse_overrides
     from tui.engine.headless import cancel_on_signals, resume_headless
 
+    try:
+        overrides = parse_overrides(args.override)
+    except ValueError as exc:
+        print(f"rbconsole resume: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return asyncio.run(
             cancel_on_signals(
@@ -40,6 +46,7 @@ def main(args: argparse.Namespace) -> int:
                     operator=args.operator,
                     values=values,
                     profile=args.profile,
+                    overrides=overrides,
                 )
             )
         )
@@ -51,8 +58,8 @@ def main(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace, values: dict[str, str]) -> int:
     from tui.engine.store import SessionNotFound, find
 
-    if args.yes or args.record:
-        print("rbconsole resume: --yes and --record go with --headless", file=sys.stderr)
+    if args.yes or args.record or args.override:
+        print("rbconsole resume: --yes, --record and --override go with --headless", file=sys.stderr)
         return EXIT_USAGE
     try:
         find(args.session)  # a mistyped id is one line here, not a console that opens on nothing

@@ -24,6 +24,17 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """``--override CHECK_ID=REASON`` pairs; raises ValueError naming the bad one (a reason is required)."""
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, reason = pair.partition("=")
+        if not sep or not name.strip() or not reason.strip():
+            raise ValueError(f"--override {pair!r}: write it as CHECK_ID=REASON (the reason is journaled)")
+        overrides[name.strip()] = reason.strip()
+    return overrides
+
+
 def main(args: argparse.Namespace) -> int:
     from tui.engine.headless import HeadlessOptions, cancel_on_signals, run_headless
     from tui.engine.session import StartOptions
@@ -40,6 +51,7 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         values = parse_vars(args.var)
+        overrides = parse_overrides(args.override)
     except ValueError as exc:
         print(f"rbconsole run: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -55,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
         ssh_config=args.ssh_config,
         known_hosts=args.known_hosts,
     )
-    options = HeadlessOptions(start, record=args.record)
+    options = HeadlessOptions(start, record=args.record, overrides=overrides)
     try:
         return asyncio.run(cancel_on_signals(run_headless(loaded.runbook, args.file, options)))
     except Exception as exc:  # the command's edge: one line for the operator, never a traceback

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tui.engine.results import label
+
 _BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -19,12 +21,17 @@ def seconds_text(seconds: float) -> str:
     return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
-def against_target(seconds: float, target_minutes: float | None) -> str:
-    """``1m 23s of 10m target (14%, within)`` or ``12m 30s of 10m target (125%, over by 2m 30s)``."""
+def against_target(seconds: float, target_minutes: float | None, result: str = "success") -> str:
+    """``1m 23s of 10m target (14%, within)`` or ``12m 30s of 10m target (125%, over by 2m 30s)``.
+    Only a drill that succeeded met (or missed) its time: any other ``result`` says so instead."""
     if target_minutes is None:
         return f"{seconds_text(seconds)} (no target time set)"
     target = target_minutes * 60
     share = percent(seconds / target)
+    if result != "success":
+        return (
+            f"{seconds_text(seconds)} of {seconds_text(target)} target ({share}; {label(result)}, so no target was met)"
+        )
     if seconds <= target:
         return f"{seconds_text(seconds)} of {seconds_text(target)} target ({share}, within target)"
     return (

@@ -36,7 +36,7 @@ def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     )
     out.append("")
     out += ["| | |", "|---|---|"]
-    out.append(f"| Time against target | {_cell(against_target(run.seconds, run.target_minutes))} |")
+    out.append(f"| Time against target | {_cell(against_target(run.seconds, run.target_minutes, run.result))} |")
     out.append(f"| Result | {_cell(run.result)} |")
     out.append(f"| Scenario | {_cell(run.scenario or 'none (plan only)')} |")
     out.append(f"| Profile | {_cell(run.profile or 'default')} |")

@@ -74,8 +74,8 @@ class DrillRun:
 
     @property
     def within_target(self) -> bool | None:
-        if self.target_minutes is None:
-            return None
+        if self.target_minutes is None or self.result != "success":
+            return None  # a drill that did not succeed met no target, however quick it was
         return self.seconds <= self.target_minutes * 60
 
     def to_dict(self) -> dict[str, Any]:

@@ -89,6 +89,9 @@ class SessionCore:
         self._emit_lock: asyncio.Lock | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._journal_ok = True
+        # Why no further action may start: the journal (or an output file) cannot be written,
+        # so whatever ran next would run unrecorded. Set once, never cleared in this process.
+        self._broken: str | None = None
         self._closed = False
 
     # --- events ------------------------------------------------------------------------------
@@ -118,6 +121,11 @@ class SessionCore:
     @property
     def journal_ok(self) -> bool:
         return self._journal_ok and self._journal is not None
+
+    @property
+    def broken(self) -> str | None:
+        """Why nothing more may run (the journal or an output file failed), or None."""
+        return self._broken
 
     @property
     def redact(self) -> Callable[[str], str]:
@@ -158,7 +166,11 @@ class SessionCore:
         self._deliver(event)
         return event
 
-    async def _emit(self, kind: str, data: Mapping[str, Any]) -> Event:
+    async def _emit(
+        self, kind: str, data: Mapping[str, Any], unjournaled: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    ) -> Event:
+        """Journal ``kind`` and deliver it. If it cannot be journaled, ``unjournaled`` may say
+        what the process then holds instead (the end of a session whose end is not on disk)."""
         if self._journal is None:
             raise SessionError(self._read_only_reason())
         if self._emit_lock is None:
@@ -171,10 +183,19 @@ class SessionCore:
                     await asyncio.get_running_loop().run_in_executor(self._pool, self._journal.append, event)
                 except JournalError as exc:
                     self._journal_ok = False
-                    warning = Event(event.seq, event.ts, ev.WARNING, {"message": self._redact(str(exc))})
+                    message = self._redact(one_line(exc.strerror or str(exc)))
+                    self._broken = self._broken or message
+                    warning = Event(
+                        event.seq, event.ts, ev.WARNING, {"message": message, "journal_failed": True, "at": kind}
+                    )
+                    if unjournaled is not None:
+                        event = Event(event.seq, event.ts, kind, unjournaled(dict(event.data)))
             self._take(event)
             self._deliver(event)
             if warning is not None:
+                # Kept in memory (not on disk, which just failed): the record written from this
+                # process says the journal failed and where.
+                self._take(warning)
                 self._deliver(warning)
         return event
 
@@ -287,6 +308,8 @@ class SessionCore:
             base["severity"] = action.severity
         if index is not None:
             base["index"] = index
+        if self._broken:
+            return ActionResult(action.id, phase, "error", f"not started: {self._broken}")
         await self._emit(
             started,
             {
@@ -297,6 +320,11 @@ class SessionCore:
                 "targets": self.targets(action),
             },
         )
+        if self._broken:
+            # Its start (or its confirmation) is not durably journaled: running it now would
+            # be a step that happened with no trace on disk. It does not run.
+            outcome = Outcome("error", f"not started: {self._broken}")
+            return await self._finish(finished, base, attempt, outcome, None)
         if self._dry_run:
             for name in sorted(action_names(action, self.runbook)):
                 value = self._scope.get(name)
@@ -318,13 +346,24 @@ class SessionCore:
             outcome = Outcome("error", f"cannot load the {action.kind} executor: {one_line(str(exc))}")
             return await self._finish(finished, base, attempt, outcome, collector)
         task = asyncio.ensure_future(executor.run(action, self._context(phase, confirmed), collector))
+
+        def output_failed(message: str) -> None:
+            self._broken = self._broken or message
+            task.cancel()  # its command is signalled: it must not go on with its output unkept
+
+        collector.on_error = output_failed
         self._running.add(task)
         try:
             outcome = await task
         except asyncio.CancelledError:
             # Either abort() cancelled the executor or our caller was cancelled (Ctrl-C): both
-            # wait for the executor to signal its command, and both are journaled as aborted.
-            outcome = Outcome("aborted", self._aborted or "interrupted")
+            # wait for the executor to signal its command, and both are journaled as aborted;
+            # or its output could not be written, which is its failure.
+            if collector.error is not None:
+                outcome = Outcome("error", collector.error)
+            else:
+                outcome = Outcome("aborted", self._aborted or "interrupted")
+            outcome.duration = time.monotonic() - clock  # it ran until the abort, not for 0 s
             result = await self._finish(finished, base, attempt, outcome, collector)
             current = asyncio.current_task()
             if current is not None and current.cancelling():
@@ -354,6 +393,10 @@ class SessionCore:
         if collector is not None:
             await asyncio.get_running_loop().run_in_executor(None, collector.close)
             excerpt, files = collector.excerpts(), collector.files()
+            if collector.error is not None:
+                self._broken = self._broken or collector.error
+                if status == "ok":
+                    status, outcome.detail = "error", collector.error
         for name, text in outcome.captured.items():
             self._scope[name] = Value(text, trusted=False)
         hosts = {
@@ -372,6 +415,7 @@ class SessionCore:
             "status": status,
             "detail": one_line(outcome.detail, 500),
             "exit_status": outcome.exit_status,
+            "where": outcome.where,
             "duration": round(outcome.duration, 3),
             "summary": outcome.summary[:2000],
             "hosts": hosts,

@@ -16,13 +16,15 @@ Event ``data`` payloads (all JSON values; secrets already redacted):
 - ``session_resumed``: operator, user, host, pid, yes, repaired (a torn journal line was cut), warning
 - ``triage_answered``: node, text, ask, option (index), label, next
 - ``triage_reached``: node, text, plan (recommended plan or null), action (e.g. "observe" or null)
-- ``plan_chosen``: plan, title, target_minutes, steps and verify (id, title, kind, confirm),
+- ``plan_chosen``: plan, title, target_minutes, target_version (the plan's own, or null), steps and verify (id, title, kind, confirm),
   recommended, reason (why the recommendation was overridden); in a live, not dry, session
   baselines: step id -> {seconds, samples} from the last drills of the plan (may be empty)
 - ``check_started``: id, title, kind, phase, attempt, describe (resolved command/request lines)
-- ``check_finished``: id, title, kind, phase, attempt, status, detail, exit_status, duration,
+- ``check_finished``: id, title, kind, phase, attempt, status, detail, exit_status (a command's exit
+  status, or the HTTP status an http action got), where (an http action's URL, a sql action's
+  host:port/db as libpq resolved it; "" for others), duration,
   severity ("blocking" | "warning"), summary, hosts, captured, excerpt, output
-- ``check_overridden``: id, phase, reason
+- ``check_overridden``: id, phase, reason, by (the operator who overrode it)
 - ``step_started``: id, title, kind, phase, attempt, index, describe, confirm, targets
 - ``step_finished``: like ``check_finished`` plus index; status "dry_run" in a dry run; when the
   step passed and has a baseline, drift: seconds (all attempts), baseline, samples, ratio,
@@ -39,7 +41,8 @@ Event ``data`` payloads (all JSON values; secrets already redacted):
 - ``monitors_read``: at ("start" | "end"), readings (id, title, severity, condition, state
   "fires" | "quiet" | "no_data" | "error", values [{series, value}], detail), suggested (a level or null)
 - ``severity_set``: level, previous, suggested (what the monitors suggested then), by
-- ``session_ended``: result ("success" | "partial" | "failed" | "aborted"), reason, duration
+- ``session_ended``: result ("success" | "partial" | "failed" | "aborted" | "dry_run"), reason,
+  duration (the whole session), plan_seconds (first step start to last verification end, or null)
 - ``output`` (transient): id, phase, attempt, host, stream ("stdout" | "stderr" | "info"), text
 """
 
@@ -96,7 +99,6 @@ JOURNALED: Final = frozenset(
 
 # Phases an action runs in: drill setup, pre-checks, plan steps, verification, drill teardown.
 PHASES: Final = ("setup", "pre", "step", "verify", "teardown")
-RESULTS: Final = ("success", "partial", "failed", "aborted")
 # How an action's status reads where a bare word would mislead (printer, record, screens).
 STATUS_WORDS: Final = {"not_sent": "printed, not sent", "no_data": "no data"}
 

@@ -3,7 +3,7 @@
 It drives a :class:`~tui.engine.session.Session` from start to end without a console: output
 goes to ``out`` with ``[host] `` prefixes, a destructive or manual step is asked on the
 terminal (or answered by ``--yes``; with no TTY it fails clearly), and the exit status is 0
-only if the session ended "success". Drill scenarios' ``setup`` runs first and their
+only if the session ended "success", or "dry_run" (the walk found no problem). Drill scenarios' ``setup`` runs first and their
 ``teardown`` always runs last, after a failure or an interruption too.
 
 Cancelling the task running it (the caller turns SIGINT / SIGTERM into that, see
@@ -18,12 +18,13 @@ import contextlib
 import signal
 import sys
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 from tui.engine import store
 from tui.engine.headless_print import Printer, terminal_ask
+from tui.engine.results import exit_status, label
 from tui.engine.session import Session, SessionError, StartOptions
 from tui.runbook.model import Runbook, Step
 
@@ -37,6 +38,7 @@ class HeadlessOptions:
     setup: Sequence[Step] = ()  # drill scenario setup, run before the pre-checks
     teardown: Sequence[Step] = ()  # always run at the end (after a failure or an abort too)
     stop_on_blocking: bool = True  # a failed blocking pre-check stops the run before any step
+    overrides: Mapping[str, str] = field(default_factory=dict)  # --override CHECK_ID=REASON
 
 
 def _scenario_steps(runbook: Runbook, options: HeadlessOptions) -> HeadlessOptions:
@@ -66,6 +68,10 @@ async def run_headless(runbook: Runbook, runbook_path: str, options: HeadlessOpt
             f"rbconsole: {runbook_path}: no plan given (use --plan; plans: {', '.join(runbook.plans)})", file=sys.stderr
         )
         return EXIT_USAGE
+    unknown = unknown_overrides(runbook, options.overrides)
+    if unknown:
+        print(f"rbconsole: {runbook_path}: {unknown}", file=sys.stderr)
+        return EXIT_USAGE
     printer = Printer(out)
     try:
         session = Session.start(
@@ -90,6 +96,7 @@ async def resume_headless(
     operator: str | None = None,
     values: Mapping[str, str] | None = None,
     profile: str | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> int:
     """Continue a recorded session at its first unfinished step; return the exit status.
 
@@ -128,21 +135,36 @@ async def resume_headless(
         print(f"rbconsole resume: session {session.id} is locked by {session.locked_by}; not resuming", file=sys.stderr)
         await session.close()
         return EXIT_FAILED
+    unknown = unknown_overrides(session.runbook, overrides or {})
+    if unknown:
+        print(f"rbconsole resume: {unknown}", file=sys.stderr)
+        await session.close()
+        return EXIT_USAGE
     session.subscribe(printer)
     printer.opening(session, resumed=True)
     scenario = session.runbook.drill(state.meta.get("scenario") or "")
     teardown = tuple(scenario.teardown) if scenario else ()
     start = StartOptions(plan=state.plan or state.meta.get("plan"), yes=yes)
-    return await _drive(session, HeadlessOptions(start, record=record, teardown=teardown), out, printer, fresh=False)
+    again = HeadlessOptions(start, record=record, teardown=teardown, overrides=dict(overrides or {}))
+    return await _drive(session, again, out, printer, fresh=False)
+
+
+def unknown_overrides(runbook: Runbook, overrides: Mapping[str, str]) -> str:
+    """Why ``--override`` names no pre-check of ``runbook`` (one line), or ""."""
+    known = {check.id for check in runbook.checks}
+    bad = [name for name in overrides if name not in known]
+    if not bad:
+        return ""
+    return f"--override {bad[0]}: no pre-check {bad[0]!r} (pre-checks: {', '.join(sorted(known)) or 'none'})"
 
 
 def _already_ended(session_id: str, result: str) -> int:
     print(
-        f"rbconsole resume: session {session_id} already ended ({result}); nothing to resume "
+        f"rbconsole resume: session {session_id} already ended ({label(result)}); nothing to resume "
         f"(`rbconsole export {session_id}` renders its record)",
         file=sys.stderr,
     )
-    return EXIT_OK if result == "success" else EXIT_FAILED
+    return exit_status(result)
 
 
 async def _drive(session: Session, options: HeadlessOptions, out: TextIO, printer: Printer, *, fresh: bool) -> int:
@@ -164,10 +186,12 @@ async def _drive(session: Session, options: HeadlessOptions, out: TextIO, printe
             with contextlib.suppress(asyncio.CancelledError):
                 await session.run_actions(options.teardown, "teardown")
         await session.close()
+    if session.broken:
+        print(f"rbconsole: stopped: {session.broken}", file=sys.stderr)
     printer.closing(session, result)
     if options.record:
         _write_record(session, options.record, out)
-    return EXIT_OK if result == "success" else EXIT_FAILED
+    return exit_status(result)
 
 
 async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> str:
@@ -189,11 +213,21 @@ async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> s
     if not pre or any(a.status in ("running", "unknown") for a in pre):
         redo = None if not pre else [a.id for a in pre if a.status in ("running", "unknown")]
         await session.run_checks(redo)
+    for check_id in session.blocking_failures():
+        if check_id in options.overrides:
+            await session.override_check(check_id, options.overrides[check_id])
     blocking = session.blocking_failures()
     if blocking and options.stop_on_blocking:
+        for check_id in blocking:
+            action = state.action("pre", check_id)
+            why = f": {action.last.get('detail')}" if action and action.last.get("detail") else ""
+            status = action.status if action else "not run"
+            print(f"rbconsole: blocking pre-check {check_id} {status}{why}", file=sys.stderr)
+        if not session.broken:
+            print(f"rbconsole: to go on anyway: --override {blocking[0]}=REASON", file=sys.stderr)
         return await session.end("failed", f"blocking pre-check failed: {', '.join(blocking)}")
     ok = await session.run_plan()
-    if session.stop_reason:
+    if session.stop_reason and session.stop_reason != session.broken:
         print(f"rbconsole: {session.stop_reason}", file=sys.stderr)
     if session.unanswered and not fresh:
         # Nobody could answer (no terminal, no --yes): leave the session open for a resume

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from tui.engine import events as ev
 from tui.engine.api import Ask, Question
+from tui.engine.results import label, mode_label
+from tui.engine.state import plan_window
 from tui.runbook.durations import format_duration
 
 if TYPE_CHECKING:
@@ -80,8 +82,7 @@ class Printer:
         meta = session.state.meta
         self.dry_run = bool(meta.get("dry_run"))
         self.severity = str(session.state.meta.get("severity") or "")
-        mode = "DRILL" if meta.get("mode") == "drill" else "LIVE"
-        flags = [mode] + (["dry-run"] if meta.get("dry_run") else []) + (["--yes"] if session.yes else [])
+        flags = [mode_label(meta)] + (["--yes"] if session.yes else [])
         verb = "resuming" if resumed else "session"
         self.write(f"{verb} {session.id} [{' '.join(flags)}] {session.runbook.title}\n")
         if resumed and session.state.resumed:
@@ -93,11 +94,16 @@ class Printer:
         state = session.state
         plan = session.plan
         took = (state.ended or 0) - (state.started or 0) if state.ended else None
-        target = f" (target {plan.target_minutes:g} min)" if plan and plan.target_minutes else ""
         if result == "interrupted":
             self.write(f"== not finished: session {session.id} can be resumed\n")
+        elif result == "dry_run":
+            self.write(f"== result: DRY RUN — {state.end_reason} (session {format_duration(took)})\n")
         else:
-            self.write(f"== result: {result.upper()} in {format_duration(took)}{target}\n")
+            ran = plan_window(state)
+            target = f" (target {plan.target_minutes:g} min)" if plan and plan.target_minutes else ""
+            plan_time = f"plan {format_duration(ran)}{target}; " if ran is not None else ""
+            why = f" — {state.end_reason}" if state.end_reason and result != "success" else ""
+            self.write(f"== result: {label(result).upper()}{why} ({plan_time}session {format_duration(took)})\n")
         unsent = [a.id for a in state.actions.values() if a.status == "not_sent"]
         if unsent:
             self.write(f"== printed, NOT sent (send them yourself): {', '.join(unsent)}\n")

@@ -6,6 +6,7 @@ and :meth:`Journal.open` cuts it off before appending, so the file is always who
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -89,12 +90,17 @@ class Journal:
 
     def append(self, event: Event) -> None:
         data = (event.to_json() + "\n").encode("utf-8")
+        size = os.fstat(self._fd).st_size
         try:
             written = os.write(self._fd, data)
             while written < len(data):
                 written += os.write(self._fd, data[written:])
             os.fsync(self._fd)
         except OSError as exc:
+            # A full disk can take part of the line: cut it off, so the journal stays whole
+            # lines and this event is plainly not in it (rather than torn, then followed).
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, size)
             raise JournalError(exc.errno, f"cannot write the journal {self.path}: {exc.strerror}") from exc
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tui.engine import events as ev
 from tui.engine import monitors
@@ -33,6 +34,8 @@ from tui.engine.core import SessionCore, one_line
 from tui.engine.drift import plan_baselines
 from tui.engine.monitors import MonitorReading
 from tui.engine.opening import create, outline, reopen
+from tui.engine.results import RESULTS
+from tui.engine.state import plan_window
 from tui.runbook.model import Checklists, ManualAction, NotifyAction, Plan, Runbook, Step
 from tui.runbook.placeholders import RenderError, Value
 
@@ -155,8 +158,11 @@ class Session(SessionCore):
         return next((s.plan for s in self.runbook.severity if s.level == level and s.plan), None)
 
     def _set_plan_scope(self, plan_id: str) -> None:
+        plan = self.runbook.plans[plan_id]
         self._scope["plan"] = Value(plan_id, trusted=True)
-        self._scope["plan_title"] = Value(self.runbook.plans[plan_id].title, trusted=True)
+        self._scope["plan_title"] = Value(plan.title, trusted=True)
+        if plan.target_version is not None:
+            self._scope["target_version"] = Value(plan.target_version, trusted=True)
 
     async def choose_plan(self, plan_id: str, reason: str = "") -> None:
         """Choose the plan; ``reason`` says why when it differs from the recommendation."""
@@ -169,6 +175,7 @@ class Session(SessionCore):
             "plan": plan_id,
             "title": plan.title,
             "target_minutes": plan.target_minutes,
+            "target_version": plan.target_version,
             "steps": [outline(step) for step in plan.steps],
             "verify": [outline(check) for check in plan.verify],
             "recommended": self.recommended_plan,
@@ -200,7 +207,8 @@ class Session(SessionCore):
         """Go on despite a failed blocking pre-check, saying why."""
         if not reason.strip():
             raise SessionError("overriding a pre-check needs a reason")
-        await self._emit(ev.CHECK_OVERRIDDEN, {"id": check_id, "phase": "pre", "reason": reason})
+        by = self.state.resumed[-1].get("operator") if self.state.resumed else self.state.meta.get("operator")
+        await self._emit(ev.CHECK_OVERRIDDEN, {"id": check_id, "phase": "pre", "reason": reason, "by": by or ""})
 
     def blocking_failures(self) -> list[str]:
         """Ids of blocking pre-checks that did not pass and were not overridden."""
@@ -212,11 +220,25 @@ class Session(SessionCore):
                 failed.append(check.id)
         return failed
 
+    def _after_plan(self, result: ActionResult) -> bool:
+        """Whether ``result`` was obtained after the plan ran: a verification, or a check
+        started after the last plan step finished."""
+        if result.phase == "verify":
+            return True
+        steps = self.state.in_phase("step")
+        ends = [h["ts"] for a in steps for h in a.history if h.get("ts") is not None]
+        ends += [a.last["ts"] for a in steps if a.status == "skipped" and a.last.get("ts") is not None]
+        check = self.state.action(result.phase, result.id)
+        return bool(ends) and check is not None and check.started is not None and check.started > max(ends)
+
     async def _tick_from_check(self, result: ActionResult) -> None:
         if result.status == "dry_run":
             return  # a check that never ran proves nothing: its items stay for the operator
         lists: Checklists = self.runbook.checklists
+        after = self._after_plan(result)
         for name in ("pre", "during", "post", "followup"):
+            if name in ("post", "followup") and not after:
+                continue  # what held before the rollback says nothing about after it
             for index, item in enumerate(getattr(lists, name)):
                 if isinstance(item, str) or item.check != result.id:
                     continue
@@ -258,19 +280,51 @@ class Session(SessionCore):
             return []
         return [s.id for s in plan.steps if not (a := self.state.action("step", s.id)) or not a.done]
 
+    def unknown_steps(self) -> list[str]:
+        """Ids of plan steps whose outcome was lost in a crash and is not answered yet."""
+        plan = self.plan
+        if plan is None:
+            return []
+        return [s.id for s in plan.steps if (a := self.state.action("step", s.id)) and a.status == "unknown"]
+
+    async def resolve_unknown(self) -> list[str | None]:
+        """Ask about every step whose outcome is unknown (run it again / it happened / it
+        failed / skip), in plan order; each answer is journaled. None: not answered (it stays
+        unknown, and nothing else runs until it is)."""
+        answers: list[str | None] = []
+        for step_id in self.unknown_steps():
+            _, step = self._step(step_id)
+            answers.append(await self._resolve_unknown(step, "step"))
+        return answers
+
+    def _refuse_past_unknown(self, step_id: str | None = None) -> None:
+        unknown = [s for s in self.unknown_steps() if s != step_id]
+        if unknown:
+            raise SessionError(
+                f"step {unknown[0]} has an unknown outcome (the session was interrupted while it ran): "
+                "say what happened to it first"
+            )
+
     async def run_step(self, step_id: str) -> ActionResult:
-        """Run (or retry) one plan step, confirming first if it is destructive or manual."""
+        """Run (or retry) one plan step, confirming first if it is destructive or manual. A step
+        whose outcome is unknown is asked about first; no step runs past another such one."""
         index, step = self._step(step_id)
+        self._refuse_past_unknown(step_id)
         self._aborted = None
+        action = self.state.action("step", step_id)
+        if action is not None and action.status == "unknown":
+            answer = await self._resolve_unknown(step, "step")
+            if answer != "rerun":
+                current = self.state.action("step", step_id)
+                status = current.status if current is not None else "unknown"
+                return ActionResult(step_id, "step", status, f"answered {answer or 'nothing'} about its lost outcome")
         return await self._confirm_and_run(step, "step", index)
 
     async def _confirm_and_run(self, step: Step, phase: str, index: int | None) -> ActionResult:
         manual = isinstance(step, ManualAction)
         if (step.confirm or manual) and not self._dry_run:
-            if step.confirm and not self.journal_ok:
-                return ActionResult(
-                    step.id, phase, "declined", "the journal cannot be written; a destructive step will not start"
-                )
+            if self._broken:
+                return ActionResult(step.id, phase, "error", f"not started: {self._broken}")
             kind = "manual" if manual and not step.confirm else "destructive"
             text = step.instruction if isinstance(step, ManualAction) and step.instruction else step.title or step.id
             question = Question(
@@ -326,6 +380,9 @@ class Session(SessionCore):
         self._stop_reason, self._aborted = "", None
         for index, step in enumerate(plan.steps):
             while not self._aborted:
+                if self._broken:
+                    self._stop_reason = self._broken  # nothing more may run unrecorded
+                    return False
                 action = self.state.action("step", step.id)
                 if action is not None and action.done:
                     break
@@ -345,6 +402,8 @@ class Session(SessionCore):
                 result = await self._confirm_and_run(step, "step", index)
                 if result.finished:
                     break
+                if self._broken:
+                    continue  # no on_failure answer (retry, skip, continue) goes on past it
                 if result.status == "declined":
                     self._stop_reason, self._declined = result.detail, True
                     return False
@@ -389,10 +448,11 @@ class Session(SessionCore):
         plan = self.plan
         if plan is None:
             raise SessionError("choose a plan first")
+        self._refuse_past_unknown()
         self._aborted = None
         results = []
         for index, check in enumerate(plan.verify):
-            if self._aborted:
+            if self._aborted or self._broken:
                 break
             result = await self._run_action(check, "verify", index)
             await self._tick_from_check(result)
@@ -416,7 +476,16 @@ class Session(SessionCore):
             await self._emit(ev.NOTE, {"text": text, "by": self.state.meta.get("operator", "")})
 
     def result(self) -> str:
-        """The result the session would end with now: success | partial | failed | aborted."""
+        """The result the session would end with now: success | partial | failed | aborted, or
+        dry_run for a dry run whose walk found no problem (a dry run is never a success)."""
+        result = self._live_result()
+        if self._dry_run and result in ("success", "partial"):
+            return "dry_run"
+        return result
+
+    def _live_result(self) -> str:
+        if self._broken:
+            return "failed"  # the record can no longer be trusted to be whole
         plan = self.plan
         if self._aborted or plan is None:
             return "aborted"
@@ -449,16 +518,44 @@ class Session(SessionCore):
     async def end(self, result: str | None = None, reason: str = "") -> str:
         """Journal ``session_ended`` (``result`` defaults to :meth:`result`) and return it."""
         result = result or self.result()
+        if result not in RESULTS:
+            raise SessionError(f"{result!r} is not a result ({', '.join(RESULTS)})")
+        if self._dry_run and result == "success":
+            result = "dry_run"  # nothing ran: whoever asks for success gets what happened
         if self.has_live_monitors and not self.state.result:
             try:
                 await self.read_monitors("end")
             except Exception as exc:  # a blind monitor must not stop the session from ending
                 await self._emit(ev.WARNING, {"message": f"monitors not read at the end: {one_line(str(exc))}"})
-        if result not in ev.RESULTS:
-            raise SessionError(f"{result!r} is not a result ({', '.join(ev.RESULTS)})")
         started = self.state.started or time.time()
-        reason = reason or self._aborted or self.stop_reason
-        await self._emit(
-            ev.SESSION_ENDED, {"result": result, "reason": reason, "duration": round(time.time() - started, 3)}
+        reason = reason or self._aborted or self.stop_reason or self._broken or ""
+        if self._broken and self._broken not in reason:
+            reason = f"{reason}; {self._broken}" if reason else self._broken
+        if result == "dry_run" and not reason:
+            reason = self._walked()
+        plan_seconds = plan_window(self.state)
+
+        def unrecorded_end(data: dict[str, Any]) -> dict[str, Any]:
+            # Whatever happened, the journal does not say how it ended: that is a failure.
+            return {**data, "result": "failed", "reason": f"{data['reason']}; {self._broken}".lstrip("; ")}
+
+        event = await self._emit(
+            ev.SESSION_ENDED,
+            {
+                "result": result,
+                "reason": reason,
+                "duration": round(time.time() - started, 3),
+                "plan_seconds": None if plan_seconds is None else round(plan_seconds, 3),
+            },
+            unjournaled=unrecorded_end,
         )
-        return result
+        return str(event.data["result"])
+
+    def _walked(self) -> str:
+        """What a dry run did: "walked 9 steps and 2 verifications, nothing executed"."""
+        counts = [
+            (len([a for a in self.state.in_phase(phase) if a.status == "dry_run"]), noun)
+            for phase, noun in (("step", "step"), ("verify", "verification"))
+        ]
+        parts = [f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in counts if n or noun == "step"]
+        return f"walked {' and '.join(parts)}, nothing executed"

@@ -52,10 +52,13 @@ class SessionState:
     plan_event: dict[str, Any] = field(default_factory=dict)
     actions: dict[tuple[str, str], ActionState] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)
+    overridden_by: dict[str, str] = field(default_factory=dict)
     ticks: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     notes: list[dict[str, Any]] = field(default_factory=list)
     confirmations: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    journal_failed: str = ""  # why the journal could not be written (known only to the process that ran it)
+    journaled: int | None = None  # how many events reached the disk, when the journal failed
     captured: dict[str, str] = field(default_factory=dict)
     monitors: list[dict[str, Any]] = field(default_factory=list)  # each monitors_read, in order
     last_seq: int = 0
@@ -116,6 +119,7 @@ def apply(state: SessionState, event: ev.Event) -> None:
         state.captured.update(data.get("captured") or {})
     elif kind == ev.CHECK_OVERRIDDEN:
         state.overrides[str(data.get("id"))] = str(data.get("reason", ""))
+        state.overridden_by[str(data.get("id"))] = str(data.get("by", ""))
     elif kind == ev.STEP_SKIPPED:
         action = _action(state, data)
         action.status = "skipped"
@@ -141,10 +145,29 @@ def apply(state: SessionState, event: ev.Event) -> None:
         state.meta["severity"] = data.get("level")
     elif kind == ev.WARNING:
         state.warnings.append(str(data.get("message", "")))
+        if data.get("journal_failed") and not state.journal_failed:
+            state.journal_failed = str(data.get("message", ""))
+            state.journaled = event.seq - 1  # the warning carries the seq of the event that failed
     elif kind == ev.SESSION_ENDED:
         state.ended = event.ts
         state.result = data.get("result")
         state.end_reason = str(data.get("reason", ""))
+
+
+def plan_window(state: SessionState) -> float | None:
+    """The plan's own time: from its first step's first start to the end of its last
+    verification (or of its last step, when none was verified); None before a step ran.
+    Form filling, triage and pre-checks are the session's time, not the plan's."""
+    steps = state.in_phase("step")
+    starts = [h["started"] for a in steps for h in a.history if h.get("started") is not None]
+    starts += [a.started for a in steps if a.started is not None]
+    if not starts:
+        return None
+    ends = [h["ts"] for a in state.in_phase("verify") for h in a.history if h.get("ts") is not None]
+    ends = ends or [h["ts"] for a in steps for h in a.history if h.get("ts") is not None]
+    if not ends:
+        return None
+    return max(0.0, max(ends) - min(starts))
 
 
 def fold(events: Iterable[ev.Event], *, live: bool = False) -> SessionState:

@@ -57,6 +57,9 @@ class Outcome:
     hosts: dict[str, HostOutcome] = field(default_factory=dict)
     summary: str = ""  # e.g. "HTTP 200 in 12 ms" or a small result table
     readings: list[dict[str, object]] = field(default_factory=list)  # metric values read, kept in the record
+    # Where it acted, as reached: an HTTP step's URL, a SQL step's host:port/db as libpq
+    # resolved it (PG* variables, a service file); "" where the host names it (ssh) or no place.
+    where: str = ""
 
     @property
     def ok(self) -> bool:

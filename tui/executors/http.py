@@ -104,15 +104,18 @@ class HttpExecutor(Executor):
         import httpx
 
         where = request.line(ctx)
+        url = ctx.redact(request.url)
         sink(HOST, "info", where + "\n")
         timeout = action.timeout or ctx.default_timeout
         started = time.perf_counter()
         try:
             status, reason, head, size = await self._send(request, action.verify_tls, timeout)
         except (httpx.TimeoutException, TimeoutError):
-            return Outcome("timeout", detail=f"{where}: no answer within {timeout:g}s", duration=_since(started))
+            detail = f"{where}: no answer within {timeout:g}s"
+            return Outcome("timeout", detail=detail, duration=_since(started), where=url)
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-            return Outcome("failed", detail=f"{where}: {request_error(exc, ctx)}", duration=_since(started))
+            detail = f"{where}: {request_error(exc, ctx)}"
+            return Outcome("failed", detail=detail, duration=_since(started), where=url)
         elapsed = _since(started)
         ms = elapsed * 1000
         text = head.decode("utf-8", "replace")
@@ -133,8 +136,16 @@ class HttpExecutor(Executor):
                 failures.append(str(exc))
         if failures:
             detail = printable(ctx.redact(f"{where}: " + "; ".join(failures)))
-            return Outcome("failed", detail=detail, duration=elapsed, summary=summary)
-        return Outcome("ok", detail=f"{where}: {summary}", duration=elapsed, captured=captured, summary=summary)
+            return Outcome("failed", detail=detail, duration=elapsed, summary=summary, exit_status=status, where=url)
+        return Outcome(
+            "ok",
+            detail=f"{where}: {summary}",
+            duration=elapsed,
+            captured=captured,
+            summary=summary,
+            exit_status=status,  # the record's Exit column: the HTTP status it answered with
+            where=url,
+        )
 
     async def _send(self, request: _Request, verify: bool, timeout: float) -> tuple[int, str, bytes, int]:
         client = self._client(verify)

@@ -37,6 +37,23 @@ CONNECT_TIMEOUT = 10  # seconds; libpq's own default is to wait forever
 GRACE = 5.0  # the client deadline trails the server's statement_timeout by this much
 
 
+def _planned_where(params: dict[str, str]) -> str:
+    """host:port/db as libpq will pick them before it connects: the DSN's, else the PG*
+    variables', else its defaults (a service file is only known once connected)."""
+    from psycopg import pq
+
+    defaults = {o.keyword.decode(): o.val.decode() for o in pq.Conninfo.get_defaults() if o.val is not None}
+    merged = {**defaults, **params}
+    where = f"{merged.get('host') or 'local socket'}:{merged.get('port') or '5432'}/{merged.get('dbname') or ''}"
+    return f"service {params['service']} ({where})" if params.get("service") else where
+
+
+def connected_where(conn: Any) -> str:
+    """host:port/db of a live connection, as libpq resolved them."""
+    info = conn.info
+    return f"{info.host}:{info.port}/{info.dbname}"
+
+
 class _Target:
     """Where a step connects: the libpq parameters, and how to name them without the password."""
 
@@ -71,7 +88,7 @@ class _Target:
         self.conninfo = make_conninfo("", **params)
         shown = {key: (MASK if key == "password" else value) for key, value in params.items()}
         self.shown = make_conninfo("", **shown)
-        self.where = f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
+        self.where = _planned_where(params)
 
     def redactor(self, ctx: ExecContext) -> Callable[[str], str]:
         password = self.password
@@ -169,8 +186,13 @@ class SqlExecutor(Executor):
             conn = await self._connect(target, timeout)
         except (psycopg.Error, OSError, TimeoutError) as exc:
             return Outcome(
-                "failed", detail=redact(f"{where}: cannot connect: {_message(exc)}"), duration=_since(started)
+                "failed",
+                detail=redact(f"{where}: cannot connect: {_message(exc)}"),
+                duration=_since(started),
+                where=redact(target.where),
             )
+        reached = redact(connected_where(conn))
+        where = f"sql {action.id} on {reached}"
         try:
             async with asyncio.timeout(timeout + GRACE):
                 columns, rows, count, failures, captured = await self._transaction(conn, query, action, timeout)
@@ -180,19 +202,22 @@ class SqlExecutor(Executor):
         except (TimeoutError, psycopg.errors.QueryCanceled) as exc:
             await self._cancel(conn)
             reason = "statement timeout" if isinstance(exc, psycopg.errors.QueryCanceled) else "no answer"
-            return Outcome("timeout", detail=f"{where}: {reason} after {timeout:g}s", duration=_since(started))
+            return Outcome(
+                "timeout", detail=f"{where}: {reason} after {timeout:g}s", duration=_since(started), where=reached
+            )
         except psycopg.Error as exc:
             self._release(target, conn)
-            return Outcome("failed", detail=redact(f"{where}: {_message(exc)}"), duration=_since(started))
+            detail = redact(f"{where}: {_message(exc)}")
+            return Outcome("failed", detail=detail, duration=_since(started), where=reached)
         self._release(target, conn)
         elapsed = _since(started)
         summary = f"{count} row{'s' if count != 1 else ''} in {elapsed * 1000:.0f} ms"
         sink(HOST, "stdout", redact("\n".join([*_table(columns, rows), f"({summary})"]) + "\n"))
         if failures:
-            return Outcome(
-                "failed", detail=redact(f"{where}: " + "; ".join(failures)), duration=elapsed, summary=summary
-            )
-        return Outcome("ok", detail=redact(f"{where}: {summary}"), duration=elapsed, summary=summary, captured=captured)
+            detail = redact(f"{where}: " + "; ".join(failures))
+            return Outcome("failed", detail=detail, duration=elapsed, summary=summary, where=reached)
+        detail = redact(f"{where}: {summary}")
+        return Outcome("ok", detail=detail, duration=elapsed, summary=summary, captured=captured, where=reached)
 
     async def _connect(self, target: _Target, timeout: float) -> psycopg.AsyncConnection[Any]:
         import psycopg

@@ -12,9 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from tui.engine import events as ev
-from tui.engine.state import SessionState, fold
+from tui.engine.results import label, mode_label
+from tui.engine.state import SessionState, fold, plan_window
 
 ENDED_BADLY = ("failed", "timeout", "aborted", "error", "unknown", "declined")
+IN_PROGRESS = "IN PROGRESS — not a final record"
 
 
 def stamp(ts: float | None) -> str:
@@ -46,6 +48,7 @@ def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]])
                 "started": last.get("started") or (action.started if action else None),
                 "duration": last.get("duration"),
                 "exit_status": last.get("exit_status"),
+                "where": last.get("where") or "",
                 "detail": last.get("detail") or (action.skip_reason if action else ""),
                 "severity": last.get("severity", item.get("severity", "")),
                 "hosts": last.get("hosts") or {},
@@ -75,7 +78,7 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
     for event in events:
         data = event.data
         text = {
-            ev.SESSION_STARTED: lambda d: f"session started by {d.get('operator')} ({d.get('mode', 'live')})",
+            ev.SESSION_STARTED: lambda d: f"session started by {d.get('operator')} ({mode_label(d)})",
             ev.SESSION_RESUMED: lambda d: f"session resumed by {d.get('operator')} on {d.get('host')}",
             ev.TRIAGE_ANSWERED: lambda d: f"triage: {d.get('ask') or d.get('text')} → {d.get('label')}",
             ev.TRIAGE_REACHED: lambda d: (
@@ -93,7 +96,11 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
             ev.CHECK_FINISHED: lambda d: (
                 f"{'pre-check' if d.get('phase') == 'pre' else 'verification'} {d.get('id')} {_status(d)}"
             ),
-            ev.CHECK_OVERRIDDEN: lambda d: f"pre-check {d.get('id')} overridden: {d.get('reason')}",
+            ev.CHECK_OVERRIDDEN: lambda d: (
+                f"pre-check {d.get('id')} overridden"
+                + (f" by {d['by']}" if d.get("by") else "")
+                + f": {d.get('reason')}"
+            ),
             ev.CONFIRMATION: lambda d: (
                 f"{d.get('question')} {d.get('id')}: {d.get('answer') or 'no answer'} ({d.get('by')})"
             ),
@@ -113,12 +120,27 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
             ),
             ev.WARNING: lambda d: f"warning: {d.get('message')}",
             ev.SESSION_ENDED: lambda d: (
-                f"session ended: {d.get('result')}" + (f" — {d['reason']}" if d.get("reason") else "")
+                f"session ended: {label(str(d.get('result')))}" + (f" — {d['reason']}" if d.get("reason") else "")
             ),
         }.get(event.type)
         if text is not None:
             lines.append({"ts": event.ts, "time": stamp(event.ts), "event": event.type, "text": text(data)})
     return lines
+
+
+RUNNING_VERSION = "running_version"
+
+
+def _running_version(state: SessionState) -> dict[str, str] | None:
+    """The version a step or verification of the plan captured as ``running_version`` (the
+    last one wins: what was seen running at the end), with who captured it."""
+    found = None
+    for phase in ("step", "verify"):
+        for action in state.in_phase(phase):
+            value = (action.last.get("captured") or {}).get(RUNNING_VERSION)
+            if value and action.status == "ok":
+                found = {"value": str(value), "by": action.id, "phase": phase}
+    return found
 
 
 def _attempt(data: dict[str, Any]) -> str:
@@ -145,7 +167,11 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
             )
     yes_answers = [c for c in state.confirmations if c.get("by") == "--yes"]
     steps = _action_rows(state, "step", plan.get("steps") or [])
+    result = state.result or ("running" if live else "interrupted")
     return {
+        # First, so no reader of an export taken mid-session mistakes it for the final record.
+        "final": state.result is not None,
+        "notice": "" if state.result is not None else IN_PROGRESS,
         "title": record_spec.get("title") or "",
         "session": meta.get("session", ""),
         "basic": {
@@ -154,7 +180,9 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
             "runbook_path": meta.get("runbook_path", ""),
             "service": meta.get("service", ""),
             "version_from": meta.get("current_version", ""),
-            "version_to": meta.get("target_version", ""),
+            "version_to": plan.get("target_version") or meta.get("target_version", ""),
+            "version_of_plan": bool(plan.get("target_version")),
+            "version_running": _running_version(state),
             "plan": state.plan,
             "plan_title": plan.get("title", ""),
             "recommended_plan": plan.get("recommended"),
@@ -164,7 +192,9 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
             "started": stamp(state.started),
             "ended": stamp(state.ended),
             "duration": duration,
+            "plan_seconds": plan_window(state),
             "mode": meta.get("mode", "live"),
+            "mode_label": mode_label(meta),
             "scenario": meta.get("scenario"),
             "profile": meta.get("profile"),
             "dry_run": bool(meta.get("dry_run")),
@@ -185,6 +215,7 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
         "triage_result": state.reached,
         "prechecks": _action_rows(state, "pre", meta.get("checks") or []),
         "overrides": dict(state.overrides),
+        "overridden_by": dict(state.overridden_by),
         "steps": steps,
         "drift": [{"index": r["index"], "id": r["id"], "title": r["title"], **r["drift"]} for r in steps if r["drift"]],
         "drift_baselines": len(plan.get("baselines") or {}),
@@ -205,11 +236,14 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
             }
             for m in state.monitors
         ],
-        "result": state.result or ("running" if live else "interrupted"),
+        "result": result,
+        "result_label": label(result),
         "end_reason": state.end_reason,
         "timeline": _timeline(journaled),
         "notes": [{"time": stamp(n.get("ts")), "by": n.get("by", ""), "text": n.get("text", "")} for n in state.notes],
         "warnings": list(state.warnings),
+        "journal_failed": state.journal_failed,
+        "journaled": state.journaled,
         "sections": record_spec.get("sections") or [],
         "retrospective": record_spec.get("retrospective") or [],
         "events": len(journaled),

@@ -17,6 +17,18 @@ RESULT_LINES = (
     ("failed", "❌ 回滚失败 · failed"),
     ("aborted", "⛔ 已中止 · aborted"),
 )
+# States that are not a rollback's outcome: shown alone (dry run) or beside the boxes, unticked.
+STATE_LINES = {
+    "dry_run": "🔍 空跑 · DRY RUN — nothing was executed; this is not a rollback",
+    "interrupted": "⏸️ 中断 · interrupted — the session did not end (it can be resumed)",
+    "running": "⏳ 进行中 · in progress — the session is still running",
+}
+MODE_NAMES = {
+    "LIVE": "LIVE 生产",
+    "DRILL": "DRILL 演练",
+    "DRY RUN": "DRY RUN 空跑",
+    "DRILL DRY RUN": "DRILL DRY RUN 演练空跑",
+}
 DEFAULT_FOLLOWUP = (
     "分析问题原因 · root cause",
     "修复问题代码 · fix",
@@ -47,6 +59,8 @@ def _outcome(row: dict[str, Any], status: str | None = None) -> str:
         return "⚠️ outcome unknown (interrupted)"
     if status == "not_sent":
         return "📣 printed, not sent"
+    if status == "dry_run":
+        return "dry run — not executed"
     status = STATUS_WORDS.get(status, status)
     lost = "; ".join(
         f"attempt {i['attempt']} interrupted, outcome unknown: answered {i['answer']} ({i['by']})"
@@ -61,24 +75,24 @@ def _name(row: dict[str, Any]) -> str:
 
 def _basic(record: dict[str, Any]) -> list[str]:
     b = record["basic"]
-    mode = "DRILL 演练" if b["mode"] == "drill" else "LIVE 生产"
+    mode = MODE_NAMES.get(b["mode_label"], b["mode_label"])
     if b.get("scenario"):
         mode += f" (scenario {b['scenario']})"
     plan = f"{b['plan']} — {b['plan_title']}" if b.get("plan") else "(none chosen)"
     if b.get("recommended_plan") and b["recommended_plan"] != b.get("plan"):
         plan += f" (recommended {b['recommended_plan']}; {b.get('plan_reason') or 'no reason given'})"
-    target = f" (target {b['target_minutes']:g} min)" if b.get("target_minutes") else ""
     yes = "yes — confirmations answered by --yes" if b["yes"] else "no"
     if b["yes"] and b.get("yes_answers"):
         yes += f" ({b['yes_answers']} answered)"
     rows = [
         ("回滚时间 · Start", b["started"]),
         ("结束时间 · End", b["ended"] or "(not ended)"),
-        ("耗时 · Duration", format_duration(b["duration"]) + target if b["duration"] is not None else "—" + target),
+        ("方案耗时 · Plan time", _plan_time(record)),
+        ("会话耗时 · Session time", _session_time(b)),
         ("回滚人员 · Operator", b["operator"]),
         ("Runbook", f"{b['runbook']} ({b['runbook_id']})"),
         ("服务 · Service", b["service"]),
-        ("版本 · Versions", f"{b['version_from'] or '?'} → {b['version_to'] or '?'}"),
+        ("版本 · Versions", _versions(b)),
         ("方案 · Plan", plan),
         ("模式 · Mode", mode),
         ("Dry-run", "yes — nothing was executed" if b["dry_run"] else "no"),
@@ -92,6 +106,46 @@ def _basic(record: dict[str, Any]) -> list[str]:
     for resumed in b["resumed"]:
         rows.append(("Resumed", f"{resumed['time']} by {resumed['operator']} on {resumed['host']}"))
     return ["| | |", "|---|---|", *(f"| {cell(k)} | {cell(v)} |" for k, v in rows)]
+
+
+def _versions(b: dict[str, Any]) -> str:
+    text = f"{b['version_from'] or '?'} → {b['version_to'] or '?'}"
+    if b.get("version_of_plan"):
+        text += f" (what plan {b['plan']} leaves running)"
+    running = b.get("version_running")
+    if running:
+        what = "verification" if running["phase"] == "verify" else "step"
+        text += f"; seen running: {running['value']} ({what} {running['by']})"
+    elif not b["dry_run"]:
+        text += "; not verified (nothing captured running_version)"
+    return text
+
+
+def _plan_time(record: dict[str, Any]) -> str:
+    """The plan's own time (first step start to last verification end) against its target."""
+    b = record["basic"]
+    minutes = b.get("target_minutes")
+    target = f"target {minutes:g} min" if minutes else "no target set"
+    if b["dry_run"]:
+        return f"— (dry run: nothing ran; {target})"
+    seconds = b.get("plan_seconds")
+    if seconds is None:
+        return f"— (no step ran; {target})"
+    if not record["final"]:
+        return f"{format_duration(seconds)} so far ({target}; the session has not ended)"
+    if not minutes:
+        return f"{format_duration(seconds)} ({target})"
+    if record["result"] != "success":
+        return f"{format_duration(seconds)} ({target}; the plan did not succeed, so no time was met)"
+    limit = minutes * 60
+    verdict = "within target" if seconds <= limit else f"over target by {format_duration(seconds - limit)}"
+    return f"{format_duration(seconds)} ({target}, {verdict})"
+
+
+def _session_time(b: dict[str, Any]) -> str:
+    if b["duration"] is None:
+        return "— (not ended)"
+    return f"{format_duration(b['duration'])} (start to end: forms, triage and checks included)"
 
 
 def _action_table(rows: list[dict[str, Any]], *, steps: bool) -> list[str]:
@@ -117,7 +171,7 @@ def _action_table(rows: list[dict[str, Any]], *, steps: bool) -> list[str]:
             detail = host.get("detail") or (r["detail"] if not name or len(hosts) == 1 else "")
             attempts = f" ×{r['attempts']}" if r["attempts"] > 1 else ""
             out.append(
-                f"| {r['index']} | {_name(r)}{attempts} | {cell(name or r['kind'])} "
+                f"| {r['index']} | {_name(r)}{attempts} | {cell(name or r['where'] or r['kind'])} "
                 f"| {cell(clock(started) if started else '')} "
                 f"| {cell(format_duration(duration) if duration is not None else '')} "
                 f"| {cell('' if exit_status is None else exit_status)} | {cell(outcome)}"
@@ -212,11 +266,20 @@ def _checklist(items: list[dict[str, Any]]) -> list[str]:
 def render(record: dict[str, Any]) -> str:
     b = record["basic"]
     title = record["title"] or "回滚记录 · Rollback record"
-    out: list[str] = [f"# {title}: {b['service'] or b['runbook']}", ""]
+    out: list[str] = []
+    if not record["final"]:
+        out += [f"> **{record['notice']}** — the session is {record['result_label']}; what follows can change.", ""]
+    out += [f"# {title}: {b['service'] or b['runbook']}", ""]
+    if record["journal_failed"]:
+        out += [
+            f"> **JOURNAL FAILED** — {record['journal_failed']}. From then on nothing more was started; "
+            "this record comes from the running process, and the journal on disk ends earlier.",
+            "",
+        ]
     if b["mode"] == "drill":
         out += ["> **DRILL 演练** — a rehearsal, not a production rollback.", ""]
     if b["dry_run"]:
-        out += ["> **DRY-RUN** — every command was resolved and shown; nothing was executed.", ""]
+        out += ["> **DRY RUN 空跑** — every command was resolved and shown; nothing was executed.", ""]
     out += ["## 基本信息 · Basic info", "", *_basic(record), ""]
     out += ["## 回滚原因 · Reason", "", record["reason"] or "(no reason given)", ""]
     if record["triage"] or record["triage_result"]:
@@ -230,7 +293,8 @@ def render(record: dict[str, Any]) -> str:
     out += _monitors(record)
     out += ["## 回滚前检查 · Pre-checks", "", *_action_table(record["prechecks"], steps=False), ""]
     for check_id, reason in record["overrides"].items():
-        out.append(f"- overridden **{check_id}**: {reason}")
+        by = record["overridden_by"].get(check_id)
+        out.append(f"- overridden **{check_id}**" + (f" by {by}" if by else "") + f": {reason}")
     if record["overrides"]:
         out.append("")
     if record["setup"]:
@@ -263,9 +327,12 @@ def render(record: dict[str, Any]) -> str:
     if unticked:
         out += [f"Unticked ({len(unticked)}): " + "; ".join(unticked), ""]
     out += ["## 回滚结果 · Result", ""]
-    out += [f"- [{'x' if record['result'] == key else ' '}] {label}" for key, label in RESULT_LINES]
-    if record["result"] not in dict(RESULT_LINES):
-        out.append(f"- [x] {record['result']} (the session has not ended)")
+    if record["result"] == "dry_run":
+        out.append(f"- [x] {STATE_LINES['dry_run']}")
+    else:
+        out += [f"- [{'x' if record['result'] == key else ' '}] {label}" for key, label in RESULT_LINES]
+        if record["result"] in STATE_LINES:
+            out.append(f"- [x] {STATE_LINES[record['result']]}")
     if record["end_reason"]:
         out += ["", f"Reason: {record['end_reason']}"]
     unsent = [r["id"] for r in record["steps"] + record["setup"] + record["teardown"] if r["status"] == "not_sent"]
@@ -294,5 +361,11 @@ def render(record: dict[str, Any]) -> str:
     for section in retro:
         out += [f"### {section['title']}", "", section.get("body") or "", ""]
     out += ["| 措施 · Action | 负责人 · Owner | 截止日期 · Due | 状态 · Status |", "|---|---|---|---|", "| | | | |", ""]
-    out.append(f"_Rendered from the {record['events']} journaled events of session {record['session']}._")
+    if record["journal_failed"]:
+        out.append(
+            f"_Rendered from the {record['events']} events of session {record['session']} held by the process "
+            f"that ran it; the journal on disk has the first {record['journaled']}._"
+        )
+    else:
+        out.append(f"_Rendered from the {record['events']} journaled events of session {record['session']}._")
     return "\n".join(out) + "\n"

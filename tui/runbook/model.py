@@ -354,6 +354,9 @@ class Plan(Model):
     summary: str = ""
     when: list[str] = []
     target_minutes: float | None = Field(default=None, gt=0)
+    # The version this plan leaves running, when it is not the runbook's target_version (a plan
+    # that turns feature flags off leaves the current version running).
+    target_version: str | None = None
     steps: list[Step] = Field(min_length=1)
     verify: list[Step] = []
 

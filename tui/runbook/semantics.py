@@ -76,9 +76,12 @@ def check_semantics(data: dict[str, Any], report: Report, report_in_value: Repor
     for name, members in groups.items():
         for j, member in enumerate(_list(members)):
             ref(("groups", name, j), member, hosts, "host")
+    # A checklist item is ticked by a pre-check or by a plan's verification (post-rollback lists
+    # are about what holds after the plan, which is what verifications check).
+    verifications = {v for plan in _dict(data.get("plans")).values() for v in _ids(_dict(plan).get("verify"), "id")}
     for part, items in _dict(data.get("checklists")).items():
         for j, item in enumerate(_list(items)):
-            ref(("checklists", part, j, "check"), _dict(item).get("check"), checks, "check")
+            ref(("checklists", part, j, "check"), _dict(item).get("check"), checks | verifications, "check")
 
     for path, action in iter_actions(data):
         ref((*path, "host"), action.get("host"), hosts, "host")

@@ -1,0 +1,48 @@
+"""What a session ended as (or where it stands), and what mode it ran in, in words.
+
+One home for these facts: the headless printer, ``rbconsole sessions``, the picker and the
+record all read them from here, so a dry run is "DRY RUN" everywhere and never "success".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+# Journaled in ``session_ended``: how the session ended.
+RESULTS: Final = ("success", "partial", "failed", "aborted", "dry_run")
+# Never journaled: a session that did not end is "running" while its process holds the lock,
+# and "interrupted" once it does not (the process died, or the console quit without ending it).
+OPEN_STATES: Final = ("running", "interrupted")
+
+LABELS: Final = {
+    "success": "success",
+    "partial": "partial",
+    "failed": "failed",
+    "aborted": "aborted",
+    "dry_run": "dry run",
+    "running": "running",
+    "interrupted": "interrupted",
+}
+
+
+def label(result: str) -> str:
+    """The word for a result or open state (``dry_run`` -> "dry run")."""
+    return LABELS.get(result, result)
+
+
+def is_dry_run(meta: Mapping[str, Any]) -> bool:
+    return bool(meta.get("dry_run"))
+
+
+def mode_label(meta: Mapping[str, Any]) -> str:
+    """LIVE, DRILL, DRY RUN or DRILL DRY RUN, from a ``session_started`` payload."""
+    drill = meta.get("mode") == "drill"
+    if is_dry_run(meta):
+        return "DRILL DRY RUN" if drill else "DRY RUN"
+    return "DRILL" if drill else "LIVE"
+
+
+def exit_status(result: str) -> int:
+    """0 for success, and for a dry run whose walk found no problem (CI relies on it); else 1."""
+    return 0 if result in ("success", "dry_run") else 1
