@@ -116,8 +116,6 @@ def _versions(b: dict[str, Any]) -> str:
     if running:
         what = "verification" if running["phase"] == "verify" else "step"
         text += f"; seen running: {running['value']} ({what} {running['by']})"
-    elif not b["dry_run"]:
-        text += "; not verified (nothing captured running_version)"
     return text
 
 
