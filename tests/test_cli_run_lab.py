@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import psycopg.conninfo
 import pytest
 
 from tests.lab.gitrepo import GitLab
@@ -64,7 +65,9 @@ def test_run_a_plan_against_the_lab_and_export_its_record(
     for check in ("health API answers | ok", "db Database reachable | ok", "tag Target tag exists | ok"):
         assert f"| {check} |" in text
     assert "| 2 | deploy Roll each host back | app1 |" in text and "| 2 | deploy Roll each host back | app2 |" in text
-    assert "| 5 | record-db Record the rollback in the database | sql |" in text
+    target = psycopg.conninfo.conninfo_to_dict(pg_dsn)
+    where = f"{target['host']}:{target['port']}/{target['dbname']}"  # where libpq connected
+    assert f"| 5 | record-db Record the rollback in the database | {where} |" in text
     assert "| version | ok |" in text and "| db-row | ok |" in text
     assert "- [x] API answers (check:health)" in text and "- [x] Database reachable (check:db)" in text
     assert "- [x] ✅ 回滚成功 · success" in text

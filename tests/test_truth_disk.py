@@ -34,7 +34,7 @@ from tui.engine.session import StartOptions
 from tui.runbook.loader import load
 
 DATA = Path(__file__).parent / "data"
-TRUTH = DATA / "truth.toml"
+TRUTH = DATA / "truth" / "truth.toml"
 KILLS = 12
 
 

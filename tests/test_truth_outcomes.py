@@ -22,7 +22,7 @@ from tui.record import build, render_markdown
 from tui.runbook.loader import load
 
 DATA = Path(__file__).parent / "data"
-TRUTH = DATA / "truth.toml"
+TRUTH = DATA / "truth" / "truth.toml"
 
 
 def rb(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:

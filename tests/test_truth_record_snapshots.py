@@ -1,7 +1,7 @@
 """How the record reads (its head and its result) for a dry run, an aborted run, an interrupted
 run and an export taken while the session runs: SVGs under snapshots/test_truth_record_snapshots/.
 
-Each record comes from a real session of tests/data/truth.toml; ids, times and numbers are masked
+Each record comes from a real session of tests/data/truth/truth.toml; ids, times and numbers are masked
 so the pictures only change when what the record says changes."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tui.engine.session import Session, StartOptions
 from tui.record import render_markdown
 from tui.runbook.loader import load
 
-TRUTH = Path(__file__).parent / "data" / "truth.toml"
+TRUTH = Path(__file__).parent / "data" / "truth" / "truth.toml"
 
 
 class RecordView(App[None]):

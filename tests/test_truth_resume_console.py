@@ -19,7 +19,7 @@ from tui.engine import events as ev
 from tui.engine.journal import JOURNAL_NAME, read_events
 from tui.engine.session import SessionError
 
-TRUTH = Path(__file__).parent / "data" / "truth.toml"
+TRUTH = Path(__file__).parent / "data" / "truth" / "truth.toml"
 
 
 def killed_mid_stream(home: Path, scratch: Path) -> str:

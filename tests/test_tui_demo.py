@@ -41,7 +41,12 @@ async def test_demo_drill_from_launch_to_record(tmp_path: Path) -> None:
         assert (sandbox).is_dir()  # the scenario's setup made the sandbox
         await settle(app, pilot, rounds=600)  # the pre-checks
         assert app.session is not None
-        assert not app.session.blocking_failures()
+        for _ in range(600):  # the checks run in their own worker group, which settle() does not wait for
+            if not any(a.status == "running" for a in app.session.state.in_phase("pre")):
+                break
+            await pilot.pause(0.05)
+        failing = {c: app.session.state.action("pre", c).last.get("detail") for c in app.session.blocking_failures()}
+        assert not failing
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, PlanScreen)
@@ -63,13 +68,18 @@ async def test_demo_drill_from_launch_to_record(tmp_path: Path) -> None:
 
         await pilot.press("f7", "e")
         await settle(app, pilot)
+        await pilot.press("down", "enter")  # export it although it has not ended
+        await settle(app, pilot)
         assert isinstance(app.screen, RecordScreen)
         assert app.screen.exported is not None
         record = app.screen.exported.read_text()
-        assert "DRILL" in record
+        assert "DRILL" in record and record.startswith("> **IN PROGRESS")
         await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # every verification passed: end the drill as it quits
         for _ in range(400):
             if app.return_value is not None:
                 break
             await asyncio.sleep(0.05)
     assert not sandbox.exists()  # torn down on the way out
+    assert app.session is not None and app.session.state.result == "success"
