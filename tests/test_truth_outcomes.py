@@ -338,3 +338,17 @@ def test_quitting_a_verified_drill_asks_to_end_it(tmp_path: Path) -> None:
     (tmp_path / "wipe.trace").unlink()
     left = asyncio.run(drive("no"))
     assert read_events(left.dir / JOURNAL_NAME)[-1].type != ev.SESSION_ENDED  # left open: resumable
+
+
+def test_a_dry_run_that_stopped_ticks_no_rollback_box(tmp_path: Path) -> None:
+    session = start(tmp_path, dry_run=True)
+
+    async def stop() -> None:
+        await session.choose_plan("A")
+        assert await session.end("failed", "the drill scenario's setup failed") == "failed"
+        await session.close()
+
+    asyncio.run(stop())
+    md = render_markdown(session.events)
+    assert "- [x] 🔍 空跑 · DRY RUN" in md and "- [x] ❌ the walk did not get through: failed" in md
+    assert "回滚失败" not in md and "回滚成功" not in md  # nothing was rolled back, so no rollback failed

@@ -9,6 +9,7 @@ from tui.drill.drift import Baseline, Drift, baselines, drifts
 from tui.drill.format import against_target, percent, seconds_text, sparkline
 from tui.drill.summary import CheckResult, DrillRun, StepTime
 from tui.engine.events import STATUS_WORDS
+from tui.engine.results import label as result_label
 
 CHECKLISTS = ("pre", "during", "post", "followup")
 
@@ -37,7 +38,7 @@ def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     out.append("")
     out += ["| | |", "|---|---|"]
     out.append(f"| Time against target | {_cell(against_target(run.seconds, run.target_minutes, run.result))} |")
-    out.append(f"| Result | {_cell(run.result)} |")
+    out.append(f"| Result | {_cell(result_label(run.result))} |")
     out.append(f"| Scenario | {_cell(run.scenario or 'none (plan only)')} |")
     out.append(f"| Profile | {_cell(run.profile or 'default')} |")
     out.append(f"| Operator | {_cell(run.operator)} |")

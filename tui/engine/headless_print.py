@@ -99,7 +99,7 @@ class Printer:
         elif result == "dry_run":
             self.write(f"== result: DRY RUN — {state.end_reason} (session {format_duration(took)})\n")
         else:
-            ran = plan_window(state)
+            ran = None if self.dry_run else plan_window(state)
             target = f" (target {plan.target_minutes:g} min)" if plan and plan.target_minutes else ""
             plan_time = f"plan {format_duration(ran)}{target}; " if ran is not None else ""
             why = f" — {state.end_reason}" if state.end_reason and result != "success" else ""

@@ -325,8 +325,11 @@ def render(record: dict[str, Any]) -> str:
     if unticked:
         out += [f"Unticked ({len(unticked)}): " + "; ".join(unticked), ""]
     out += ["## 回滚结果 · Result", ""]
-    if record["result"] == "dry_run":
+    if record["basic"]["dry_run"]:
+        # A dry run rolled nothing back, whatever its walk found: no rollback box applies.
         out.append(f"- [x] {STATE_LINES['dry_run']}")
+        if record["result"] != "dry_run":
+            out.append(f"- [x] ❌ the walk did not get through: {record['result_label']}")
     else:
         out += [f"- [{'x' if record['result'] == key else ' '}] {label}" for key, label in RESULT_LINES]
         if record["result"] in STATE_LINES:
