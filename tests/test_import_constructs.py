@@ -411,19 +411,24 @@ def test_credentials_written_inline_become_secrets_and_leave_no_trace() -> None:
         "mysqldump --password=t0ps3cret app > /tmp/app.sql\n"
         "PGPASSWORD=pgs3cret pg_dump -h db.test app > /tmp/app.dump\n"
         "curl -u ops:hunter22 https://ci.test/job/rollback/build\n"
+        'curl -s -X POST https://api.test/login -d \'{"user":"qa","password":"Qa-pw-77"}\' | jq .token\n'
+        "```\n\n## Option B\n\n```bash\n"
+        'curl -X POST https://api.test/login -d \'{"user":"qa","password":"Qa-pw-77"}\'\n'
         "```\n"
     )
     imported = importer.build(text, "creds.md")
     runbook = finish(imported.runbook)
     written = tomli_w.dumps(runbook, multiline_strings=True)
-    for secret in ("s3cret-pw", "t0ps3cret", "pgs3cret", "hunter22"):
+    for secret in ("s3cret-pw", "t0ps3cret", "pgs3cret", "hunter22", "Qa-pw-77"):
         assert secret not in written
+    assert runbook["plans"]["B"]["steps"][0]["json"] == {"user": "qa", "password": "{{ api_password }}"}
     assert runbook["secrets"] == {
+        "api_password": {"env": "API_PASSWORD"},
         "password": {"env": "PASSWORD"},
         "pgpassword": {"env": "PGPASSWORD"},
         "postgresql_password": {"env": "POSTGRESQL_PASSWORD"},
     }
-    (step,) = runbook["plans"]["A"]["steps"]
+    step = runbook["plans"]["A"]["steps"][0]
     assert step["run"].split("\n")[0] == "psql postgresql://admin:{{ postgresql_password }}@db.test/app -c 'SELECT 1'"
     assert load_text(written, "creds.toml").ok
 

@@ -354,7 +354,14 @@ def _secrets_out(run: str, ctx: Context) -> str:
         return f"{match.group(1)}{match.group(2)}{ctx.secret('PASSWORD')}"
 
     run = re.sub(r"(--password[= ]|--pass[= ]|--token[= ]|--api-key[= ])()(['\"]?[^\s'\"]+['\"]?)", flag, run)
-    return re.sub(r"((?:^|\s)(?:-u|--user)\s+)([^:\s'\"]+:)([^\s'\"]+)", flag, run)
+    run = re.sub(r"((?:^|\s)(?:-u|--user)\s+)([^:\s'\"]+:)([^\s'\"]+)", flag, run)
+
+    def in_json(match: re.Match[str]) -> str:  # curl … -d '{"password": "test123"}'
+        key = re.sub(r"[^A-Za-z0-9]+", "_", match.group(2)).upper()
+        return f"{match.group(1)}{ctx.secret(f'API_{key}')}{match.group(4)}"
+
+    secretish = r"[A-Za-z_]*(?:passw(?:or)?d|secret|token|api_?key)[A-Za-z_]*"
+    return re.sub(rf"(\"({secretish})\"\s*:\s*\")([^\"$\x00]+)(\")", in_json, run, flags=re.I)
 
 
 def _ssh(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool) -> dict[str, Any] | None:
@@ -478,7 +485,9 @@ def _http(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool)
         if "$" in body:
             return None
         try:
-            step["json"] = json.loads(body)
+            step["json"] = _json_secrets(
+                json.loads(body, strict=False), ctx
+            )  # not strict: a secret moved out leaves a marker (a control character)
         except ValueError:
             step["body"] = safe(body)
     if timeout and timeout.isdigit():
@@ -505,6 +514,20 @@ def _http(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool)
     step["notes"] = notes(ctx, command.line, chunk.notes)
     ctx.outcomes[command.line] = ("runnable", "http")
     return step
+
+
+def _json_secrets(value: Any, ctx: Context) -> Any:
+    """A credential in a JSON body (``{"password": "test123"}``) is read from the environment."""
+    if isinstance(value, dict):
+        return {
+            k: ctx.secret(f"API_{re.sub(r'[^A-Za-z0-9]+', '_', k).upper()}")
+            if isinstance(v, str) and v and _SECRETISH.search(k)
+            else _json_secrets(v, ctx)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_json_secrets(v, ctx) for v in value]
+    return value
 
 
 def _header_value(value: str, name: str, ctx: Context) -> str:
