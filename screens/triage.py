@@ -182,8 +182,8 @@ class TriageScreen(SessionScreen):
                 title = self.runbook.plans[plan_id].title
                 options.add_option(Option(f"★ plan {plan_id}: {title} (severity {level})", id=f"plan:{plan_id}"))
             text.append(node.ask or node.text, style="bold")
-            if node.ask:
-                text.append(f"  ({node.text})", style="dim")
+            if node.ask:  # on a line of its own: wrapped after the question it read "(3." then the rest
+                text.append(f"\n{node.text}", style="dim")
             question.update(text)
             for index, option in enumerate(node.options):
                 options.add_option(Option(f"{index + 1}. {option.label}", id=f"answer:{index}"))
