@@ -161,8 +161,8 @@ async def measure(name: str, app: RbConsoleApp, drive: Callable[[Driver], Awaita
         run.verified = f"{statuses.count('ok')} ok / {len(statuses)}" + (
             f" ({', '.join(sorted(set(statuses) - {'ok'}))})" if set(statuses) - {"ok"} else ""
         )
-        await d.press("f7")  # leave a clean session behind: export ends it
-        await pilot.pause(0.2)
+        await d.press("f7", "x", "down", "enter")  # end the session (F7, x, yes): none left interrupted
+        await d.until(lambda: app.session is not None and app.session.state.result is not None, 30)
     return run
 
 

@@ -223,6 +223,7 @@ async def test_q_with_a_session_open_says_it_stays_interrupted_and_how_to_resume
         await pilot.pause(0.2)
         text = letters(screen_lines(app))
         assert "staysinterrupted" in text and letters([f"rbconsole resume {session_id}"]) in text
+        assert "F7thenx" in text  # how to end it instead: the record screen's x (export does not end it)
         await pilot.press("down", "enter")  # Yes
         await pilot.pause(0.5)
     sessions = {s.id: s for s in store.list_sessions()}

@@ -364,7 +364,7 @@ class RbConsoleApp(App[int]):
             # Aborting is the operator's decision: the session ends aborted, not interrupted.
             return "A step is running", "Abort it and quit? The session ends aborted."
         if session is not None and not session.read_only and session.state.result is None:
-            return "Quit with the session open?", f"{resume} (F7 exports the record and ends it)."
+            return "Quit with the session open?", f"{resume} (to end it instead: F7, then x)."
         form = getattr(self.screen, "unsaved", None)
         if session is None and callable(form) and form():
             return "Quit and lose the incident form?", "Nothing is recorded until the incident starts."
