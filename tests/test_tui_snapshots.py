@@ -159,3 +159,28 @@ def test_flowchart(view: str, runbook: str, size: tuple[int, int], snap_compare,
 
     app = make_app(BUNDLED / f"{runbook}.toml", operator="ana")
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_confirm_with_a_long_description(snap_compare, masked: None) -> None:
+    """At 80x24 the name to type and the field stay on screen; the description scrolls."""
+    from screens.confirm import ConfirmScreen
+    from screens.prechecks import PrechecksScreen
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        app = pilot.app
+        for _ in range(400):  # bounded: the incident starts by itself (--plan with --reason)
+            if isinstance(app.screen, PrechecksScreen) and not app.busy:  # type: ignore[attr-defined]
+                break
+            await pilot.pause(0.05)
+        await pilot.press("g")
+        for _ in range(400):
+            if isinstance(app.screen, ConfirmScreen):
+                break
+            await pilot.pause(0.05)
+        await pilot.press(*"rel")
+        await steady(pilot)
+
+    app = make_app(
+        DATA / "console_fast.toml", operator="ana", plan="A", reason="checkout 500s", values={"work_dir": "/tmp"}
+    )
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
