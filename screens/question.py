@@ -16,6 +16,7 @@ from tui.engine.session import Question
 
 LABELS = {
     "yes": "Yes, done",
+    "run": "Run this optional step",
     "no": "No",
     "abort": "Abort the plan",
     "retry": "Retry the step",
@@ -74,9 +75,11 @@ class ChoiceScreen(ModalScreen[Any]):
 def QuestionScreen(question: Question) -> ChoiceScreen:
     labels = NOTIFY_LABELS if question.kind == "notify" else LABELS
     options = [(labels.get(o, LABELS.get(o, o)), o) for o in question.options]
-    if question.kind in ("manual", "notify"):
-        # "yes" first would make a stray enter claim a manual step was done; put the safe answer first.
-        options.sort(key=lambda o: o[1] != "no")
+    if question.kind in ("manual", "notify", "optional"):
+        # "yes" / "run" first would make a stray enter claim a manual step was done (or a
+        # message sent), or run an optional step nobody decided on; put the safe answer first.
+        safe = "skip" if question.kind == "optional" else "no"
+        options.sort(key=lambda o: o[1] != safe)
     cancel = "abort" if "abort" in question.options else None if question.kind == "unknown" else question.options[-1]
     if question.kind == "notify":
         # No webhook: the operator sends this text themselves (c copies it), then says so.

@@ -73,3 +73,22 @@ def _with_causes(errors: list[jsonschema.ValidationError]) -> list[jsonschema.Va
 
 def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
+
+
+def test_schema_describes_the_branching_words(schema: dict[str, Any]) -> None:
+    defs = schema["$defs"]
+    for kind in ("SshAction", "LocalAction", "HttpAction", "ManualAction"):
+        props = defs[kind]["properties"]
+        assert "steps.restore_script.failed" in props["when"]["description"]
+        assert props["optional"]["type"] == "boolean" and "--with" in props["optional"]["description"]
+        assert props["ask"]["type"] == "string"
+    fields = defs["RecordSpec"]["properties"]["fields"]
+    assert fields["additionalProperties"] == {"type": "string"} and "回滚版本" in fields["description"]
+    contact = defs["Contact"]["properties"]
+    assert contact["escalate"]["items"]["enum"] == ["failed", "overdue"]
+    assert {"minimum": 1, "type": "integer"} in contact["order"]["anyOf"]
+    good = tomllib.loads((REPO / "runbooks" / "meiyueart-deploy.toml").read_text(encoding="utf-8"))
+    jsonschema.validate(good, schema)
+    good["plans"]["auto"]["steps"][0]["optional"] = "yes"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(good, schema)

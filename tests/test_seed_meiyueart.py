@@ -68,7 +68,7 @@ def test_destructive_steps_ask(rb) -> None:
         if isinstance(action, SshAction | LocalAction)
         and (action.run == "./deploy_now.sh" or any(w in action.run for w in ("cp ~/backups", "restart", "stop")))
     ]
-    assert len(destructive) == 6
+    assert len(destructive) == 8
     for where, action in destructive:
         assert action.confirm, f"{where} changes production without asking"
 

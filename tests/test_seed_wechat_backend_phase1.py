@@ -13,7 +13,6 @@ from tui.executors.prometheus import Threshold
 from tui.runbook.model import (
     ChecklistItem,
     HttpAction,
-    ManualAction,
     NotifyAction,
     PrometheusAction,
     Runbook,
@@ -126,8 +125,11 @@ def test_plan_c_backs_up_before_restoring(rb: Runbook) -> None:
     backup = steps["backup_current"]
     assert isinstance(backup, SshAction)
     assert "pre_rollback_backup_$(date +%Y%m%d_%H%M%S).db" in backup.run
+    # "或者手动执行": the by-hand copy runs only when the script failed, and the plan goes on past the script
     manual = steps["restore_manual"]
-    assert isinstance(manual, ManualAction) and "{{ latest_backup }}" in manual.instruction
+    assert isinstance(manual, SshAction) and manual.run == "cp {{ latest_backup }} {{ db_path }}"
+    assert manual.when == "steps.restore.failed" and manual.confirm
+    assert restore.on_failure == "continue"
     assert steps["pick_backup"].capture == {"latest_backup": "stdout"}
 
 

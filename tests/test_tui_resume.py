@@ -64,4 +64,4 @@ def test_the_command_refuses_an_unknown_id_before_opening_the_console(capsys: py
     err = capsys.readouterr().err
     assert err.startswith("rbconsole resume: no session matches 'zz-nothing'") and err.count("\n") == 1
     assert resume._console(_args(yes=True), {}) == 2
-    assert capsys.readouterr().err == "rbconsole resume: --yes, --record and --override go with --headless\n"
+    assert capsys.readouterr().err == "rbconsole resume: --yes, --record, --override and --with go with --headless\n"

@@ -25,6 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from tui.engine.events import ESCALATION_DUE
 from tui.runbook.loader import Loaded, load
 from tui.widgets.keys import screen_bindings
 from tui.widgets.messages import EngineEvents
@@ -247,6 +248,11 @@ class RbConsoleApp(App[int]):
         message_events = tuple(batch)
         for screen in list(self._listeners):
             screen.post_message(EngineEvents(message_events))
+        for event in batch:
+            if event.type == ESCALATION_DUE:
+                from screens.escalation import EscalationScreen
+
+                self.push_screen(EscalationScreen(event.data))
 
     async def ask(self, question: Question) -> str:
         """The engine's question to the operator: a modal; the engine waits for its answer."""

@@ -65,6 +65,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--severity", metavar="LEVEL", help="the incident's severity level (e.g. P0)")
     p.add_argument("--record", metavar="OUT.md", help="write the rollback record here when done")
     _add_override(p)
+    p.add_argument(
+        "--with",
+        dest="with_steps",
+        action="append",
+        default=[],
+        metavar="STEP_ID",
+        help="run this optional step headless (repeatable; otherwise optional steps are skipped)",
+    )
 
 
 def _add_override(p: argparse.ArgumentParser) -> None:
@@ -126,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="answer confirmations with yes (recorded)")
     p.add_argument("--record", metavar="OUT.md")
     _add_override(p)
+    p.add_argument(
+        "--with",
+        dest="with_steps",
+        action="append",
+        default=[],
+        metavar="STEP_ID",
+        help="run this optional step headless (repeatable; otherwise optional steps are skipped)",
+    )
 
     command("schema", "print the JSON Schema of the runbook format")
 

@@ -45,6 +45,10 @@ def main(args: argparse.Namespace) -> int:
     if not args.headless:
         if overrides:
             print("rbconsole drill: --override goes with --headless (the console asks for a reason)", file=sys.stderr)
+        if args.with_steps:
+            print(
+                "rbconsole drill: --with goes with --headless (the console asks about optional steps)", file=sys.stderr
+            )
             return EXIT_USAGE
         return _console(args, choice, values)
     return _headless(args, runbook, choice, values)
@@ -96,6 +100,7 @@ def _headless(
         plan=choice.plan,
         ssh_config=args.ssh_config,
         known_hosts=args.known_hosts,
+        with_steps=tuple(args.with_steps),
     )
     options = HeadlessOptions(
         start,

@@ -47,6 +47,7 @@ def main(args: argparse.Namespace) -> int:
                     values=values,
                     profile=args.profile,
                     overrides=overrides,
+                    with_steps=tuple(getattr(args, "with_steps", ())),
                 )
             )
         )
@@ -58,8 +59,8 @@ def main(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace, values: dict[str, str]) -> int:
     from tui.engine.store import SessionNotFound, find
 
-    if args.yes or args.record or args.override:
-        print("rbconsole resume: --yes, --record and --override go with --headless", file=sys.stderr)
+    if args.yes or args.record or args.override or getattr(args, "with_steps", ()):
+        print("rbconsole resume: --yes, --record, --override and --with go with --headless", file=sys.stderr)
         return EXIT_USAGE
     try:
         find(args.session)  # a mistyped id is one line here, not a console that opens on nothing

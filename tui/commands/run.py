@@ -66,6 +66,7 @@ def main(args: argparse.Namespace) -> int:
         plan=args.plan,
         ssh_config=args.ssh_config,
         known_hosts=args.known_hosts,
+        with_steps=tuple(args.with_steps),
     )
     options = HeadlessOptions(start, record=args.record, overrides=overrides)
     try:

@@ -29,9 +29,10 @@ class Question:
     kind "unknown": options ("rerun", "done", "failed", "skip") — the process died mid-step.
     kind "notify": options ("yes", "no") — a notification with no webhook: ``text`` is the
     rendered message; did you send it?
+    kind "optional": options ("run", "skip") — an optional step; ``--yes`` never answers it.
     """
 
-    kind: Literal["destructive", "manual", "on_failure", "unknown", "notify"]
+    kind: Literal["destructive", "manual", "on_failure", "unknown", "notify", "optional"]
     step_id: str
     phase: str
     title: str
@@ -58,6 +59,8 @@ class StartOptions:
     plan: str | None = None  # choose this plan at start (headless)
     ssh_config: str | None = None
     known_hosts: str | None = None
+    headless: bool = False  # nobody decides optional steps: only those in with_steps run
+    with_steps: tuple[str, ...] = ()  # --with: optional steps to run headless
 
 
 @dataclass(frozen=True)

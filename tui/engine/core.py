@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.engine import events as ev
 from tui.engine.api import ActionResult, Ask, Question, SessionError, Subscriber
+from tui.engine.branching import due_contacts
 from tui.engine.drift import attempts_seconds, step_drift
 from tui.engine.events import Event
 from tui.engine.journal import Journal, JournalError
@@ -55,6 +56,8 @@ class SessionCore:
         yes: bool,
         dry_run: bool,
         live: bool,
+        headless: bool = False,
+        with_steps: tuple[str, ...] = (),
     ) -> None:
         self.id = session_id
         self.dir = directory
@@ -70,6 +73,8 @@ class SessionCore:
         self._ask = ask
         self._yes = yes
         self._dry_run = dry_run
+        self._headless = headless
+        self._with = frozenset(with_steps)
         self._events: list[Event] = []
         self._state = SessionState()
         self._seq = 0
@@ -88,6 +93,8 @@ class SessionCore:
         self.unanswered = False  # a question came up that nobody was there to answer
         self._emit_lock: asyncio.Lock | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        self._overdue: asyncio.TimerHandle | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._journal_ok = True
         # Why no further action may start: the journal (or an output file) cannot be written,
         # so whatever ran next would run unrecorded. Set once, never cleared in this process.
@@ -235,7 +242,7 @@ class SessionCore:
     async def _question(self, question: Question) -> tuple[str | None, str]:
         """The answer and who gave it; None when nobody could answer or the answer was not
         one of the options (the caller then stops rather than guess)."""
-        if self._yes:
+        if self._yes and question.kind != "optional":  # --yes confirms; it never decides to run more
             answer, by = question.options[0], "--yes"
         elif self._ask is None:
             answer, by = None, "no-tty"
@@ -295,8 +302,29 @@ class SessionCore:
             return tuple(action.hosts) or ((action.host,) if action.host else ())
         return (action.id,)
 
+    async def _refuse(self, action: Step, phase: str, index: int | None, detail: str) -> ActionResult:
+        """Journal ``action`` as started and ended in error without running it (e.g. its
+        condition cannot be evaluated): the operator sees why, ``on_failure`` decides."""
+        is_check = phase in CHECK_PHASES
+        started, finished = (ev.CHECK_STARTED, ev.CHECK_FINISHED) if is_check else (ev.STEP_STARTED, ev.STEP_FINISHED)
+        previous = self._state.action(phase, action.id)
+        attempt = (previous.attempts if previous else 0) + 1
+        base: dict[str, Any] = {"id": action.id, "title": action.title, "kind": action.kind, "phase": phase}
+        if is_check:
+            base["severity"] = action.severity
+        if index is not None:
+            base["index"] = index
+        await self._emit(started, {**base, "attempt": attempt, "describe": [], "targets": self.targets(action)})
+        return await self._finish(finished, base, attempt, Outcome("error", detail), None)
+
     async def _run_action(
-        self, action: Step, phase: str, index: int | None = None, *, confirmed: bool = False
+        self,
+        action: Step,
+        phase: str,
+        index: int | None = None,
+        why: Mapping[str, str] | None = None,
+        *,
+        confirmed: bool = False,
     ) -> ActionResult:
         is_check = phase in CHECK_PHASES
         started, finished = (ev.CHECK_STARTED, ev.CHECK_FINISHED) if is_check else (ev.STEP_STARTED, ev.STEP_FINISHED)
@@ -318,6 +346,7 @@ class SessionCore:
                 "describe": describe,
                 "confirm": action.confirm,
                 "targets": self.targets(action),
+                **({"condition": dict(why)} if why else {}),
             },
         )
         if self._broken:
@@ -335,7 +364,13 @@ class SessionCore:
                     await self._emit(ev.WARNING, {"message": f"dry run: {phase} {action.id} would stop: {problem}"})
             # Nothing runs, so nothing is captured: later steps show where the value would go.
             stand_ins = {name: f"<{name} captured by {action.id}>" for name in action.capture}
-            return await self._finish(finished, base, attempt, Outcome("ok", captured=stand_ins), None, dry_run=True)
+            # A dry run decides nothing: it says what a live run would have decided on.
+            would = (
+                [f"optional: a live run asks ({action.ask or 'run this optional step?'})"] if action.optional else []
+            )
+            would += [f"runs only if {action.when}"] if action.when else []
+            outcome = Outcome("ok", "; ".join(would), captured=stand_ins)
+            return await self._finish(finished, base, attempt, outcome, None, dry_run=True)
         collector = OutputCollector(
             self.dir / "output", f"{phase}-{action.id}-{attempt}", self._redact, self._output(phase, action.id, attempt)
         )
@@ -436,6 +471,39 @@ class SessionCore:
             base["id"], base["phase"], status, data["detail"], outcome.exit_status, outcome.duration, attempt
         )
 
+    # --- escalation -----------------------------------------------------------------------------
+
+    async def _escalate(self, reason: str, detail: str) -> None:
+        """Journal that escalation is due (once per reason), naming whom to call in order."""
+        if self._dry_run or self._journal is None or self._state.result or self._closed:
+            return
+        if any(e.get("reason") == reason for e in self._state.escalations):
+            return
+        contacts = due_contacts(self.runbook, reason)
+        if contacts:
+            drill = self._state.meta.get("mode") == "drill"  # a rehearsal names whom it would call
+            await self._emit(
+                ev.ESCALATION_DUE, {"reason": reason, "detail": detail, "contacts": contacts, "drill": drill}
+            )
+
+    def _arm_overdue(self) -> None:
+        """Escalate when the chosen plan's target time (counted from its choice) passes."""
+        plan = self.runbook.plans.get(self._state.plan or "")
+        if self._overdue is not None or plan is None or not plan.target_minutes or self._dry_run:
+            return
+        if self._journal is None or not due_contacts(self.runbook, "overdue"):
+            return
+        chosen = float(self._state.plan_event.get("ts") or time.time())
+        delay = max(0.0, chosen + plan.target_minutes * 60 - time.time())
+        detail = f"plan {self._state.plan} passed its target of {plan.target_minutes:g} min"
+
+        def due() -> None:
+            task = asyncio.ensure_future(self._escalate("overdue", detail))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+        self._overdue = asyncio.get_running_loop().call_later(delay, due)
+
     # --- stopping -----------------------------------------------------------------------------------
 
     def abort(self, reason: str = "aborted by the operator") -> None:
@@ -453,6 +521,10 @@ class SessionCore:
         if self._closed:
             return
         self._closed = True
+        if self._overdue is not None:
+            self._overdue.cancel()
+        for task in list(self._background):
+            await asyncio.gather(task, return_exceptions=True)
         for executor in self._executors.values():
             try:
                 await executor.close()

@@ -36,6 +36,9 @@ Event ``data`` payloads (all JSON values; secrets already redacted):
   answer, by ("operator" | "--yes" | "no-tty")
 - ``checklist_ticked``: list ("pre" | "during" | "post" | "followup"), index, text, ticked, by
   ("operator" | "check:ID")
+- ``escalation_due``: reason ("failed" | "overdue"), detail ("step restore failed"), contacts (in
+  escalation order: role, name, phone, chat, email, duty, order), drill (a rehearsal: whom it would
+  call) — journaled once per reason
 - ``note``: text, by
 - ``warning``: message (e.g. a journal write that failed, a secret that could not be read)
 - ``monitors_read``: at ("start" | "end"), readings (id, title, severity, condition, state
@@ -67,6 +70,7 @@ STEP_RESOLVED: Final = "step_resolved"
 CONFIRMATION: Final = "confirmation"
 CHECKLIST_TICKED: Final = "checklist_ticked"
 NOTE: Final = "note"
+ESCALATION_DUE: Final = "escalation_due"
 WARNING: Final = "warning"
 SESSION_ENDED: Final = "session_ended"
 MONITORS_READ: Final = "monitors_read"
@@ -92,6 +96,7 @@ JOURNALED: Final = frozenset(
         NOTE,
         MONITORS_READ,
         SEVERITY_SET,
+        ESCALATION_DUE,
         WARNING,
         SESSION_ENDED,
     }

@@ -75,7 +75,10 @@ async def run_headless(runbook: Runbook, runbook_path: str, options: HeadlessOpt
     printer = Printer(out)
     try:
         session = Session.start(
-            runbook, runbook_path, replace(options.start, plan=plan), ask=terminal_ask(out) if _interactive() else None
+            runbook,
+            runbook_path,
+            replace(options.start, plan=plan, headless=True),
+            ask=terminal_ask(out) if _interactive() else None,
         )
     except SessionError as exc:
         print(f"rbconsole: {runbook_path}: {exc}", file=sys.stderr)
@@ -97,6 +100,7 @@ async def resume_headless(
     values: Mapping[str, str] | None = None,
     profile: str | None = None,
     overrides: Mapping[str, str] | None = None,
+    with_steps: tuple[str, ...] = (),
 ) -> int:
     """Continue a recorded session at its first unfinished step; return the exit status.
 
@@ -123,6 +127,8 @@ async def resume_headless(
             operator=operator,
             values=values,
             profile=profile,
+            headless=True,
+            with_steps=with_steps,
         )
     except SessionError as exc:
         print(f"rbconsole resume: {exc}", file=sys.stderr)

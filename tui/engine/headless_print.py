@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from tui.engine import events as ev
 from tui.engine.api import Ask, Question
+from tui.engine.branching import escalation_line
 from tui.engine.results import label, mode_label
 from tui.engine.state import plan_window
 from tui.runbook.durations import format_duration
@@ -153,6 +154,10 @@ class Printer:
         number = f"{data['index'] + 1}. " if data.get("index") is not None and data["phase"] == "step" else ""
         attempt = f" (attempt {data['attempt']})" if data.get("attempt", 1) > 1 else ""
         self.write(f"▶ {number}{data['id']}: {data.get('title') or data['kind']}{attempt}\n")
+        condition = data.get("condition") or {}
+        if condition.get("when"):
+            seen = f" ({condition['values']})" if condition.get("values") else ""
+            self.write(f"  when {condition['when']}: true{seen}\n")
         self._describe(data)
 
     def _describe(self, data: dict[str, Any]) -> None:
@@ -182,6 +187,7 @@ class Printer:
     _on_step_finished = _finished
 
     def _on_step_skipped(self, data: dict[str, Any]) -> None:
+        self._phase_heading(data.get("phase") or "step")
         self.write(f"- {data['id']} skipped{': ' + data['reason'] if data.get('reason') else ''}\n")
 
     def _on_check_overridden(self, data: dict[str, Any]) -> None:
@@ -192,6 +198,8 @@ class Printer:
             self.write(f"  {data['question']} {data['id']}: answered {data['answer']!r} by --yes\n")
         elif data["by"] == "no-tty" and data["question"] == "unknown":
             self.write(f"? {data['id']}: outcome unknown (interrupted); no terminal to ask (use --yes to re-run)\n")
+        elif data["by"] == "--with":
+            self.write(f"  optional {data['id']}: run (--with)\n")
         elif data["by"] == "no-tty":
             self.write(f"  {data['id']} needs confirmation; no terminal to ask (use --yes)\n")
 
@@ -214,6 +222,10 @@ class Printer:
     def _on_severity_set(self, data: dict[str, Any]) -> None:
         self.severity = str(data.get("level") or "")
         self.write(f"severity set to {data.get('level')} by {data.get('by')}\n")
+
+    def _on_escalation_due(self, data: dict[str, Any]) -> None:
+        due = "drill: escalation would be due" if data.get("drill") else "escalation due"
+        self.write(f"!! {due} ({data['detail']}): call {escalation_line(data)}\n")
 
     def _on_warning(self, data: dict[str, Any]) -> None:
         self.write(f"warning: {data['message']}\n")

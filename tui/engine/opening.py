@@ -13,6 +13,7 @@ import secrets as random
 import socket
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +68,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
     ``session_started``. Raises :class:`SessionError` for bad input."""
     if options.plan is not None and options.plan not in runbook.plans:
         raise SessionError(f"plan {options.plan!r} is not defined (known: {', '.join(runbook.plans)})")
+    with_steps = _with_steps(runbook, options)
     started = time.time()
     session_id = f"{datetime.fromtimestamp(started, UTC):%Y%m%d-%H%M%S}-{random.token_hex(3)}"
     operator = options.operator or login_name()
@@ -108,6 +110,8 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
         yes=options.yes,
         dry_run=options.dry_run,
         live=True,
+        headless=options.headless,
+        with_steps=with_steps,
     )
     session._record_now(
         ev.SESSION_STARTED,
@@ -117,7 +121,8 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             "runbook_path": session.runbook_path,
             "runbook_title": runbook.title,
             "runbook_sha256": _sha256(runbook_path),
-            "record": _fill_known(runbook.record.model_dump(), values.scope),
+            "record": _fill_known(runbook.record.model_dump(exclude={"fields"}), values.scope)
+            | {"fields": _field_parts(runbook.record.fields, values.scope)},
             "checklists": {
                 name: [
                     item if isinstance(item, str) else item.model_dump() for item in getattr(runbook.checklists, name)
@@ -165,6 +170,8 @@ def reopen(
     operator: str | None = None,
     values: Mapping[str, str] | None = None,
     profile: str | None = None,
+    headless: bool = False,
+    with_steps: tuple[str, ...] = (),
 ) -> Session:
     """Reopen a recorded session by id or unique id prefix. If another process holds its
     lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it; an
@@ -255,6 +262,10 @@ def reopen(
         yes=yes,
         dry_run=options.dry_run,
         live=False,
+        headless=headless,
+        with_steps=_with_steps(
+            runbook, replace(options, plan=_plan_of(history) or meta.get("plan"), with_steps=with_steps), lock
+        ),
     )
     for name, text in session.state.captured.items():
         session._scope[name] = Value(text)
@@ -274,6 +285,20 @@ def _plan_of(history: list[ev.Event]) -> str | None:
     return str(chosen[-1]) if chosen and chosen[-1] else None
 
 
+def _with_steps(runbook: Runbook, options: StartOptions, lock: SessionLock | None = None) -> tuple[str, ...]:
+    """``--with`` ids, each an optional step of some plan (of the chosen one when known)."""
+    plans = [runbook.plans[options.plan]] if options.plan in runbook.plans else list(runbook.plans.values())
+    optional = {step.id for plan in plans for step in plan.steps if step.optional}
+    for step_id in options.with_steps:
+        if step_id not in optional:
+            if lock is not None:
+                lock.release()
+            where = f"plan {options.plan!r}" if options.plan in runbook.plans else "any plan"
+            known = ", ".join(sorted(optional)) or "none"
+            raise SessionError(f"--with {step_id}: no optional step {step_id!r} in {where} (optional: {known})")
+    return tuple(options.with_steps)
+
+
 def outline(action: Step) -> dict[str, object]:
     return {"id": action.id, "title": action.title, "kind": action.kind, "confirm": action.confirm}
 
@@ -287,6 +312,25 @@ def _sha256(path: str) -> str:
 
 def _read_only_events(directory: Path) -> list[ev.Event]:
     return read_events(directory / JOURNAL_NAME)
+
+
+def _field_parts(fields: dict[str, str], scope: dict[str, Value]) -> dict[str, list[list[str]]]:
+    """Each ``[record.fields]`` value split into the author's text, the values known now, and
+    the names only the run will fill (``["text", ...]``, ``["value", ...]``, ``["later", name]``):
+    the record fills the later ones from the journal, and a value is never read again as a
+    template (an operator's "{{ x }}" stays those characters)."""
+    out: dict[str, list[list[str]]] = {}
+    for label, text in fields.items():
+        parts: list[list[str]] = []
+        end = 0
+        for match in PLACEHOLDER.finditer(text):
+            parts.append(["text", text[end : match.start()]])
+            name = match.group(1)
+            parts.append(["value", scope[name].text] if name in scope else ["later", name])
+            end = match.end()
+        parts.append(["text", text[end:]])
+        out[label] = [p for p in parts if p[0] != "text" or p[1]]
+    return out
 
 
 def _fill_known(data: object, scope: dict[str, Value]) -> object:

@@ -30,12 +30,14 @@ from typing import Any
 from tui.engine import events as ev
 from tui.engine import monitors
 from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
+from tui.engine.branching import FAILED, OPTIONAL_OPTIONS, alternatives, has_alternative, lookup, secret
 from tui.engine.core import SessionCore, one_line
 from tui.engine.drift import plan_baselines
 from tui.engine.monitors import MonitorReading
 from tui.engine.opening import create, outline, reopen
 from tui.engine.results import RESULTS
 from tui.engine.state import plan_window
+from tui.runbook.conditions import ConditionError, evaluate, parse
 from tui.runbook.model import Checklists, ManualAction, NotifyAction, Plan, Runbook, Step
 from tui.runbook.placeholders import RenderError, Value
 
@@ -71,6 +73,8 @@ class Session(SessionCore):
         operator: str | None = None,
         values: Mapping[str, str] | None = None,
         profile: str | None = None,
+        headless: bool = False,
+        with_steps: Sequence[str] = (),
     ) -> Session:
         """Reopen a recorded session by id or unique id prefix. If another process holds its
         lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it;
@@ -86,6 +90,8 @@ class Session(SessionCore):
             operator=operator,
             values=values,
             profile=profile,
+            headless=headless,
+            with_steps=tuple(with_steps),
         )
 
     # --- triage and plan ------------------------------------------------------------------
@@ -187,6 +193,7 @@ class Session(SessionCore):
         await self._emit(ev.PLAN_CHOSEN, data)
         for message in stand_ins:
             await self._emit(ev.WARNING, {"message": f"dry run: {message}"})
+        self._arm_overdue()
 
     @property
     def plan(self) -> Plan | None:
@@ -232,7 +239,7 @@ class Session(SessionCore):
         return bool(ends) and check is not None and check.started is not None and check.started > max(ends)
 
     async def _tick_from_check(self, result: ActionResult) -> None:
-        if result.status == "dry_run":
+        if result.status in ("dry_run", "skipped"):
             return  # a check that never ran proves nothing: its items stay for the operator
         lists: Checklists = self.runbook.checklists
         after = self._after_plan(result)
@@ -320,7 +327,67 @@ class Session(SessionCore):
                 return ActionResult(step_id, "step", status, f"answered {answer or 'nothing'} about its lost outcome")
         return await self._confirm_and_run(step, "step", index)
 
+    # --- branching: when and optional ----------------------------------------------------------
+
+    async def _gate(self, step: Step, phase: str, index: int | None) -> ActionResult | dict[str, str]:
+        """Whether ``step`` runs now: the result of not running it (skipped, or an error when its
+        condition cannot be evaluated), or what its condition saw when it holds."""
+        why: dict[str, str] = {}
+        if self._dry_run or phase not in ("step", "verify"):
+            return why
+        if step.when:
+            try:
+                holds, seen = evaluate(parse(step.when), lookup(self.state, self._scope), secret(self._scope))
+            except ConditionError as exc:
+                return await self._refuse(step, phase, index, f"cannot evaluate when = {step.when}: {exc}")
+            why = {"when": step.when, "values": seen}
+            if not holds:
+                reason = f"condition false ({step.when}{'; ' + seen if seen else ''})"
+                return await self._skipped(step, phase, index, reason, "condition", why)
+        if step.optional and phase == "step":
+            answer, by = await self._decide_optional(step, phase)
+            if answer != "run":
+                reason = {
+                    "headless": f"optional, not run headless (--with {step.id} runs it)",
+                    "operator": "optional, the operator chose to skip it",
+                }.get(by, f"optional, no answer ({by})")
+                return await self._skipped(step, phase, index, reason, "optional", {**why, "decided_by": by})
+        return why
+
+    async def _decide_optional(self, step: Step, phase: str) -> tuple[str | None, str]:
+        if step.id in self._with or (self._headless or self._ask is None):
+            answer, by = ("run", "--with") if step.id in self._with else ("skip", "headless")
+            await self._emit(
+                ev.CONFIRMATION, {"id": step.id, "phase": phase, "question": "optional", "answer": answer, "by": by}
+            )
+            return answer, by
+        text = f"Run this optional step? {step.ask}" if step.ask else "Run this optional step?"
+        question = Question(
+            "optional", step.id, phase, step.title or step.id, text, OPTIONAL_OPTIONS,
+            tuple(self.describe(step, phase)), self.targets(step),
+        )  # fmt: skip
+        return await self._question(question)
+
+    async def _skipped(
+        self, step: Step, phase: str, index: int | None, reason: str, by: str, why: dict[str, str]
+    ) -> ActionResult:
+        data = {"id": step.id, "phase": phase, "index": index, "reason": reason, "by": by, **why}
+        await self._emit(ev.STEP_SKIPPED, data)
+        return ActionResult(step.id, phase, "skipped", reason)
+
     async def _confirm_and_run(self, step: Step, phase: str, index: int | None) -> ActionResult:
+        gate = await self._gate(step, phase, index)
+        if isinstance(gate, ActionResult):
+            result = gate
+        else:
+            result = await self._confirm_then_run(step, phase, index, gate)
+        plan = self.plan
+        covered = plan is not None and has_alternative(plan, step.id)
+        if phase == "step" and result.status in FAILED - {"declined"} and not covered:
+            await self._escalate("failed", f"step {step.id} {result.status}: {result.detail}".rstrip(": "))
+        return result
+
+    async def _confirm_then_run(self, step: Step, phase: str, index: int | None, gate: dict[str, str]) -> ActionResult:
         manual = isinstance(step, ManualAction)
         if (step.confirm or manual) and not self._dry_run:
             if self._broken:
@@ -341,14 +408,14 @@ class Session(SessionCore):
             try:
                 text = self._executor("notify").message(step, self._context(phase))  # type: ignore[attr-defined]
             except RenderError:
-                return await self._run_action(step, phase, index)  # the step reports why it cannot render
+                return await self._run_action(step, phase, index, gate)  # the step reports why it cannot render
             question = Question(
                 "notify", step.id, phase, step.title or step.id, self._redact(text), DESTRUCTIVE_OPTIONS,
                 tuple(self.describe(step, phase)), self.targets(step),
             )  # fmt: skip
             answer, _ = await self._question(question)
-            return await self._run_action(step, phase, index, confirmed=answer == "yes")
-        return await self._run_action(step, phase, index)
+            return await self._run_action(step, phase, index, gate, confirmed=answer == "yes")
+        return await self._run_action(step, phase, index, gate)
 
     @staticmethod
     def _hand_sent(step: Step) -> bool:
@@ -378,6 +445,7 @@ class Session(SessionCore):
         if plan is None:
             raise SessionError("choose a plan first")
         self._stop_reason, self._aborted = "", None
+        self._arm_overdue()  # a resumed session's plan clock still runs from its choice
         for index, step in enumerate(plan.steps):
             while not self._aborted:
                 if self._broken:
@@ -454,8 +522,11 @@ class Session(SessionCore):
         for index, check in enumerate(plan.verify):
             if self._aborted or self._broken:
                 break
-            result = await self._run_action(check, "verify", index)
+            gate = await self._gate(check, "verify", index)
+            result = gate if isinstance(gate, ActionResult) else await self._run_action(check, "verify", index, gate)
             await self._tick_from_check(result)
+            if result.status in FAILED and check.severity == "blocking":
+                await self._escalate("failed", f"verification {check.id} {result.status}: {result.detail}".rstrip(": "))
             results.append(result)
         return results
 
@@ -495,8 +566,13 @@ class Session(SessionCore):
         checks = [self.state.action("verify", c.id) for c in plan.verify]
         # A notification printed for the operator to send says so on its own line (record,
         # printer); the rollback itself is not the less done for it.
+        handled = alternatives(self.state)  # the plan's alternative did the work
         failed = [
-            a for a in steps if a is not None and a.status not in ("ok", "dry_run", "skipped", "pending", "not_sent")
+            a
+            for a in steps
+            if a is not None
+            and a.status not in ("ok", "dry_run", "skipped", "pending", "not_sent")
+            and a.id not in handled
         ]
         pending = self.not_run_steps()
         if any(a is not None and not a.done for a in checks):
@@ -510,7 +586,10 @@ class Session(SessionCore):
             return "failed"  # the plan stopped at a failed step: nothing partial about that
         if pending and self._declined:
             return "aborted"
-        skipped = any(a is not None and a.status == "skipped" for a in steps)
+        # A step skipped as written (its condition was false, an optional step not chosen) is the plan working.
+        skipped = any(
+            a is not None and a.status == "skipped" and a.skip_by not in ("condition", "optional") for a in steps
+        )
         if failed or pending or skipped or any(a is None for a in checks) or self.state.overrides:
             return "partial"
         return "success"

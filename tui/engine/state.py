@@ -32,6 +32,8 @@ class ActionState:
     resolved: str | None = None  # the operator's answer about an unknown outcome
     interrupted: list[dict[str, Any]] = field(default_factory=list)  # attempts lost in a crash, as answered
     skip_reason: str = ""
+    condition: dict[str, Any] = field(default_factory=dict)  # the `when` it last started under, and what it saw
+    skip_by: str = ""  # "condition" | "optional" when the plan skipped it as written; "" for the operator
 
     @property
     def done(self) -> bool:
@@ -59,6 +61,7 @@ class SessionState:
     warnings: list[str] = field(default_factory=list)
     journal_failed: str = ""  # why the journal could not be written (known only to the process that ran it)
     journaled: int | None = None  # how many events reached the disk, when the journal failed
+    escalations: list[dict[str, Any]] = field(default_factory=list)
     captured: dict[str, str] = field(default_factory=dict)
     monitors: list[dict[str, Any]] = field(default_factory=list)  # each monitors_read, in order
     last_seq: int = 0
@@ -111,6 +114,7 @@ def apply(state: SessionState, event: ev.Event) -> None:
         action.attempts = max(action.attempts, int(data.get("attempt", 1)))
         action.started = event.ts
         action.resolved = None
+        action.condition = dict(data.get("condition") or {})
     elif kind in (ev.CHECK_FINISHED, ev.STEP_FINISHED):
         action = _action(state, data)
         action.status = str(data.get("status", "error"))
@@ -124,6 +128,7 @@ def apply(state: SessionState, event: ev.Event) -> None:
         action = _action(state, data)
         action.status = "skipped"
         action.skip_reason = str(data.get("reason", ""))
+        action.skip_by = str(data.get("by", ""))
         action.last = {**data, "status": "skipped", "ts": event.ts}
     elif kind == ev.STEP_RESOLVED:
         action = _action(state, data)
@@ -143,6 +148,8 @@ def apply(state: SessionState, event: ev.Event) -> None:
         state.monitors.append({**data, "ts": event.ts})
     elif kind == ev.SEVERITY_SET:
         state.meta["severity"] = data.get("level")
+    elif kind == ev.ESCALATION_DUE:
+        state.escalations.append({**data, "ts": event.ts})
     elif kind == ev.WARNING:
         state.warnings.append(str(data.get("message", "")))
         if data.get("journal_failed") and not state.journal_failed:

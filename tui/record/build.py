@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tui.engine import events as ev
+from tui.engine.branching import alternatives, escalation_line
 from tui.engine.results import label, mode_label
 from tui.engine.state import SessionState, fold, plan_window
 
@@ -32,6 +33,7 @@ def clock(ts: float | None) -> str:
 
 def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
+    taken = alternatives(state) if phase == "step" else {}
     known = {item["id"] for item in outline}
     extra = [{"id": a.id, "title": a.title, "kind": a.kind} for a in state.in_phase(phase) if a.id not in known]
     for index, item in enumerate([*outline, *extra]):
@@ -49,7 +51,8 @@ def _action_rows(state: SessionState, phase: str, outline: list[dict[str, Any]])
                 "duration": last.get("duration"),
                 "exit_status": last.get("exit_status"),
                 "where": last.get("where") or "",
-                "detail": last.get("detail") or (action.skip_reason if action else ""),
+                "detail": (last.get("detail") or (action.skip_reason if action else ""))
+                + (f" (the plan took its alternative: {taken[item['id']]})" if item["id"] in taken else ""),
                 "severity": last.get("severity", item.get("severity", "")),
                 "hosts": last.get("hosts") or {},
                 "excerpt": last.get("excerpt") or {},
@@ -87,9 +90,11 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
             ev.PLAN_CHOSEN: lambda d: (
                 f"plan {d.get('plan')} chosen: {d.get('title')}" + (f" — {d['reason']}" if d.get("reason") else "")
             ),
-            ev.STEP_STARTED: lambda d: f"{d.get('phase')} {d.get('id')} started" + _attempt(d),
+            ev.STEP_STARTED: lambda d: f"{d.get('phase')} {d.get('id')} started" + _attempt(d) + _condition(d),
             ev.STEP_FINISHED: lambda d: f"{d.get('phase')} {d.get('id')} {_status(d)}" + _attempt(d),
-            ev.STEP_SKIPPED: lambda d: f"step {d.get('id')} skipped" + (f": {d['reason']}" if d.get("reason") else ""),
+            ev.STEP_SKIPPED: lambda d: (
+                f"{d.get('phase') or 'step'} {d.get('id')} skipped" + (f": {d['reason']}" if d.get("reason") else "")
+            ),
             ev.STEP_RESOLVED: lambda d: (
                 f"step {d.get('id')} (outcome unknown) answered {d.get('answer')} by {d.get('by')}"
             ),
@@ -118,6 +123,10 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
                 + (f" (was {d['previous']})" if d.get("previous") else "")
                 + (f" (monitors suggested {d['suggested']})" if d.get("suggested") else "")
             ),
+            ev.ESCALATION_DUE: lambda d: (
+                f"{'drill: escalation would be due' if d.get('drill') else 'escalation due'} ({d.get('detail')}): call "
+                + escalation_line(d)
+            ),
             ev.WARNING: lambda d: f"warning: {d.get('message')}",
             ev.SESSION_ENDED: lambda d: (
                 f"session ended: {label(str(d.get('result')))}" + (f" — {d['reason']}" if d.get("reason") else "")
@@ -141,6 +150,27 @@ def _running_version(state: SessionState) -> dict[str, str] | None:
             if value and action.status == "ok":
                 found = {"value": str(value), "by": action.id, "phase": phase}
     return found
+
+
+def _condition(data: dict[str, Any]) -> str:
+    seen = data.get("condition") or {}
+    if not seen.get("when"):
+        return ""
+    return f" (condition true: {seen['when']}" + (f"; {seen['values']})" if seen.get("values") else ")")
+
+
+def _fields(fields: dict[str, list[list[str]]], captured: dict[str, str]) -> list[dict[str, Any]]:
+    """``[record.fields]`` filled from the run: the values known at the start were journaled
+    with the session's start; captured ones are filled here from the journal. A value nothing
+    filled, or left empty, is marked unknown."""
+    rows = []
+    for field_label, parts in fields.items():
+        if not isinstance(parts, list):
+            continue  # not a field this code journaled
+        missing = [name for kind, name in parts if kind == "later" and name not in captured]
+        value = "".join(captured.get(text, "") if kind == "later" else text for kind, text in parts)
+        rows.append({"label": field_label, "value": "" if missing else value.strip(), "missing": missing})
+    return rows
 
 
 def _attempt(data: dict[str, Any]) -> str:
@@ -245,6 +275,8 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
         "journal_failed": state.journal_failed,
         "journaled": state.journaled,
         "sections": record_spec.get("sections") or [],
+        # A dry run captured nothing: its stand-ins are not values a record may state.
+        "fields": _fields(record_spec.get("fields") or {}, {} if meta.get("dry_run") else state.captured),
         "retrospective": record_spec.get("retrospective") or [],
         "events": len(journaled),
     }

@@ -38,6 +38,45 @@ DEFAULT_FOLLOWUP = (
 )
 DEFAULT_RETRO = ("根因分析 · Root cause", "改进措施 · Improvements")
 MAX_EXCERPT_LINES = 20
+# A runbook's [[record.sections]] titled like a built-in section takes its place (its title
+# becomes the heading; the run fills the content) instead of being appended as a blank copy.
+BUILTIN_SECTIONS = {
+    "basic": ("基本信息", "Basic info"),
+    "reason": ("回滚原因", "Reason"),
+    "steps": ("回滚过程", "回滚步骤", "Steps", "Process"),
+    "verification": ("回滚验证", "Verification"),
+    "result": ("回滚结果", "Result"),
+    "followup": ("后续计划", "Follow-up"),
+    "notes": ("备注", "Notes"),
+    "timeline": ("时间线", "Timeline"),
+}
+
+
+def _key(title: str) -> str:
+    return re.sub(r"[\W\d_]+", "", title).lower()
+
+
+_BUILTIN_KEYS = {_key(alias): name for name, aliases in BUILTIN_SECTIONS.items() for alias in aliases}
+
+
+def mirrored(sections: list[dict[str, Any]]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The built-in sections the runbook's sections replace (built-in name -> the runbook's
+    title), and the runbook's other sections, which are appended as written."""
+    titles: dict[str, str] = {}
+    rest = []
+    for section in sections:
+        name = _BUILTIN_KEYS.get(_key(str(section.get("title", ""))))
+        if name is not None and name not in titles:
+            titles[name] = str(section["title"])
+        else:
+            rest.append(section)
+    return titles, rest
+
+
+def _field_value(field: dict[str, Any]) -> str:
+    if field["missing"]:
+        return f"⚠️ 未知 · unknown (this run never learnt {', '.join(field['missing'])})"
+    return field["value"] or "⚠️ 未知 · unknown (left empty)"
 
 
 def cell(value: object) -> str:
@@ -105,6 +144,7 @@ def _basic(record: dict[str, Any]) -> list[str]:
         rows.append(("Params", ", ".join(f"{k}={v}" for k, v in b["params"].items())))
     for resumed in b["resumed"]:
         rows.append(("Resumed", f"{resumed['time']} by {resumed['operator']} on {resumed['host']}"))
+    rows += [(field["label"], _field_value(field)) for field in record.get("fields") or []]
     return ["| | |", "|---|---|", *(f"| {cell(k)} | {cell(v)} |" for k, v in rows)]
 
 
@@ -264,6 +304,11 @@ def _checklist(items: list[dict[str, Any]]) -> list[str]:
 def render(record: dict[str, Any]) -> str:
     b = record["basic"]
     title = record["title"] or "回滚记录 · Rollback record"
+    titles, sections = mirrored(record["sections"])
+
+    def heading(name: str, default: str) -> str:
+        return f"## {titles.get(name, default)}"
+
     out: list[str] = []
     if not record["final"]:
         out += [f"> **{record['notice']}** — the session is {record['result_label']}; what follows can change.", ""]
@@ -278,8 +323,8 @@ def render(record: dict[str, Any]) -> str:
         out += ["> **DRILL 演练** — a rehearsal, not a production rollback.", ""]
     if b["dry_run"]:
         out += ["> **DRY RUN 空跑** — every command was resolved and shown; nothing was executed.", ""]
-    out += ["## 基本信息 · Basic info", "", *_basic(record), ""]
-    out += ["## 回滚原因 · Reason", "", record["reason"] or "(no reason given)", ""]
+    out += [heading("basic", "基本信息 · Basic info"), "", *_basic(record), ""]
+    out += [heading("reason", "回滚原因 · Reason"), "", record["reason"] or "(no reason given)", ""]
     if record["triage"] or record["triage_result"]:
         out += ["## 分级与决策 · Triage", ""]
         out += [f"{n}. {t['question']} → **{t['answer']}**" for n, t in enumerate(record["triage"], 1)]
@@ -297,7 +342,7 @@ def render(record: dict[str, Any]) -> str:
         out.append("")
     if record["setup"]:
         out += ["### 演练准备 · Drill setup", "", *_action_table(record["setup"], steps=True), ""]
-    out += ["## 回滚过程 · Steps", "", *_action_table(record["steps"], steps=True), ""]
+    out += [heading("steps", "回滚过程 · Steps"), "", *_action_table(record["steps"], steps=True), ""]
     confirmations = record["confirmations"]
     if confirmations:
         out += ["Confirmations:", ""]
@@ -310,7 +355,12 @@ def render(record: dict[str, Any]) -> str:
     if excerpts:
         out += ["### 输出摘录 · Output excerpts", "", *excerpts]
     out += _drift(record)
-    out += ["## 回滚验证 · Verification", "", *_action_table(record["verification"], steps=False), ""]
+    out += [
+        heading("verification", "回滚验证 · Verification"),
+        "",
+        *_action_table(record["verification"], steps=False),
+        "",
+    ]
     out += _readings(record["prechecks"] + record["steps"] + record["verification"])
     if record["teardown"]:
         out += ["### 演练清理 · Drill teardown", "", *_action_table(record["teardown"], steps=True), ""]
@@ -324,7 +374,7 @@ def render(record: dict[str, Any]) -> str:
             unticked += [i["text"] for i in items if not i["ticked"]]
     if unticked:
         out += [f"Unticked ({len(unticked)}): " + "; ".join(unticked), ""]
-    out += ["## 回滚结果 · Result", ""]
+    out += [heading("result", "回滚结果 · Result"), ""]
     if record["basic"]["dry_run"]:
         # A dry run rolled nothing back, whatever its walk found: no rollback box applies.
         out.append(f"- [x] {STATE_LINES['dry_run']}")
@@ -343,19 +393,21 @@ def render(record: dict[str, Any]) -> str:
             f"📣 Notifications printed, not sent (no webhook; nobody confirmed sending them): {', '.join(unsent)}",
         ]
     out.append("")
-    out += ["## 时间线 · Timeline", ""]
+    out += [heading("timeline", "时间线 · Timeline"), ""]
     out += [f"- {clock(line['ts'])} {line['text']}" for line in record["timeline"]]
     out.append("")
     followup = record["checklists"].get("followup") or []
-    out += ["## 后续计划 · Follow-up", ""]
+    out += [heading("followup", "后续计划 · Follow-up"), ""]
     out += _checklist(followup) if followup else [f"- [ ] {item}" for item in DEFAULT_FOLLOWUP]
     out.append("")
-    if record["notes"] or record["warnings"]:
-        out += ["## 备注 · Notes", ""]
+    if record["notes"] or record["warnings"] or "notes" in titles:
+        out += [heading("notes", "备注 · Notes"), ""]
         out += [f"- {n['time']} {n['by']}: {n['text']}" for n in record["notes"]]
         out += [f"- warning: {w}" for w in record["warnings"]]
+        if not record["notes"] and not record["warnings"]:
+            out.append("(无 · none)")
         out.append("")
-    for section in record["sections"]:
+    for section in sections:
         out += [f"## {section['title']}", "", section.get("body") or "", ""]
     out += ["## 复盘 · Retrospective", ""]
     retro = record["retrospective"] or [{"title": t, "body": ""} for t in DEFAULT_RETRO]

@@ -11,6 +11,7 @@ from typing import Any
 import tomli as tomllib  # the same parser as the stdlib's tomllib, compiled: 3x faster on big runbooks
 from pydantic import ValidationError
 
+from tui.runbook.branching import check_branching
 from tui.runbook.model import ID_PATTERN, KINDS, SCHEMA_VERSION, Runbook
 from tui.runbook.positions import Path, scan
 from tui.runbook.problems import Problem, RunbookError
@@ -116,6 +117,7 @@ def _validate(data: dict[str, Any], report: Report, report_in_value: ReportInVal
         report((), "runbook nesting is too deep")
     try:
         check_semantics(data, report, report_in_value)
+        check_branching(data, report, report_in_value)
     except RecursionError:
         report((), "runbook nesting is too deep")
     return runbook

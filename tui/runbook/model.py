@@ -196,6 +196,23 @@ class Action(Model):
     capture: Capture = {}
     severity: Literal["blocking", "warning"] = "blocking"
     notes: str = ""
+    when: str | None = Field(
+        default=None,
+        description="a plan step or verification runs only if this condition holds, e.g. "
+        '"steps.restore_script.failed", "captured.error_rate > 0.05" (see README: Conditions)',
+    )
+    optional: bool = Field(
+        default=False,
+        description="a plan step the operator decides on: the console asks run/skip; headless skips it "
+        "unless --with ID; --yes never answers it",
+    )
+    ask: str = Field(default="", description="an optional step's question, in the document's words ('if necessary')")
+
+    @model_validator(mode="after")
+    def _ask_is_for_optional(self) -> Action:
+        if self.ask and not self.optional:
+            raise ValueError("'ask' is the question of an optional step: add 'optional = true'")
+        return self
 
 
 class SshAction(Action):
@@ -383,6 +400,12 @@ class Contact(Model):
     email: str = ""
     chat: str = ""  # an instant-messaging handle or group link (WeChat, DingTalk, Slack)
     duty: str = ""
+    order: int | None = Field(default=None, ge=1, description="escalation order: 1 is called first")
+    escalate: list[Literal["failed", "overdue"]] = Field(
+        default=[],
+        description="when this contact is due: 'failed' (a plan step or verification failed), "
+        "'overdue' (the plan's target_minutes passed)",
+    )
 
 
 class Template(Model):
@@ -400,6 +423,11 @@ class RecordSection(Model):
 class RecordSpec(Model):
     title: str = ""
     sections: list[RecordSection] = []
+    fields: dict[str, str] = Field(
+        default={},
+        description="record field label -> text with placeholders filled from the run, "
+        'e.g. "回滚版本" = "{{ backup }}"; a value the run never learnt is marked unknown',
+    )
     retrospective: list[RecordSection] = []
 
 

@@ -1,0 +1,20 @@
+"""Escalation is due: whom to call next, in order, with phone and chat handle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from screens.question import ChoiceScreen
+from tui.engine.branching import contact_line
+
+
+def EscalationScreen(data: dict[str, Any]) -> ChoiceScreen:
+    contacts = data.get("contacts") or []
+    lines = [
+        f"{n}. {contact_line(c)}" + (f" — {c['duty']}" if c.get("duty") else "") for n, c in enumerate(contacts, 1)
+    ]
+    text = "Call next:\n" + "\n".join(lines)
+    if data.get("drill"):
+        title = f"DRILL — escalation would be due now: {data.get('detail', '')}"
+        return ChoiceScreen(title, "In a real incident you would call:\n" + "\n".join(lines), [("OK", None)], None)
+    return ChoiceScreen(f"Escalate now: {data.get('detail', '')}", text, [("OK, calling", None)], None)
