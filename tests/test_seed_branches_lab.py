@@ -179,7 +179,7 @@ def seed_004_lab(lab: SshLab, tmp_path: Path, script_works: bool) -> tuple[dict[
 def normalized(text: str) -> str:
     text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}", "<time>", text)
     text = re.sub(r"\d{8}-\d{6}-[0-9a-f]{6}", "<session>", text)
-    return re.sub(r"\| 耗时 · Duration \| [^|]*\|", "| 耗时 · Duration | <duration> |", text)
+    return re.sub(r"\| (\S*耗时) · (Duration|Plan time|Session time) \| \d[^|]*?s\b", r"| \1 · \2 | <duration>", text)
 
 
 @pytest.mark.parametrize("script_works", [True, False])
