@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
@@ -33,6 +34,7 @@ from tui.runbook.model import GitAction, HttpAction, Runbook, SqlAction, SshSett
 from tui.runbook.placeholders import RenderError, Value, render_ref, render_shell, render_sql
 
 CANARY = "PWNED"
+BOTH = ("sh", "bash")
 ABS_CANARY = Path("/tmp/pwn")
 
 # Cores: each tries one way out of its slot. Variants below put each behind an option dash,
@@ -47,6 +49,9 @@ SHELL = [
     f"a\\'b'; touch {CANARY}; 'c", f"\"'\"'$(touch {CANARY})'\"'\"", f"${{x:-$(touch {CANARY})}}",
     "*", "?", "[a-z]*", "~", "~root", "$HOME", "${PATH}", "$0", "$$", "$@", "!!", "#", "\\", "\\\\", "'", '"',
     "''", '""', "'\"'\"'", "a\\", "\t", " ", "  spaced  ", "\v\f", "%s%n%x", "%%", "%",
+    f"a[$(touch {CANARY})]", f"n[$(touch {CANARY})]+1", f"x;touch {CANARY}", "a' 'b", "42", "-5", "0x10", "1+1",
+    f"'); __import__('os').system('touch {CANARY}')#", f"\"; import os; os.system('touch {CANARY}') #",
+    f"{{a,b}}$(touch {CANARY})", f"a}}$(touch {CANARY})", f"a}}; touch {CANARY}",
 ]  # fmt: skip
 OPTIONS = [
     f"--upload-pack=touch {CANARY}", f"-c core.sshCommand=touch {CANARY}", f"--output={CANARY}", "-", "--", "-rf /",
@@ -67,6 +72,8 @@ SQL = [
     "'; DROP TABLE victims; --", "1; DROP TABLE victims", "1' OR '1'='1", "\\'; DROP TABLE victims; --",
     "$$; DROP TABLE victims; $$", "$1", "%s", "%(x)s", "?", ":name", "E'\\x41'", "'||pg_sleep(0)||'",
     "/* */ DROP TABLE victims", "-- comment", "'); DROP TABLE victims; --", "\\x27", "U&'\\0041'", "$tag$x$tag$",
+    f"x'); \\! touch {CANARY}", f"\\! touch {CANARY}", f"x\n\\! touch {CANARY}", "x'); DROP TABLE victims; --",
+    f"\\o |touch {CANARY}", f"\\copy victims to program 'touch {CANARY}'", ":x", ":'x'", "system touch PWNED",
 ]  # fmt: skip
 PATHS = [
     "../../etc/passwd", "..", ".", "./", "...", "..\\..\\windows", "%2e%2e%2f", "%00", "/absolute", "a/b", "a#b",
@@ -165,66 +172,138 @@ def _not_plain(payload: str) -> bool:
     return not re.fullmatch(r"[\w.,:/@%+=-]*", payload)
 
 
-# (name, template, what the file must hold around the payload, which payloads may be refused)
-SHELL_TEMPLATES: list[tuple[str, str, str, str, Callable[[str], bool]]] = [
-    ("bare", "printf '%s' {{ x }} > OUT", "", "", _option),
-    ("double-quoted", "printf '%s' \"{{ x }}\" > OUT", "", "", _option),
-    ("single-quoted", "printf '%s' 'pre-{{ x }}' > OUT", "pre-", "", lambda p: False),
-    ("after-double-dash", "printf -- '%s' {{ x }} > OUT", "", "", lambda p: False),
-    ("command-substitution", "printf '%s' \"$(printf '%s|' {{ x }})\" > OUT", "", "|", _option),
-    ("dq-in-substitution", "printf '%s' \"$(printf '%s|' \"{{ x }}\")\" > OUT", "", "|", _option),
-    ("backquoted", "printf '%s' \"`printf '%s|' {{ x }}`\" > OUT", "", "|", _option),
-    ("sq-in-backquotes", "printf '%s' \"`printf '%s|' 'a{{ x }}'`\" > OUT", "a", "|", lambda p: False),
-    ("here-document", "cat > OUT <<EOF\n{{ x }}\nEOF", "", "\n", _not_plain),
-    ("quoted-here-document", "cat > OUT <<-'EOF'\n\t{{ x }}.\nEOF", "", ".\n", _not_plain),
-    (
-        "here-document-to-sh",
-        "sh <<'EOF'\nprintf -- '%s' {{ x }} > OUT\nEOF",
-        "",
-        "",
-        lambda p: _not_plain(p) or _option(p),
-    ),
-    ("sh-c", "sh -c \"printf -- '%s' {{ x }} > OUT\"", "", "", lambda p: _not_plain(p) or _option(p)),
-    ("comment", "printf '%s' ok > OUT # {{ x }}", "ok", "", _has_break),
+def _not_integer(payload: str) -> bool:
+    return not re.fullmatch(r"-?[0-9]+", payload)
+
+
+def _reparsed(payload: str) -> bool:
+    """What may not go into a command that runs a program parsing text again."""
+    return _not_plain(payload) or _option(payload)
+
+
+PY = sys.executable
+# (name, template, what the file must hold around the payload, which payloads may be refused,
+# the shells that run it). OUT is each template's own file; every template is run for real.
+SHELL_TEMPLATES: list[tuple[str, str, str, str, Callable[[str], bool], tuple[str, ...]]] = [
+    ("bare", "printf '%s' {{ x }} > OUT", "", "", _option, BOTH),
+    ("double-quoted", "printf '%s' \"{{ x }}\" > OUT", "", "", _option, BOTH),
+    ("single-quoted", "printf '%s' 'pre-{{ x }}' > OUT", "pre-", "", lambda p: False, BOTH),
+    ("after-double-dash", "printf -- '%s' {{ x }} > OUT", "", "", lambda p: False, BOTH),
+    ("command-substitution", "printf '%s' \"$(printf '%s|' {{ x }})\" > OUT", "", "|", _option, BOTH),
+    ("dq-in-substitution", "printf '%s' \"$(printf '%s|' \"{{ x }}\")\" > OUT", "", "|", _option, BOTH),
+    ("backquoted", "printf '%s' \"`printf '%s|' {{ x }}`\" > OUT", "", "|", _option, BOTH),
+    ("sq-in-backquotes", "printf '%s' \"`printf '%s|' 'a{{ x }}'`\" > OUT", "a", "|", lambda p: False, BOTH),
+    ("arithmetic", "printf '%s' $(( {{ x }} + 0 )) > OUT", "", "", _not_integer, BOTH),
+    ("dq-arithmetic", "printf '%s' \"$(( {{ x }} ))\" > OUT", "", "", _not_integer, BOTH),
+    ("param-default", "printf '%s' ${RB_UNSET:-{{ x }}} > OUT", "", "", _reparsed, BOTH),
+    ("dq-param-default", "printf '%s' \"${RB_UNSET:-{{ x }}}\" > OUT", "", "", _reparsed, BOTH),
+    ("here-document", "cat > OUT <<EOF\n{{ x }}\nEOF", "", "\n", _not_plain, BOTH),
+    ("quoted-here-document", "cat > OUT <<-'EOF'\n\t{{ x }}.\nEOF", "", ".\n", _not_plain, BOTH),
+    ("here-document-to-sh", "sh <<'EOF'\nprintf -- '%s' {{ x }} > OUT\nEOF", "", "", _reparsed, BOTH),
+    ("here-string", "cat > OUT <<< {{ x }}", "", "\n", _option, ("bash",)),
+    ("here-string-to-sh", "sh <<< \"printf '%s' {{ x }} > OUT\"", "", "", _reparsed, ("bash",)),
+    ("double-bracket", "[[ {{ x }} -eq {{ x }} ]] && printf '%s' ok > OUT", "ok", "", _not_integer, ("bash",)),
+    ("arithmetic-command", "(( {{ x }} == {{ x }} )) && printf '%s' ok > OUT", "ok", "", _not_integer, ("bash",)),
+    ("sh-c", "sh -c \"printf -- '%s' {{ x }} > OUT\"", "", "", _reparsed, BOTH),
+    ("bash-c", "bash -c \"printf '%s' {{ x }} > OUT\"", "", "", _reparsed, BOTH),
+    ("pipe-to-sh", "echo 'printf %s {{ x }} > OUT' | sh", "", "", _reparsed, BOTH),
+    ("dq-pipe-to-sh", "printf '%s\\n' \"printf '%s' '{{ x }}' > OUT\" | sh", "", "", _reparsed, BOTH),
+    ("eval", "eval \"printf '%s' {{ x }}\" > OUT", "", "", _reparsed, BOTH),
+    ("xargs", "printf '%s\\n' {{ x }} | xargs printf '%s' > OUT", "", "", _reparsed, BOTH),
+    ("env-split", 'env -S "printf %s {{ x }}" > OUT', "", "", _reparsed, BOTH),
+    ("python-c", f"{PY} -S -c \"import sys; sys.stdout.write('{{{{ x }}}}')\" > OUT", "", "", _reparsed, ("sh",)),
+    ("psql", "printf '%s\\n' \"SELECT '{{ x }}';\" | psql -X -q -At \"$PGDSN\" > OUT", "", "\n", _reparsed, ("sh",)),
+    ("ssh", "ssh lab \"printf '%s' {{ x }}\" > OUT", "", "", _reparsed, ("sh",)),
+    ("sudo", "sudo -n printf '%s' {{ x }} > OUT", "", "", _option, ("sh",)),
+    ("sudo-shell", "sudo -n -s printf '%s' {{ x }} > OUT", "", "", _reparsed, ("sh",)),
+    ("comment", "printf '%s' ok > OUT # {{ x }}", "ok", "", _has_break, BOTH),
 ]
+# Stand-ins that do what the real program does with its arguments (tests cannot ssh or sudo
+# to somewhere real from a plain command): ssh joins its arguments and gives them to a shell,
+# as OpenSSH does; sudo runs its argument vector, or with -s gives it to a shell.
+SHIMS = {
+    "ssh": '#!/bin/sh\nshift\nexec sh -c "$*"\n',
+    "sudo": '#!/bin/sh\nshell=\nwhile [ "${1#-}" != "$1" ]; do [ "$1" = -s ] && shell=1; shift; done\n'
+    '[ -n "$shell" ] && exec sh -c "$*"\nexec "$@"\n',
+}
 
 
-def test_shell(tmp_path: Path) -> None:
-    """One /bin/sh per case runs every template, each writing its own file."""
+def _rendered(value: Value, shell: str, failures: list[str], tally: dict[str, int], origin: str, payload: str):
+    commands, expected = [], {}
+    for name, template, prefix, suffix, refusable, shells in SHELL_TEMPLATES:
+        if shell not in shells:
+            continue
+        tally["tried"] += 1
+        try:
+            commands.append(render_shell(template.replace("OUT", f"out-{name}"), {"x": value}))
+        except RenderError as exc:
+            tally["refused"] += 1
+            if "\x00" not in payload and not refusable(payload):
+                failures.append(f"{origin} {shell} {name} {payload!r}: refused ({exc})")
+            continue
+        if "\x00" in payload:
+            failures.append(f"{origin} {shell} {name} {payload!r}: a NUL was not refused")
+        body = payload.lstrip("\t") if "<<-" in template else payload
+        expected[f"out-{name}"] = (prefix + ("" if prefix == "ok" else body) + suffix).encode()
+    return commands, expected
+
+
+BATCH = 120  # cases per shell script
+
+
+def test_shell(tmp_path: Path, pg_dsn: str) -> None:
+    """Every template, for every value, run by a real dash and a real bash, each case in its own
+    subshell and directory (a script runs a batch of cases), each template writing its own
+    file: each value arrives literal or is refused, and nothing runs."""
     abs_canary_before = ABS_CANARY.exists()
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    for name, text in SHIMS.items():
+        (shims / name).write_text(text)
+        (shims / name).chmod(0o755)
+    env = {"PATH": f"{shims}:{os.environ['PATH']}", "PGDSN": pg_dsn, "PGCONNECT_TIMEOUT": "5"}
     failures: list[str] = []
+    tally = {"tried": 0, "literal": 0, "refused": 0, "executed": 0}
+    runs: list[tuple[str, str, str, dict[str, bytes], Path, str]] = []
     total = 0
+    first: dict[tuple[str, str], list[str]] = {}
     for index, (payload, origin, value) in enumerate(cases()):
         total += 1
-        commands, expected = [], {}
-        for name, template, prefix, suffix, refusable in SHELL_TEMPLATES:
-            try:
-                commands.append(render_shell(template.replace("OUT", f"out-{name}"), {"x": value}))
-            except RenderError as exc:
-                if "\x00" not in payload and not refusable(payload):
-                    failures.append(f"{origin} {name} {payload!r}: refused ({exc})")
-                continue
-            if "\x00" in payload:
-                failures.append(f"{origin} {name} {payload!r}: a NUL was not refused")
-            body = payload.lstrip("\t") if "<<-" in template else payload
-            expected[f"out-{name}"] = (prefix + (body if name != "comment" else "") + suffix).encode()
-        if not commands:
-            continue
-        work = tmp_path / str(index)
-        work.mkdir()
-        done = subprocess.run(
-            ["/bin/sh", "-c", "\n".join(commands)],
-            cwd=work,
-            capture_output=True,
-            timeout=10,
-            env={"PATH": os.environ["PATH"]},
-        )
+        for shell in ("sh", "bash"):
+            commands, expected = _rendered(value, shell, failures, tally, origin, payload)
+            if first.setdefault((payload, shell), commands) != commands:
+                failures.append(f"{origin} {shell} {payload!r}: rendered unlike the same value from elsewhere")
+            elif commands and origin == "captured":
+                # The same text as the --var case, which runs: count it as what that one shows.
+                tally["literal"] += len(expected)
+            elif commands:
+                work = tmp_path / "cases" / f"{index}-{shell}"
+                work.mkdir(parents=True)
+                runs.append((shell, origin, payload, expected, work, "\n".join(commands)))
+    (tmp_path / "rc").mkdir()
+    for shell in ("sh", "bash"):
+        mine = [run for run in runs if run[0] == shell]
+        for start in range(0, len(mine), BATCH):
+            script = tmp_path / f"{shell}-{start}.sh"
+            script.write_text(
+                "".join(
+                    f"( cd {w} || exit 99\n{cmds}\n)\necho $? > {tmp_path}/rc/{w.name}\n"
+                    for *_, w, cmds in mine[start : start + BATCH]
+                )
+            )
+            subprocess.run([f"/bin/{shell}", str(script)], cwd=tmp_path, capture_output=True, timeout=300, env=env)
+    for shell, origin, payload, expected, work, _ in runs:
         written = {path.name: path.read_bytes() for path in work.iterdir()}
-        if done.returncode != 0 or written != expected:
+        if (work / CANARY).exists():
+            tally["executed"] += 1
+        tally["literal"] += sum(written.get(k) == v for k, v in expected.items())
+        rc = (tmp_path / "rc" / work.name).read_text().strip()
+        if rc != "0" or written != expected:
             wrong = sorted(k for k in expected.keys() | written.keys() if expected.get(k) != written.get(k))
-            shown = {k: written.get(k) for k in wrong}
-            failures.append(f"{origin} {payload!r}: exit {done.returncode}, wrong {shown} {done.stderr[-200:]!r}")
+            failures.append(f"{origin} {shell} {payload!r}: exit {rc}, wrong { ({k: written.get(k) for k in wrong}) }")
+    print(f"\nshell injection ({len(SHELL_TEMPLATES)} contexts, {total} values): {tally}")
     assert ABS_CANARY.exists() == abs_canary_before
+    assert tally["executed"] == 0 and tally["tried"] == tally["literal"] + tally["refused"], tally
     _assert_clean(failures, total)
 
 
@@ -247,6 +326,29 @@ def test_shell_refuses_what_it_cannot_quote() -> None:
         render_shell("echo ok 2>&1 | /usr/bin/psql -c \"SELECT '{{ x }}'\"", {"x": Value("x'; DROP TABLE t; --")})
     assert render_shell("ssh app1 systemctl restart {{ x }}", {"x": Value("orders-api@2")}) == (
         "ssh app1 systemctl restart orders-api@2"
+    )
+    hostile = {"x": Value("a[$(touch PWNED)]")}
+    refusals = {
+        "echo sum=$(( {{ x }} + 1 ))": "is in an arithmetic expansion",
+        "echo 'echo got {{ x }}' | sh": "goes to sh, which parses it again",
+        "printf '%s\\n' \"INSERT INTO t VALUES ('{{ x }}');\" | psql \"$DSN\"": "goes to psql",
+        "echo {{ x }} | xargs rm": "goes to xargs",
+        "sudo -s echo {{ x }}": "goes to sudo -s",
+        "echo ${x:-{{ x }}}": "is inside a ${...} expansion",
+        "let n={{ x }}": "is in a let command",
+        "a[{{ x }}]=1": "is an array index",
+        "$(echo {{ x }}) --now": "output is run as a command",
+        "{{ x }} --now": "names the command to run",
+        "echo \\{{ x }}": "follows a backslash",
+        "echo ${{ x }}": "follows a bare $",
+        "mysql -e \"SELECT '{{ x }}'\"": "goes to mysql",
+        "cat <<< {{ x }} | python3": "goes to python3",
+    }
+    for template, reason in refusals.items():
+        with pytest.raises(RenderError, match=re.escape(reason)):
+            render_shell(template, hostile)
+    assert render_shell("echo $(( {{ n }} + 1 )) ${y:-{{ v }}}", {"n": Value("-5"), "v": Value("v1.2")}) == (
+        "echo $(( -5 + 1 )) ${y:-v1.2}"
     )
     # The author's own values are the author's business: quoted, never refused.
     assert render_shell("rm -f {{ x }}", {"x": Value("-v", trusted=True)}) == "rm -f -v"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from tui.runbook.shellquote import ShellQuoteError, ShellScan
+from tui.runbook.shellquote import MARK, ShellQuoteError, ShellScan, survey
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 BUILTINS: frozenset[str] = frozenset(
@@ -100,7 +100,9 @@ def render_shell(template: str, scope: Scope) -> str:
     inside double quotes, one more level of escaping per enclosing backquote, escaped in a
     here-document. Where no quoting keeps a value literal (an operator's value that would be
     an option, or code for ssh / sh -c / psql), RenderError."""
-    scan = ShellScan()
+    if MARK in template:
+        raise RenderError("the command contains the control character \\x01")
+    scan = ShellScan(survey(PLACEHOLDER.sub(MARK, template)))
     matches = list(PLACEHOLDER.finditer(template))
     out: list[str] = []
     pos = 0

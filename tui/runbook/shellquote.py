@@ -9,11 +9,23 @@ $ and `, and a line equal to the delimiter ends the document). ``ShellScan`` fol
 author's text through those states; ``place`` quotes a value for the current one, or raises
 ShellQuoteError where no quoting can keep it literal.
 
-Two things quoting alone cannot fix, for values the author did not write: a value that
-starts an argument with ``-`` is an option to the command (refused unless ``--`` came
-first), and text that another interpreter parses again (``ssh host CMD``, ``sh -c``,
-``psql -c``, a here-document fed to one) is code there whatever the local quotes say, so
-only plain values (letters, digits, ``._,:/@%+=-``) may go there.
+Some spots no quoting can make safe for values the author did not write (an operator's
+``--var``, a captured value), so those are refused before anything runs:
+
+- a value that starts an argument with ``-`` is an option to the command (unless ``--``
+  came first);
+- a command that runs a program which parses text again (a shell, ``ssh``, ``eval``,
+  ``xargs``, ``psql``, ``python``, ``sudo -s``, ...) anywhere in it, as a word or after a
+  pipe, makes every such value code there whatever the local quotes say: only plain values
+  (letters, digits, ``._,:/@%+=-``) may appear anywhere in that command;
+- arithmetic (``$(( ))``, ``(( ))``, ``let``, ``[[ a -eq b ]]``, ``declare -i``, an array
+  index) evaluates the text again, ``$( )`` included: only a plain integer;
+- inside ``${name:-...}`` the shell expands the text with rules of its own: only plain values;
+- a value that names the command to run, or sits in a ``$( )`` whose output is run as a
+  command: refused.
+
+The rules that need the whole command (what comes after the value) come from a first pass
+over the command with each placeholder marked (``survey``).
 """
 
 from __future__ import annotations
@@ -26,8 +38,12 @@ _WORD_BREAK = " \t\n;&|()<>"
 _COMMAND_BREAK = "\n;&|()"
 _BACKQUOTE_ESCAPE = re.compile(r"([\\`$])")
 _PLAIN = re.compile(r"[\w.,:/@%+=-]*")
-# Commands that parse an argument (or their stdin) again as code: a shell, a remote shell, or
-# another language.
+_INTEGER = re.compile(r"-?[0-9]+")
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*(\[[^\]]*\])?\+?=")
+_ARRAY_INDEX = re.compile(r"[A-Za-z_]\w*\[")
+MARK = "\x01"  # stands for a placeholder in the survey pass
+# Commands that parse an argument (or their stdin) again as code: a shell, a remote shell or
+# copy, a tool that splits and re-quotes its input, or another language.
 REPARSERS = frozenset(
     [
         "sh",
@@ -35,29 +51,87 @@ REPARSERS = frozenset(
         "dash",
         "zsh",
         "ksh",
+        "mksh",
         "ash",
+        "csh",
+        "tcsh",
         "fish",
+        "busybox",
         "eval",
         "ssh",
+        "scp",
+        "rsync",
         "su",
         "runuser",
         "watch",
+        "xargs",
+        "parallel",
+        "script",
+        "expect",
+        "tclsh",
+        "tmux",
+        "screen",
+        "at",
+        "batch",
         "psql",
         "mysql",
+        "mariadb",
+        "mysqlsh",
+        "sqlite3",
+        "sqlplus",
+        "clickhouse-client",
+        "cqlsh",
+        "pgcli",
         "mongo",
         "mongosh",
         "redis-cli",
         "python",
+        "python2",
         "python3",
+        "pypy",
+        "pypy3",
         "perl",
         "ruby",
+        "irb",
         "node",
+        "deno",
+        "bun",
         "php",
+        "lua",
+        "Rscript",
+        "pwsh",
+        "powershell",
+        "osascript",
         "awk",
         "gawk",
+        "mawk",
+        "nawk",
         "sed",
+        "ed",
+        "ex",
+        "vi",
+        "vim",
+        "nvim",
+        "dc",
+        "m4",
+        "jq",
+        "yq",
     ]
 )
+_VERSIONED = re.compile(r"(python|pypy|perl|ruby|php|node|lua)[0-9.]*")
+# Options that make an otherwise argv-passing command hand its arguments to a shell.
+_SHELL_OPTIONS = {
+    "sudo": {"-s", "-i", "--shell", "--login"},
+    "doas": {"-s"},
+    "env": {"-S", "--split-string"},
+}
+_ARITHMETIC_COMMANDS = frozenset({"let", "(("})
+_ARITHMETIC_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
+_DECLARATIONS = frozenset({"declare", "typeset", "local", "readonly", "export"})
+_RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"})
+_PREFIXES = frozenset({"sudo", "doas", "env", "exec", "command", "builtin", "nohup", "nice", "xargs"})
+
+PLAIN_VALUES = "plain values (letters, digits, . _ , : / @ % + = -, not starting with -)"
 
 
 class ShellQuoteError(ValueError):
@@ -66,18 +140,18 @@ class ShellQuoteError(ValueError):
 
 @dataclass
 class _Frame:
-    kind: str  # "top", "$(" or "`"
+    kind: str  # "top", "$(", "`", "$((" (arithmetic) or "${" (a parameter expansion)
     quote: str = ""  # "", "'" or '"'
-    depth: int = 0  # plain parentheses open inside this frame
+    depth: int = 0  # plain parentheses (or braces, in "${") open inside this frame
     word: str = ""  # the word being read, as written (quotes included)
     words: list[str] = field(default_factory=list)  # the simple command's earlier words, unquoted
+    marks: list[int] = field(default_factory=list)  # placeholders (survey) in the current simple command
+    runs_output: bool = False  # a substitution in command position: its output is run as a command
 
-    def end_word(self, *, command_ends: bool = False) -> None:
+    def end_word(self) -> None:
         if self.word:
             self.words.append(re.sub(r"[\"'\\]", "", self.word))
             self.word = ""
-        if command_ends:
-            self.words.clear()
 
 
 @dataclass
@@ -88,8 +162,30 @@ class _Heredoc:
     reader: str  # the command reading it ("cat", "ssh", ...)
 
 
+@dataclass
+class Survey:
+    """What the whole command says about each placeholder (by its index)."""
+
+    needs: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # index -> [(need, reason)]
+    reparser: str | None = None  # a program in the command that parses text again
+
+
+def survey(marked: str) -> Survey:
+    """Scan a command whose placeholders were each replaced by MARK."""
+    scan = ShellScan()
+    scan.feed(marked)
+    scan.finish()
+    found = Survey(scan.needs)
+    for words in scan.commands:
+        found.reparser = found.reparser or next((w for w in words if _reparses(w)), None)
+        for program, options in _SHELL_OPTIONS.items():
+            if found.reparser is None and program in words and options & set(words):
+                found.reparser = f"{program} {sorted(options & set(words))[0]}"
+    return found
+
+
 class ShellScan:
-    def __init__(self) -> None:
+    def __init__(self, known: Survey | None = None) -> None:
         self.frames = [_Frame("top")]
         self.pending: list[_Heredoc] = []
         self.body: _Heredoc | None = None
@@ -97,6 +193,10 @@ class ShellScan:
         self.comment = False
         self.in_delimiter = False  # the text ended in the middle of a here-document delimiter
         self.unsure = False  # escapes inside backquotes: not modelled, so values are refused
+        self.known = known or Survey()
+        self.index = -1  # the placeholder being placed (or, surveying, the last MARK seen)
+        self.needs: dict[int, list[tuple[str, str]]] = {}
+        self.commands: list[list[str]] = []  # every simple command's words (survey)
 
     def feed(self, text: str) -> None:
         """Advance over author-written text."""
@@ -104,6 +204,10 @@ class ShellScan:
         self.in_delimiter = False
         while i < n:
             ch = text[i]
+            if ch == MARK:
+                self.index += 1
+                if self.body is None and not self.comment:
+                    self._mark()
             if self.body is not None:
                 if ch == "\n":
                     self._body_line_end()
@@ -117,10 +221,52 @@ class ShellScan:
                 i = self._code(text, i, ch)
             i += 1
 
+    def finish(self) -> None:
+        while len(self.frames) > 1:
+            self._pop()
+        self.frames[0].end_word()
+        self._command_end(self.frames[0])
+
+    def _need(self, index: int, need: str, reason: str) -> None:
+        self.needs.setdefault(index, []).append((need, reason))
+
+    def _mark(self) -> None:
+        frame = self.frames[-1]
+        if any(f.kind == "$((" for f in self.frames):
+            self._need(self.index, "integer", "is in an arithmetic expansion $(( ))")
+        elif _ARRAY_INDEX.match(frame.word) and frame.quote == "" and frame.kind != "${":
+            self._need(self.index, "integer", "is an array index")
+        if any(f.runs_output for f in self.frames):
+            self._need(self.index, "refuse", "is in a command substitution whose output is run as a command")
+        if any(f.kind == "${" for f in self.frames):
+            self._need(self.index, "plain", "is inside a ${...} expansion")
+        frame.marks.append(self.index)
+
+    def _command_end(self, frame: _Frame) -> None:
+        words = frame.words
+        if words:
+            self.commands.append(list(words))
+            position = _command_word(words)
+            if position is not None and MARK in words[position]:
+                before = sum(word.count(MARK) for word in words[:position])
+                for index in frame.marks[before : before + words[position].count(MARK)]:
+                    self._need(index, "refuse", "names the command to run")
+            head = words[0]
+            arithmetic = (
+                head in _ARITHMETIC_COMMANDS
+                or (head == "[[" and _ARITHMETIC_TESTS & set(words))
+                or (head in _DECLARATIONS and any(w.startswith("-") and "i" in w for w in words[1:]))
+            )
+            if arithmetic:
+                for index in frame.marks:
+                    self._need(index, "integer", f"is in a {head} command, which evaluates it as arithmetic")
+        frame.words = []
+        frame.marks = []
+
     def _code(self, text: str, i: int, ch: str) -> int:
         frame = self.frames[-1]
         nxt = text[i + 1 : i + 2]
-        if ch == "\\" and nxt in '\\`$"' and any(f.kind == "`" for f in self.frames):
+        if ch == "\\" and nxt != "" and nxt in '\\`$"' and any(f.kind == "`" for f in self.frames):
             # Backquotes strip these escapes before parsing, quotes or not: the text means
             # something else than it reads, so we do not guess where a value would land.
             self.unsure = True
@@ -133,6 +279,8 @@ class ShellScan:
             if ch == "'":
                 frame.quote = ""
             return i
+        if frame.kind == "${":
+            return self._in_expansion(text, i, ch, nxt, frame)
         if frame.quote == '"':
             frame.word += ch
             if ch == "\\":
@@ -140,23 +288,21 @@ class ShellScan:
                 return i + 1
             if ch == '"':
                 frame.quote = ""
-            elif ch == "$" and nxt == "(":
-                self.frames.append(_Frame("$("))
-                return i + 1
+            elif ch == "$" and nxt != "" and nxt in "({":
+                return self._open_dollar(text, i, frame)
             elif ch == "`":
-                self.frames.append(_Frame("`"))
+                self._push("`", frame)
             return i
         if ch in _WORD_BREAK:
             return self._break(text, i, ch, nxt, frame)
         if ch == "#" and not frame.word:
             self.comment = True
-        elif ch == "$" and nxt == "(":
+        elif ch == "$" and nxt != "" and nxt in "({":
             frame.word += "$"
-            self.frames.append(_Frame("$("))
-            return i + 1
+            return self._open_dollar(text, i, frame)
         elif ch == "`":
             frame.word += "`"
-            self.frames.append(_Frame("`"))
+            self._push("`", frame)
         else:
             frame.word += ch + (nxt if ch == "\\" else "")
             if ch in "'\"":
@@ -164,10 +310,78 @@ class ShellScan:
             return i + 1 if ch == "\\" else i
         return i
 
+    def _open_dollar(self, text: str, i: int, frame: _Frame) -> int:
+        """At ``$(``, ``$((`` or ``${``: open the frame; the index of its last opening character."""
+        if text[i + 1 : i + 3] == "((":
+            self._push("$((", frame)
+            return i + 2
+        self._push("$(" if text[i + 1] == "(" else "${", frame)
+        if text[i + 1] == "{" and frame.quote == '"':
+            self.frames[-1].quote = "dq"  # opened inside "...": its quotes are not modelled
+        return i + 1
+
+    def _push(self, kind: str, outer: _Frame) -> None:
+        command_position = (
+            kind in ("$(", "`")
+            and outer.kind in ("top", "$(", "`")
+            and all(_ASSIGNMENT.match(w) for w in outer.words)
+            and not _ASSIGNMENT.match(outer.word)
+        )
+        self.frames.append(_Frame(kind, runs_output=command_position))
+
+    def _in_expansion(self, text: str, i: int, ch: str, nxt: str, frame: _Frame) -> int:
+        """Inside ``${...}``: find its closing brace, following nested substitutions."""
+        if frame.quote == "dq":
+            if ch in "'\"":
+                self.unsure = True  # "${x:-'a'}": quotes inside mean different things to each shell
+            if ch == "}" and not frame.depth:
+                self._pop()
+            elif ch in "{}":
+                frame.depth += 1 if ch == "{" else -1
+            elif ch == "$" and nxt != "" and nxt in "({":
+                return self._open_dollar(text, i, frame)
+            return i
+        if frame.quote == '"':
+            if ch == "\\":
+                return i + 1
+            if ch == '"':
+                frame.quote = ""
+            return i
+        if ch == "\\":
+            return i + 1
+        if ch in "'\"":
+            frame.quote = ch
+        elif ch == "}" and not frame.depth:
+            self._pop()
+        elif ch in "{}":
+            frame.depth += 1 if ch == "{" else -1
+        elif ch == "$" and nxt != "" and nxt in "({":
+            return self._open_dollar(text, i, frame)
+        elif ch == "`":
+            self._push("`", frame)
+        return i
+
     def _break(self, text: str, i: int, ch: str, nxt: str, frame: _Frame) -> int:
         reader = next(iter(frame.words), "") or frame.word
         redirect = ch == "&" and text[i - 1 : i] in ("<", ">")  # 2>&1 does not end the command
-        frame.end_word(command_ends=ch in _COMMAND_BREAK and not redirect)
+        frame.end_word()
+        if frame.kind == "$((":
+            # Arithmetic: << is a shift, ( ) group, and )) ends it.
+            if ch == "(":
+                frame.depth += 1
+            elif ch == ")":
+                if frame.depth:
+                    frame.depth -= 1
+                elif nxt == ")":
+                    self._pop()
+                    return i + 1
+            return i
+        if ch in _COMMAND_BREAK and not redirect:
+            if ch == "(" and nxt == "(" and not frame.words:
+                frame.words.append("((")  # (( ... )): an arithmetic command
+                frame.depth += 2
+                return i + 1
+            self._command_end(frame)
         if ch == "(":
             frame.depth += 1
         elif ch == ")":
@@ -175,16 +389,21 @@ class ShellScan:
                 frame.depth -= 1
             elif frame.kind == "$(":
                 self._pop()
-        elif ch == "<" and nxt == "<" and text[i + 2 : i + 3] != "<":
+        elif ch == "<" and text[i : i + 3] == "<<<":
+            return i + 2  # a here-string: the next word is an ordinary word the command reads
+        elif ch == "<" and nxt == "<":
             return self._heredoc(text, i + 2, reader)
         elif ch == "\n":
             self._newline()
         return i
 
     def _pop(self) -> None:
-        self.frames[-1].end_word()
+        inner = self.frames[-1]
+        inner.end_word()
+        if inner.kind in ("$(", "`"):
+            self._command_end(inner)
         self.frames.pop()
-        self.frames[-1].word += "$"  # the substitution's result is part of the outer word
+        self.frames[-1].word += "v"  # the substitution's result is part of the outer word
 
     def _heredoc(self, text: str, j: int, reader: str) -> int:
         strip_tabs = text[j : j + 1] == "-"
@@ -221,11 +440,15 @@ class ShellScan:
     def place(self, name: str, text: str, trusted: bool, rest: str) -> str:
         """``text`` quoted for where the scan stands; ``rest`` is the author's text up to the
         next placeholder (to see the whole here-document line)."""
+        self.index += 1
         where = f"{{{{ {name} }}}}"
         if self.in_delimiter:
             raise ShellQuoteError(f"{where} cannot be (part of) a here-document delimiter")
         if self.unsure:
-            raise ShellQuoteError(f"{where} follows backslash escapes inside backquotes; use $( ) so it can be quoted")
+            raise ShellQuoteError(
+                f"{where} follows quoting this scanner does not model (backslash escapes inside backquotes,"
+                ' quotes inside "${...}"); use $( ) and plain quotes so it can be quoted'
+            )
         if self.comment:
             if "\n" in text or "\r" in text:
                 raise ShellQuoteError(f"{where} is in a # comment and its value has a line break")
@@ -233,9 +456,13 @@ class ShellScan:
         if self.body is not None:
             return self._in_body(where, text, trusted, rest)
         frame = self.frames[-1]
+        if frame.quote != "'" and (len(frame.word) - len(frame.word.rstrip("\\"))) % 2:
+            raise ShellQuoteError(f"{where} follows a backslash, which would escape its first character or quote")
         if not trusted:
             self._check_untrusted(where, text, frame)
-        if frame.quote == "'":
+        if frame.kind in ("$((", "${"):
+            quoted = text  # an integer or a plain value (or the author's own): quotes would be literal here
+        elif frame.quote == "'":
             quoted = "'" + shlex.quote(text) + "'"
         elif frame.quote == '"':
             quoted = re.sub(r'([\\$`"])', r"\\\1", text)
@@ -248,21 +475,34 @@ class ShellScan:
         return quoted
 
     def _check_untrusted(self, where: str, text: str, frame: _Frame) -> None:
+        plain = bool(_PLAIN.fullmatch(text)) and not text.startswith("-")
+        for need, reason in self.known.needs.get(self.index, []):
+            if need == "refuse":
+                raise ShellQuoteError(f"{where} {reason}; a value from an operator or a step cannot go there")
+            if need == "integer" and not _INTEGER.fullmatch(text):
+                raise ShellQuoteError(
+                    f"{where} {reason}, where the shell evaluates text again (running any $( ) in it);"
+                    f" only a plain integer can go there, not {_show(text)}"
+                )
+            if need == "plain" and not plain:
+                raise ShellQuoteError(f"{where} {reason}; only {PLAIN_VALUES} can go there, not {_show(text)}")
+        if frame.word.endswith("$") and not frame.word.endswith("\\$") and frame.quote != "'":
+            raise ShellQuoteError(f"{where} follows a bare $, which would make it a variable name or $'...' escapes")
         starts_argument = not frame.word.strip("'\"")
-        if text.startswith("-") and starts_argument and "--" not in frame.words:
+        arithmetic = any(need == "integer" for need, _ in self.known.needs.get(self.index, []))
+        if text.startswith("-") and starts_argument and "--" not in frame.words and not arithmetic:
             raise ShellQuoteError(
-                f"{where} = {text[:40]!r} would be read as an option; put -- before it in the command"
+                f"{where} = {_show(text)} would be read as an option; put -- before it in the command"
             )
-        reparser = next((w for w in frame.words if _reparses(w)), None)
-        if reparser is not None and (not _PLAIN.fullmatch(text) or text.startswith("-")):
+        if self.known.reparser is not None and not plain:
             raise ShellQuoteError(
-                f"{where} goes to {reparser}, which parses it again as code; only plain values"
-                " (letters, digits, . _ , : / @ % + = -, not starting with -) can go there"
+                f"{where} goes to {self.known.reparser}, which parses it again as code (the command runs"
+                f" {self.known.reparser}); only {PLAIN_VALUES} can go there, not {_show(text)}"
             )
 
     def _in_body(self, where: str, text: str, trusted: bool, rest: str) -> str:
         assert self.body is not None
-        code = _reparses(self.body.reader)
+        code = _reparses(self.body.reader) or self.known.reparser is not None
         if not trusted and (not _PLAIN.fullmatch(text) or (code and text.startswith("-"))):
             # The reader may be cat (data) or ssh / psql (code): only a value that means the
             # same to every reader is safe.
@@ -280,5 +520,27 @@ class ShellScan:
         return placed
 
 
+def _show(text: str) -> str:
+    """A value named in a message: short, and only its start (messages are masked, but a long
+    value need not be repeated in full)."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def _command_word(words: list[str]) -> int | None:
+    """Where the word naming the program a simple command runs is, when it can be told."""
+    after_prefix = False
+    for position, word in enumerate(words):
+        if _ASSIGNMENT.match(word) or word in _RESERVED:
+            continue
+        if word in _PREFIXES:
+            after_prefix = True
+            continue
+        if after_prefix and word.startswith("-"):
+            return None  # sudo -u NAME CMD: which word is the command depends on the option
+        return position
+    return None
+
+
 def _reparses(word: str) -> bool:
-    return word.rsplit("/", 1)[-1] in REPARSERS
+    name = word.rsplit("/", 1)[-1]
+    return name in REPARSERS or bool(_VERSIONED.fullmatch(name))
