@@ -107,12 +107,17 @@ async def test_expect_value_with_no_rows(sql: SqlExecutor, orders: str) -> None:
 async def test_checks_are_read_only(sql: SqlExecutor, orders: str) -> None:
     action = step(dsn=orders, query="DELETE FROM orders")
     outcome = await sql.run(action, context(check=True), Sink())
-    assert outcome.status == "failed"
-    assert "read-only transaction" in outcome.detail
-    assert "SQLSTATE 25006" in outcome.detail
+    assert outcome.status == "error"
+    assert "refused: a read-only check must start with SELECT" in outcome.detail
     assert scalar(orders, "SELECT count(*) FROM orders") == 25
     explicit = step(dsn=orders, query="DELETE FROM orders", read_only=True)
-    assert (await sql.run(explicit, context(), Sink())).status == "failed"
+    assert (await sql.run(explicit, context(), Sink())).status == "error"
+    # Behind the guard, the server's own read-only transaction (a function's write).
+    with psycopg.connect(orders, autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION wipe() RETURNS int LANGUAGE sql AS 'DELETE FROM orders RETURNING 1'")
+    hidden = await sql.run(step(dsn=orders, query="SELECT wipe()"), context(check=True), Sink())
+    assert hidden.status == "failed" and "read-only transaction" in hidden.detail and "SQLSTATE 25006" in hidden.detail
+    assert scalar(orders, "SELECT count(*) FROM orders") == 25
 
 
 async def test_step_commits_on_success(sql: SqlExecutor, orders: str) -> None:

@@ -337,8 +337,10 @@ def test_shell_refuses_what_it_cannot_quote() -> None:
         "echo ${x:-{{ x }}}": "is inside a ${...} expansion",
         "let n={{ x }}": "is in a let command",
         "a[{{ x }}]=1": "is an array index",
-        "$(echo {{ x }}) --now": "output is run as a command",
-        "{{ x }} --now": "names the command to run",
+        "$(echo {{ x }}) --now": "names the program to run",
+        "{{ x }} --now": "names the program to run",
+        "(echo {{ x }}) | sh": "goes to sh",
+        "echo $(printf %s {{ x }}) | grep . | bash": "goes to bash",
         "echo \\{{ x }}": "follows a backslash",
         "echo ${{ x }}": "follows a bare $",
         "mysql -e \"SELECT '{{ x }}'\"": "goes to mysql",
@@ -347,6 +349,13 @@ def test_shell_refuses_what_it_cannot_quote() -> None:
     for template, reason in refusals.items():
         with pytest.raises(RenderError, match=re.escape(reason)):
             render_shell(template, hostile)
+    # Assignments are the program's environment (data); separate commands are not fed the value.
+    password = {"x": Value("p@ss w'rd")}
+    assert render_shell("PGPASSWORD={{ x }} psql -c 'SELECT 1'", password) == (
+        "PGPASSWORD='p@ss w'\"'\"'rd' psql -c 'SELECT 1'"
+    )
+    assert render_shell("printf '%s' {{ x }} > f; python3 -c 'print(1)'", password).startswith("printf '%s' 'p@ss")
+    assert render_shell("echo {{ x }} || sh -c true", password).startswith("echo 'p@ss")
     assert render_shell("echo $(( {{ n }} + 1 )) ${y:-{{ v }}}", {"n": Value("-5"), "v": Value("v1.2")}) == (
         "echo $(( -5 + 1 )) ${y:-v1.2}"
     )

@@ -1,7 +1,8 @@
 """Masking secrets wherever text leaves the engine: output, journal, errors, the record.
 
 A secret is masked in every spelling it can take on the way out: as written, percent-encoded
-(in a URL), shell-quoted (in a described command), JSON-escaped (in a body), and line by
+(in a URL), shell-quoted or escaped (in a described command, inside "...", backquotes or
+sudo's sh -c, three levels deep), JSON-escaped (in a body, and once more in an answer quoting that body), and line by
 line when the secret spans lines (output arrives line-chunked, so such a secret is never
 seen whole).
 """
@@ -19,10 +20,30 @@ MASK = "••••••"
 MIN_LENGTH = 3  # a one- or two-character "secret" would mask half the output
 
 
+# How a command shows a value once quoted for where it sits: inside '...' (and once more for
+# each command wrapped whole, as sudo's sh -c is), escaped inside "...", and escaped again
+# for each level of backquotes.
+_SHELL_LEVELS = (
+    lambda text: text.replace("'", "'\"'\"'"),
+    lambda text: re.sub(r'([\\$`"])', r"\\\1", text),
+    lambda text: re.sub(r"([\\`$])", r"\\\1", text),
+)
+
+
+def _shell_forms(secret: str, depth: int = 3) -> set[str]:
+    forms = {secret}
+    for _ in range(depth):
+        forms |= {level(form) for form in forms for level in _SHELL_LEVELS}
+    return forms
+
+
 def spellings(secret: str) -> set[str]:
     forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), shlex.quote(secret)}
-    forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
-    forms.add(json.dumps(secret)[1:-1])
+    forms |= _shell_forms(secret)
+    for ascii_only in (False, True):
+        once = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        # Twice: a JSON body quoted inside a JSON answer (a server echoing the request).
+        forms |= {once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}
     forms |= {line for line in secret.splitlines() if len(line.strip()) >= MIN_LENGTH + 1}
     return {form for form in forms if len(form) >= MIN_LENGTH}
 

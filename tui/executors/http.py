@@ -87,7 +87,7 @@ class HttpExecutor(Executor):
         if request.json is not None:
             lines.append("  json: " + ctx.redact(json.dumps(request.json, ensure_ascii=False)))
         if request.body is not None:
-            lines.append("  body: " + ctx.redact(_clip(request.body, SHOW_CHARS)))
+            lines.append("  body: " + _clip(ctx.redact(request.body), SHOW_CHARS))
         lines.extend(f"  {ctx.redact(line)}" for line in _expectations(action, request))
         if not action.verify_tls:
             lines.append("  TLS certificate NOT verified (verify_tls = false)")
@@ -120,7 +120,11 @@ class HttpExecutor(Executor):
         ms = elapsed * 1000
         text = head.decode("utf-8", "replace")
         summary = f"HTTP {status} {reason} in {ms:.0f} ms, {size} bytes"
-        sink(HOST, "stdout", printable(ctx.redact(summary + "\n" + _clip(text, SHOW_CHARS).rstrip("\n") + "\n")))
+        sink(
+            HOST,
+            "stdout",
+            printable(ctx.redact(summary) + "\n" + _clip(ctx.redact(text), SHOW_CHARS).rstrip("\n") + "\n"),
+        )
         document, failures = _parse(text, size, action.expect_json or _wants_json(action))
         failures = _check_status(action, status) + failures
         if action.expect_json and document is not _NOT_JSON:
@@ -219,7 +223,7 @@ def request_error(exc: BaseException, ctx: ExecContext) -> str:
         text = "TLS certificate not trusted (" + text.split("certificate verify failed:")[-1].strip(" ()") + ")"
     elif isinstance(exc, httpx.ConnectError):
         text = f"cannot connect: {text}"
-    return printable(ctx.redact(_clip(" ".join(text.split()), 300)))
+    return printable(_clip(" ".join(ctx.redact(text).split()), 300))
 
 
 def _clip(text: str, limit: int) -> str:

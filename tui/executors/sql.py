@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import compare, parse_comparison, show
+from tui.executors.sql_guard import ReadOnlyRefused, check_read_only
 from tui.executors.text import printable
 from tui.runbook.model import SqlAction, Step
 from tui.runbook.placeholders import PLACEHOLDER, RenderError, landing, render_data, render_sql, render_text
@@ -35,6 +36,11 @@ SHOW_ROWS = 10
 SHOW_WIDTH = 40
 CONNECT_TIMEOUT = 10  # seconds; libpq's own default is to wait forever
 GRACE = 5.0  # the client deadline trails the server's statement_timeout by this much
+# How soon the server notices a client that died mid-query (PostgreSQL 14+), and how soon the
+# kernel notices a dead peer on an idle socket either way.
+CLIENT_CHECK_MS = 2000
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5", "keepalives_count": "3"}
+READ_ONLY_SESSION = "-c default_transaction_read_only=on"
 
 
 def _planned_where(params: dict[str, str]) -> str:
@@ -57,13 +63,16 @@ def connected_where(conn: Any) -> str:
 class _Target:
     """Where a step connects: the libpq parameters, and how to name them without the password."""
 
-    def __init__(self, action: SqlAction, ctx: ExecContext, timeout: float) -> None:
+    def __init__(self, action: SqlAction, ctx: ExecContext, timeout: float, read_only: bool) -> None:
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-        if action.dsn_env is not None:
-            template = os.environ.get(action.dsn_env)
+        dsn, dsn_env, field = action.dsn, action.dsn_env, "dsn_env"
+        if ctx.check_mode and (action.check_dsn is not None or action.check_dsn_env is not None):
+            dsn, dsn_env, field = action.check_dsn, action.check_dsn_env, "check_dsn_env"
+        if dsn_env is not None:
+            template = os.environ.get(dsn_env)
             if not template:
-                raise RenderError(f"environment variable {action.dsn_env} (dsn_env) is not set")
+                raise RenderError(f"environment variable {dsn_env} ({field}) is not set")
             tokens: dict[str, str] = {}
         elif (whole := PLACEHOLDER.fullmatch((action.dsn or "").strip())) is not None:
             # A dsn that is one placeholder is a whole DSN (a URI or key=value) from a var,
@@ -72,7 +81,7 @@ class _Target:
             if not template.strip():
                 raise RenderError(f"{{{{ {whole.group(1)} }}}} (the DSN) is empty")
         else:
-            template, tokens = _tokenise(action.dsn or "")
+            template, tokens = _tokenise(dsn or "")
         try:
             params = {key: str(value) for key, value in conninfo_to_dict(template).items()}
         except Exception:
@@ -84,6 +93,13 @@ class _Target:
                     value = value.replace(token, render_text(f"{{{{ {name} }}}}", ctx.scope))
             params[key] = value
         params.setdefault("connect_timeout", str(max(2, min(CONNECT_TIMEOUT, round(timeout)))))
+        for key, value in KEEPALIVES.items():
+            params.setdefault(key, value)
+        if read_only:
+            # The session itself is read-only, not only the transaction the check runs in.
+            params["options"] = (
+                f"{params['options']} {READ_ONLY_SESSION}" if params.get("options") else READ_ONLY_SESSION
+            )
         self.password = params.get("password", "")
         self.conninfo = make_conninfo("", **params)
         shown = {key: (MASK if key == "password" else value) for key, value in params.items()}
@@ -120,11 +136,20 @@ class _Query:
             if action.query[:offset].count("'") % 2:
                 raise RenderError(f"{{{{ {name} }}}} is inside a quoted SQL string; write it unquoted (it is bound)")
         text, params = render_sql(action.query, ctx.scope)
-        # Without parameters the query goes as written (several statements allowed, no %% escaping).
-        self.text = text if params else action.query
-        self.params: list[str] | None = params or None
-        self.secret = [ctx.scope[name].secret for name, _ in _names(action.query)]
         self.read_only = action.read_only if action.read_only is not None else ctx.check_mode
+        if self.read_only:
+            try:
+                check_read_only(text)
+            except ReadOnlyRefused as exc:
+                raise RenderError(f"refused: {exc}") from None
+            # Always bound (the extended protocol: one statement, a second is a syntax error).
+            self.text = text
+            self.params: list[str] | None = params
+        else:
+            # A step without parameters goes as written (several statements, no %% escaping).
+            self.text = text if params else action.query
+            self.params = params or None
+        self.secret = [ctx.scope[name].secret for name, _ in _names(action.query)]
         self.expect_value = render_data(action.expect_value, ctx.scope)
 
 
@@ -150,8 +175,8 @@ class SqlExecutor(Executor):
         assert isinstance(action, SqlAction)
         timeout = action.timeout or ctx.default_timeout
         try:
-            target = _Target(action, ctx, timeout)
             query = _Query(action, ctx)
+            target = _Target(action, ctx, timeout, query.read_only)
         except RenderError as exc:
             return [f"sql {action.id}: cannot resolve: {ctx.redact(str(exc))}"]
         redact = target.redactor(ctx)
@@ -174,8 +199,8 @@ class SqlExecutor(Executor):
 
         timeout = action.timeout or ctx.default_timeout
         try:
-            target = _Target(action, ctx, timeout)
             query = _Query(action, ctx)
+            target = _Target(action, ctx, timeout, query.read_only)
         except RenderError as exc:
             return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
         redact = target.redactor(ctx)
@@ -187,7 +212,7 @@ class SqlExecutor(Executor):
         except (psycopg.Error, OSError, TimeoutError) as exc:
             return Outcome(
                 "failed",
-                detail=redact(f"{where}: cannot connect: {_message(exc)}"),
+                detail=redact(f"{where}: cannot connect: {_message(exc, redact)}"),
                 duration=_since(started),
                 where=redact(target.where),
             )
@@ -207,12 +232,12 @@ class SqlExecutor(Executor):
             )
         except psycopg.Error as exc:
             self._release(target, conn)
-            detail = redact(f"{where}: {_message(exc)}")
+            detail = redact(f"{where}: {_message(exc, redact)}")
             return Outcome("failed", detail=detail, duration=_since(started), where=reached)
         self._release(target, conn)
         elapsed = _since(started)
         summary = f"{count} row{'s' if count != 1 else ''} in {elapsed * 1000:.0f} ms"
-        sink(HOST, "stdout", redact("\n".join([*_table(columns, rows), f"({summary})"]) + "\n"))
+        sink(HOST, "stdout", redact("\n".join([*_table(columns, rows, redact), f"({summary})"]) + "\n"))
         if failures:
             detail = redact(f"{where}: " + "; ".join(failures))
             return Outcome("failed", detail=detail, duration=elapsed, summary=summary, where=reached)
@@ -249,7 +274,14 @@ class SqlExecutor(Executor):
             if query.read_only:
                 await cur.execute("SET TRANSACTION READ ONLY")
             await cur.execute("SELECT set_config('statement_timeout', %s, true)", [str(max(1, round(timeout * 1000)))])
-            await cur.execute(query.text, query.params)  # type: ignore[arg-type]
+            if conn.info.server_version >= 140000:
+                # The server checks the client is still there while a query runs, so a client
+                # killed mid-query does not leave its statement running until the timeout.
+                await cur.execute(
+                    "SELECT set_config('client_connection_check_interval', %s, true)", [str(CLIENT_CHECK_MS)]
+                )
+            # Read-only: prepared, so it goes by the extended protocol, which takes one statement.
+            await cur.execute(query.text, query.params, prepare=True if query.read_only else None)  # type: ignore[arg-type]
             # Several statements: the last one that returned rows is the answer.
             while True:
                 if cur.description is not None:
@@ -316,11 +348,11 @@ def _expectation(value: object) -> str:
     return str(value) if parse_comparison(value) else f"= {show(value)}"
 
 
-def _table(columns: list[str], rows: list[Sequence[Any]]) -> list[str]:
-    """The first rows as a small fixed-width text table."""
+def _table(columns: list[str], rows: list[Sequence[Any]], redact: Callable[[str], str]) -> list[str]:
+    """The first rows as a small fixed-width text table (each cell masked whole, then shortened)."""
     if not columns:
         return []
-    shown = [[_cell(value) for value in row] for row in rows[:SHOW_ROWS]]
+    shown = [[_cell(value, redact) for value in row] for row in rows[:SHOW_ROWS]]
     widths = [max([len(name), *(len(row[i]) for row in shown)]) for i, name in enumerate(columns)]
     lines = [" | ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)).rstrip()]
     lines.append("-+-".join("-" * width for width in widths))
@@ -330,14 +362,16 @@ def _table(columns: list[str], rows: list[Sequence[Any]]) -> list[str]:
     return lines
 
 
-def _cell(value: object) -> str:
-    text = "NULL" if value is None else " ".join(str(value).split())
+def _cell(value: object, redact: Callable[[str], str]) -> str:
+    # Masked before anything reshapes it: a secret cut or re-spaced is no longer found whole.
+    text = "NULL" if value is None else " ".join(redact(str(value)).split())
     return text if len(text) <= SHOW_WIDTH else text[: SHOW_WIDTH - 1] + "…"
 
 
-def _message(exc: BaseException) -> str:
-    """libpq's first line (its later lines are hints), with the SQLSTATE when there is one."""
-    text = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+def _message(exc: BaseException, redact: Callable[[str], str]) -> str:
+    """libpq's first line (its later lines are hints), with the SQLSTATE when there is one;
+    masked before it is shortened."""
+    text = next((line for line in redact(str(exc)).splitlines() if line.strip()), type(exc).__name__)
     text = " ".join(text.split())
     text = text if len(text) <= 300 else text[:299] + "…"
     sqlstate = getattr(exc, "sqlstate", None)

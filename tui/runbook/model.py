@@ -258,6 +258,9 @@ class SqlAction(Action):
     kind: Literal["sql"]
     dsn: str | None = None
     dsn_env: str | None = None
+    # A read-only role's DSN for when the action runs as a check (pre-check or verification).
+    check_dsn: str | None = None
+    check_dsn_env: str | None = None
     query: str
     expect_rows: int | str | None = None
     expect_value: Any = None
@@ -267,6 +270,8 @@ class SqlAction(Action):
     def _one_dsn(self) -> SqlAction:
         if (self.dsn is None) == (self.dsn_env is None):
             raise ValueError("a sql action needs exactly one of 'dsn' or 'dsn_env'")
+        if self.check_dsn is not None and self.check_dsn_env is not None:
+            raise ValueError("a sql action takes at most one of 'check_dsn' or 'check_dsn_env'")
         return self
 
 

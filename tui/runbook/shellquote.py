@@ -14,15 +14,20 @@ Some spots no quoting can make safe for values the author did not write (an oper
 
 - a value that starts an argument with ``-`` is an option to the command (unless ``--``
   came first);
-- a command that runs a program which parses text again (a shell, ``ssh``, ``eval``,
-  ``xargs``, ``psql``, ``python``, ``sudo -s``, ...) anywhere in it, as a word or after a
-  pipe, makes every such value code there whatever the local quotes say: only plain values
-  (letters, digits, ``._,:/@%+=-``) may appear anywhere in that command;
+- a program that parses text again (a shell, ``ssh``, ``eval``, ``xargs``, ``psql``,
+  ``python``, ``sudo -s``, ...) reads a value as code whatever the local quotes say, when the
+  value is one of its arguments or reaches it through a ``|`` (from anything earlier in the
+  command, groups and substitutions included): only plain values (letters, digits,
+  ``._,:/@%+=-``, not starting with ``-``) may go there. A ``NAME=value`` assignment is
+  data (the program's environment) and exempt. What a command does with a file or variable
+  the value was written to is the author's code, not a substitution;
 - arithmetic (``$(( ))``, ``(( ))``, ``let``, ``[[ a -eq b ]]``, ``declare -i``, an array
   index) evaluates the text again, ``$( )`` included: only a plain integer;
 - inside ``${name:-...}`` the shell expands the text with rules of its own: only plain values;
-- a value that names the command to run, or sits in a ``$( )`` whose output is run as a
-  command: refused.
+- a value that names the program to run (itself, or through a ``$( )`` in that place):
+  only a plain value, one word;
+- a here-document body: only plain values (not starting with ``-`` when a program that parses
+  text again reads it).
 
 The rules that need the whole command (what comes after the value) come from a first pass
 over the command with each placeholder marked (``survey``).
@@ -145,8 +150,12 @@ class _Frame:
     depth: int = 0  # plain parentheses (or braces, in "${") open inside this frame
     word: str = ""  # the word being read, as written (quotes included)
     words: list[str] = field(default_factory=list)  # the simple command's earlier words, unquoted
-    marks: list[int] = field(default_factory=list)  # placeholders (survey) in the current simple command
-    runs_output: bool = False  # a substitution in command position: its output is run as a command
+    # Survey only: placeholders in the current simple command, each with the word it is in
+    # (a substitution's placeholders count as in the word it stands in); every placeholder seen
+    # in this frame so far; and those whose output a later | takes on.
+    marks: list[tuple[int, int]] = field(default_factory=list)
+    seen: list[int] = field(default_factory=list)
+    piped: list[int] = field(default_factory=list)
 
     def end_word(self) -> None:
         if self.word:
@@ -167,7 +176,6 @@ class Survey:
     """What the whole command says about each placeholder (by its index)."""
 
     needs: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # index -> [(need, reason)]
-    reparser: str | None = None  # a program in the command that parses text again
 
 
 def survey(marked: str) -> Survey:
@@ -175,12 +183,15 @@ def survey(marked: str) -> Survey:
     scan = ShellScan()
     scan.feed(marked)
     scan.finish()
-    found = Survey(scan.needs)
-    for words in scan.commands:
-        found.reparser = found.reparser or next((w for w in words if _reparses(w)), None)
-        for program, options in _SHELL_OPTIONS.items():
-            if found.reparser is None and program in words and options & set(words):
-                found.reparser = f"{program} {sorted(options & set(words))[0]}"
+    return Survey(scan.needs)
+
+
+def _reparser(words: list[str]) -> str | None:
+    """The program among a simple command's words that parses text again, if any."""
+    found = next((w for w in words if _reparses(w)), None)
+    for program, options in _SHELL_OPTIONS.items():
+        if found is None and program in words and options & set(words):
+            found = f"{program} {sorted(options & set(words))[0]}"
     return found
 
 
@@ -196,7 +207,6 @@ class ShellScan:
         self.known = known or Survey()
         self.index = -1  # the placeholder being placed (or, surveying, the last MARK seen)
         self.needs: dict[int, list[tuple[str, str]]] = {}
-        self.commands: list[list[str]] = []  # every simple command's words (survey)
 
     def feed(self, text: str) -> None:
         """Advance over author-written text."""
@@ -236,21 +246,20 @@ class ShellScan:
             self._need(self.index, "integer", "is in an arithmetic expansion $(( ))")
         elif _ARRAY_INDEX.match(frame.word) and frame.quote == "" and frame.kind != "${":
             self._need(self.index, "integer", "is an array index")
-        if any(f.runs_output for f in self.frames):
-            self._need(self.index, "refuse", "is in a command substitution whose output is run as a command")
         if any(f.kind == "${" for f in self.frames):
             self._need(self.index, "plain", "is inside a ${...} expansion")
-        frame.marks.append(self.index)
+        frame.marks.append((self.index, len(frame.words)))
+        frame.seen.append(self.index)
 
-    def _command_end(self, frame: _Frame) -> None:
+    def _command_end(self, frame: _Frame, *, piped: bool = False) -> None:
+        """A simple command ends (``piped``: its output goes on to the next one)."""
         words = frame.words
         if words:
-            self.commands.append(list(words))
             position = _command_word(words)
-            if position is not None and MARK in words[position]:
-                before = sum(word.count(MARK) for word in words[:position])
-                for index in frame.marks[before : before + words[position].count(MARK)]:
-                    self._need(index, "refuse", "names the command to run")
+            if position is not None:
+                for index, at in frame.marks:
+                    if at == position:
+                        self._need(index, "plain", "names the program to run")
             head = words[0]
             arithmetic = (
                 head in _ARITHMETIC_COMMANDS
@@ -258,8 +267,18 @@ class ShellScan:
                 or (head in _DECLARATIONS and any(w.startswith("-") and "i" in w for w in words[1:]))
             )
             if arithmetic:
-                for index in frame.marks:
+                for index, _ in frame.marks:
                     self._need(index, "integer", f"is in a {head} command, which evaluates it as arithmetic")
+            reparser = _reparser(words)
+            if reparser is not None:
+                # Its own arguments (but not NAME=value assignments: those are its environment,
+                # data), and whatever an earlier | fed it.
+                data = _assignments(words, position)
+                at_risk = [index for index, at in frame.marks if at not in data] + frame.piped
+                for index in dict.fromkeys(at_risk):
+                    self._need(index, "plain", f"goes to {reparser}, which parses it again as code")
+        if piped:
+            frame.piped.extend(index for index in frame.seen if index not in frame.piped)
         frame.words = []
         frame.marks = []
 
@@ -321,13 +340,7 @@ class ShellScan:
         return i + 1
 
     def _push(self, kind: str, outer: _Frame) -> None:
-        command_position = (
-            kind in ("$(", "`")
-            and outer.kind in ("top", "$(", "`")
-            and all(_ASSIGNMENT.match(w) for w in outer.words)
-            and not _ASSIGNMENT.match(outer.word)
-        )
-        self.frames.append(_Frame(kind, runs_output=command_position))
+        self.frames.append(_Frame(kind))
 
     def _in_expansion(self, text: str, i: int, ch: str, nxt: str, frame: _Frame) -> int:
         """Inside ``${...}``: find its closing brace, following nested substitutions."""
@@ -381,7 +394,8 @@ class ShellScan:
                 frame.words.append("((")  # (( ... )): an arithmetic command
                 frame.depth += 2
                 return i + 1
-            self._command_end(frame)
+            pipe = ch == "|" and nxt != "|" and text[i - 1 : i] != "|"
+            self._command_end(frame, piped=pipe)
         if ch == "(":
             frame.depth += 1
         elif ch == ")":
@@ -403,7 +417,11 @@ class ShellScan:
         if inner.kind in ("$(", "`"):
             self._command_end(inner)
         self.frames.pop()
-        self.frames[-1].word += "v"  # the substitution's result is part of the outer word
+        outer = self.frames[-1]
+        outer.word += "v"  # the substitution's result is part of the outer word
+        # What the substitution printed is that word now: its placeholders go where it goes.
+        outer.marks.extend((index, len(outer.words)) for index in inner.seen)
+        outer.seen.extend(inner.seen)
 
     def _heredoc(self, text: str, j: int, reader: str) -> int:
         strip_tabs = text[j : j + 1] == "-"
@@ -477,32 +495,26 @@ class ShellScan:
     def _check_untrusted(self, where: str, text: str, frame: _Frame) -> None:
         plain = bool(_PLAIN.fullmatch(text)) and not text.startswith("-")
         for need, reason in self.known.needs.get(self.index, []):
-            if need == "refuse":
-                raise ShellQuoteError(f"{where} {reason}; a value from an operator or a step cannot go there")
             if need == "integer" and not _INTEGER.fullmatch(text):
                 raise ShellQuoteError(
                     f"{where} {reason}, where the shell evaluates text again (running any $( ) in it);"
-                    f" only a plain integer can go there, not {_show(text)}"
+                    f" only a plain integer can go there"
                 )
             if need == "plain" and not plain:
-                raise ShellQuoteError(f"{where} {reason}; only {PLAIN_VALUES} can go there, not {_show(text)}")
+                raise ShellQuoteError(f"{where} {reason}; only {PLAIN_VALUES} can go there")
         if frame.word.endswith("$") and not frame.word.endswith("\\$") and frame.quote != "'":
             raise ShellQuoteError(f"{where} follows a bare $, which would make it a variable name or $'...' escapes")
         starts_argument = not frame.word.strip("'\"")
         arithmetic = any(need == "integer" for need, _ in self.known.needs.get(self.index, []))
         if text.startswith("-") and starts_argument and "--" not in frame.words and not arithmetic:
+            # The value is not repeated: it may be a secret, and a message is no place for it.
             raise ShellQuoteError(
-                f"{where} = {_show(text)} would be read as an option; put -- before it in the command"
-            )
-        if self.known.reparser is not None and not plain:
-            raise ShellQuoteError(
-                f"{where} goes to {self.known.reparser}, which parses it again as code (the command runs"
-                f" {self.known.reparser}); only {PLAIN_VALUES} can go there, not {_show(text)}"
+                f"{where} starts with - and would be read as an option; put -- before it in the command"
             )
 
     def _in_body(self, where: str, text: str, trusted: bool, rest: str) -> str:
         assert self.body is not None
-        code = _reparses(self.body.reader) or self.known.reparser is not None
+        code = _reparses(self.body.reader)
         if not trusted and (not _PLAIN.fullmatch(text) or (code and text.startswith("-"))):
             # The reader may be cat (data) or ssh / psql (code): only a value that means the
             # same to every reader is safe.
@@ -515,15 +527,20 @@ class ShellScan:
         placed = text if self.body.quoted else _BACKQUOTE_ESCAPE.sub(r"\\\1", text)
         line = self.line + placed + rest.split("\n", 1)[0]
         if (line.lstrip("\t") if self.body.strip_tabs else line) == self.body.delimiter:
-            raise ShellQuoteError(f"{where} would end the here-document early (its line reads {line!r})")
+            raise ShellQuoteError(
+                f"{where} would end the here-document early (its line would read {self.body.delimiter!r})"
+            )
         self.line += placed
         return placed
 
 
-def _show(text: str) -> str:
-    """A value named in a message: short, and only its start (messages are masked, but a long
-    value need not be repeated in full)."""
-    return repr(text if len(text) <= 40 else text[:40] + "…")
+def _assignments(words: list[str], position: int | None) -> set[int]:
+    """Which words are NAME=value assignments (before the program, or to export / declare)."""
+    before = range(len(words) if position is None else position)
+    found = {at for at in before if _ASSIGNMENT.match(words[at])}
+    if position is not None and words[position] in _DECLARATIONS:
+        found |= {at for at in range(position + 1, len(words)) if _ASSIGNMENT.match(words[at])}
+    return found
 
 
 def _command_word(words: list[str]) -> int | None:
