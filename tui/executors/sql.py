@@ -74,7 +74,7 @@ class _Target:
             if not template:
                 raise RenderError(f"environment variable {dsn_env} ({field}) is not set")
             tokens: dict[str, str] = {}
-        elif (whole := PLACEHOLDER.fullmatch((action.dsn or "").strip())) is not None:
+        elif (whole := PLACEHOLDER.fullmatch((dsn or "").strip())) is not None:
             # A dsn that is one placeholder is a whole DSN (a URI or key=value) from a var,
             # profile or --var; a placeholder inside a DSN fills one parameter only (below).
             template, tokens = landing(ctx.scope, whole.group(1)).text, {}
