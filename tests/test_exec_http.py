@@ -191,7 +191,17 @@ async def test_header_line_break_is_refused(http: HttpExecutor, web: WebLab) -> 
     action = step(url="{{ api }}/echo", headers={"X-Reason": "{{ reason }}"})
     outcome = await http.run(action, context(web, reason=Value("a\r\nX-Injected: 1")), Sink())
     assert outcome.status == "error"
-    assert outcome.detail == "probe: a header value cannot contain a line break"
+    assert outcome.detail == "probe: header X-Reason: a header value cannot contain a line break"
+    assert web.received() == []
+
+
+async def test_non_ascii_header_is_one_clear_line(http: HttpExecutor, web: WebLab) -> None:
+    action = step(url="{{ api }}/echo", headers={"X-Reason": "回滚 {{ reason }}"})
+    outcome = await http.run(action, context(web, reason=Value("db")), Sink())
+    assert outcome.status == "error"
+    assert outcome.detail == (
+        "probe: header X-Reason: the value has non-ASCII characters; HTTP header values are ASCII (percent-encode it)"
+    )
     assert web.received() == []
 
 

@@ -72,6 +72,21 @@ async def test_changed_key_is_refused(ssh_lab: SshLab, executor: SshExecutor, tm
     assert f"ssh-keygen -R '[127.0.0.1]:{alpha.port}'" in outcome.detail
 
 
+async def test_a_revoked_key_is_refused_as_revoked(ssh_lab: SshLab, executor: SshExecutor, tmp_path: Path) -> None:
+    alpha = ssh_lab.servers["alpha"]
+    before = alpha.accepted()
+    for lines in (
+        [f"@revoked {alpha.known_hosts_line}"],
+        [alpha.known_hosts_line, f"@revoked {alpha.known_hosts_line}"],
+    ):
+        kh = known_hosts(tmp_path, *lines)
+        outcome = await executor.run(ssh_step("echo no"), lab_context(ssh_lab, known_hosts=kh), Collector())
+        assert outcome.status == "error"
+        assert "marked @revoked" in outcome.detail and "CHANGED" not in outcome.detail, outcome.detail
+        assert fingerprint(alpha.host_pub) in outcome.detail
+    assert alpha.accepted() == before
+
+
 async def test_a_missing_known_hosts_file_trusts_nothing(
     ssh_lab: SshLab, executor: SshExecutor, tmp_path: Path
 ) -> None:

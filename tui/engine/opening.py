@@ -68,6 +68,9 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
     ``session_started``. Raises :class:`SessionError` for bad input."""
     if options.plan is not None and options.plan not in runbook.plans:
         raise SessionError(f"plan {options.plan!r} is not defined (known: {', '.join(runbook.plans)})")
+    levels = [s.level for s in runbook.severity]
+    if options.severity is not None and options.severity not in levels:
+        raise SessionError(f"severity {options.severity!r} is not defined (known: {', '.join(levels) or 'none'})")
     with_steps = _with_steps(runbook, options)
     started = time.time()
     session_id = f"{datetime.fromtimestamp(started, UTC):%Y%m%d-%H%M%S}-{random.token_hex(3)}"

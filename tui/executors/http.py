@@ -46,7 +46,7 @@ class _Request:
         self.url = render_url(action.url, scope)
         if not self.url.lower().startswith(("http://", "https://")):
             raise RenderError(f"URL {ctx.redact(self.url)!r} is not http:// or https://")
-        self.headers = {name: render_header(value, scope) for name, value in action.headers.items()}
+        self.headers = {name: render_header(value, scope, name) for name, value in action.headers.items()}
         self.secret_headers = {name for name, value in action.headers.items() if is_secret(value, scope)}
         self.json: Any = render_data(action.json_body, scope) if action.json_body is not None else None
         self.body = render_text(action.body, scope) if action.body is not None else None

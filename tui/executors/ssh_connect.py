@@ -197,10 +197,17 @@ def host_key_message(
     scan = f"ssh-keyscan {port}-t {_keyscan_type(key.get_algorithm()) if key else 'ed25519'} "
     scan += f"{shlex.quote(target.hostname)} >> {kh}"
     lookup_name = target.host_key_alias or target.hostname
-    trusted, _, revoked, *_ = asyncssh.match_known_hosts(known, lookup_name, lookup_name, target.port)
+    trusted, *_ = asyncssh.match_known_hosts(known, lookup_name, lookup_name, target.port)
     who = f"host {target.name} ({target.known_hosts_name})"
-    if key is not None and key in revoked:
-        return f"{who}: offered host key {offered} is marked @revoked in {path}; refusing to connect"
+    revoked = _revoked_keys(path, lookup_name, target.port)
+    # asyncssh does not ask about a key it found revoked (key is None then).
+    if revoked and (key is None or key in revoked):
+        if key is None and len(revoked) == 1:
+            offered = f"{revoked[0].get_algorithm()} {revoked[0].get_fingerprint('sha256')}"
+        return (
+            f"{who}: offered host key {offered} is marked @revoked in {path}; refusing to connect"
+            " (a revoked key is never trusted: ask the host's owner for its current key)"
+        )
     if trusted:
         return (
             f"{who}: HOST KEY CHANGED: offered {offered} is not the key pinned in {path}; refusing to connect "
@@ -212,6 +219,25 @@ def host_key_message(
         f"{who}: unknown host key {offered}, not in {path}{missing}; refusing to connect. "
         f"Check the fingerprint with the host's owner, then pin it: {scan}"
     )
+
+
+def _revoked_keys(path: str, host: str, port: int) -> list[asyncssh.SSHKey]:
+    """The keys ``path`` marks @revoked for ``host``. (asyncssh's own lookup drops revoked
+    entries written as [host]:port when no trusted key for that port is listed, so the
+    revoked lines are read here as a list of their own.)"""
+    try:
+        lines = Path(os.path.expanduser(path)).read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    entries = [line.strip().removeprefix("@revoked").strip() for line in lines if line.strip().startswith("@revoked ")]
+    if not entries:
+        return []
+    try:
+        found = asyncssh.match_known_hosts(asyncssh.import_known_hosts("\n".join(entries) + "\n"), host, host, port)
+    except (ValueError, asyncssh.Error):
+        return []
+    unique = {key.get_fingerprint("sha256"): key for key in found[0]}  # host and address both match
+    return list(unique.values())
 
 
 def _client_factory() -> tuple[type[asyncssh.SSHClient], dict[str, Any]]:

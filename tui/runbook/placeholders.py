@@ -161,10 +161,16 @@ def render_url(template: str, scope: Scope) -> str:
     return PLACEHOLDER.sub(sub, template)
 
 
-def render_header(template: str, scope: Scope) -> str:
+def render_header(template: str, scope: Scope, name: str = "") -> str:
     text = render_text(template, scope)
+    header = f"header {name}" if name else "a header value"
     if any(ch in text for ch in "\r\n"):
-        raise RenderError("a header value cannot contain a line break")
+        raise RenderError(f"{header}: a header value cannot contain a line break")
+    if not text.isascii():
+        # HTTP sends header values as ASCII; anything else has no one agreed encoding.
+        raise RenderError(
+            f"{header}: the value has non-ASCII characters; HTTP header values are ASCII (percent-encode it)"
+        )
     return text
 
 

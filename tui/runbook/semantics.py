@@ -13,6 +13,10 @@ from typing import Any
 from tui.runbook.placeholders import BUILTINS, PLACEHOLDER
 from tui.runbook.positions import Path
 
+# What looks meant as a placeholder but is not one: a name followed by a filter, call, index
+# or operator, or by a single closing brace. (Go templates such as {{.Names}} start with a dot
+# and stay text.)
+MALFORMED = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*(?:[|(\[+%!,:=~]|\}(?!\})|$)")
 Report = Callable[[Path, str], None]
 ReportInValue = Callable[[Path, int, str], None]  # a place inside a string value: its path, an index
 
@@ -99,8 +103,26 @@ def check_semantics(data: dict[str, Any], report: Report, report_in_value: Repor
                     "in SQL a placeholder is a bound parameter, never spliced text",
                 )
 
+    for name, param in _dict(data.get("params")).items():
+        _regex(("params", name, "pattern"), _dict(param).get("pattern"), report)
+    for path, action in iter_actions(data):
+        for name, spec in _dict(action.get("capture")).items():
+            if isinstance(spec, str) and spec.startswith("regex:"):
+                _regex((*path, "capture", name), spec.removeprefix("regex:"), report)
+        url = action.get("url")
+        if action.get("kind") == "http" and isinstance(url, str) and not url.strip():
+            report((*path, "url"), "url is empty")
+
     _check_flow(data, report, plans)
     _check_placeholders(data, report_in_value)
+
+
+def _regex(path: Path, pattern: Any, report: Report) -> None:
+    if isinstance(pattern, str):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            report(path, f"invalid regular expression {pattern!r}: {exc}")
 
 
 def _unique(data: dict[str, Any], report: Report) -> None:
@@ -217,5 +239,13 @@ def _check_placeholders(data: dict[str, Any], report_in_value: ReportInValue) ->
             for match in PLACEHOLDER.finditer(value):
                 if match.group(1) not in known:
                     report_in_value(path, match.start(), f"unknown placeholder {{{{ {match.group(1)} }}}}")
+            for match in MALFORMED.finditer(value):
+                if not PLACEHOLDER.match(value, match.start()):
+                    report_in_value(
+                        path,
+                        match.start(),
+                        f"malformed placeholder {match.group(0).strip()!r}: a placeholder is one name,"
+                        " {{ name }}, with no filters, calls or indexes",
+                    )
 
     walk(data, ())
