@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("run", "headless execution for automation and CI", targets=True)
     p.add_argument("file", metavar="FILE")
     _add_run_options(p)
+    p.add_argument("--force", action="store_true", help="run even while another live session runs this plan")
 
     p = command("drill", "a timed, clearly marked rehearsal (console, or --headless)", targets=True)
     p.add_argument("file", metavar="FILE")

@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
         known_hosts=args.known_hosts,
         with_steps=tuple(args.with_steps),
     )
-    options = HeadlessOptions(start, record=args.record, overrides=overrides)
+    options = HeadlessOptions(start, record=args.record, overrides=overrides, force=args.force)
     try:
         return asyncio.run(cancel_on_signals(run_headless(loaded.runbook, args.file, options)))
     except Exception as exc:  # the command's edge: one line for the operator, never a traceback

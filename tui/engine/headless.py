@@ -39,6 +39,7 @@ class HeadlessOptions:
     teardown: Sequence[Step] = ()  # always run at the end (after a failure or an abort too)
     stop_on_blocking: bool = True  # a failed blocking pre-check stops the run before any step
     overrides: Mapping[str, str] = field(default_factory=dict)  # --override CHECK_ID=REASON
+    force: bool = False  # run even while another live session runs the same plan
 
 
 def _scenario_steps(runbook: Runbook, options: HeadlessOptions) -> HeadlessOptions:
@@ -72,6 +73,15 @@ async def run_headless(runbook: Runbook, runbook_path: str, options: HeadlessOpt
     if unknown:
         print(f"rbconsole: {runbook_path}: {unknown}", file=sys.stderr)
         return EXIT_USAGE
+    if options.start.mode == "live" and not options.start.dry_run and not options.force:
+        others = await asyncio.to_thread(store.live_runs, runbook.id, plan)
+        if others:
+            print(
+                f"rbconsole: {runbook_path}: plan {plan} is already running live: {'; '.join(others)}."
+                " Two runs of one rollback at once fight each other; add --force if this is meant",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
     printer = Printer(out)
     try:
         session = Session.start(

@@ -37,6 +37,7 @@ from tui.engine.monitors import MonitorReading
 from tui.engine.opening import create, outline, reopen
 from tui.engine.results import RESULTS
 from tui.engine.state import plan_window
+from tui.engine.store import live_runs
 from tui.runbook.conditions import ConditionError, evaluate, parse
 from tui.runbook.model import Checklists, ManualAction, NotifyAction, Plan, Runbook, Step
 from tui.runbook.placeholders import RenderError, Value
@@ -191,6 +192,9 @@ class Session(SessionCore):
             # A drill is compared with its history by its own report; a live step, here.
             data["baselines"] = await plan_baselines(self.runbook.id, plan_id, (s.id for s in plan.steps))
         await self._emit(ev.PLAN_CHOSEN, data)
+        if self.state.meta.get("mode") == "live" and not self._dry_run:
+            for other in await asyncio.to_thread(live_runs, self.runbook.id, plan_id, self.id):
+                await self._emit(ev.WARNING, {"message": f"plan {plan_id} is already running live: {other}"})
         for message in stand_ins:
             await self._emit(ev.WARNING, {"message": f"dry run: {message}"})
         self._arm_overdue()

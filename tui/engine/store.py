@@ -80,3 +80,31 @@ def find(ref: str) -> Path:
         shown = ", ".join(d.name for d in matches[:5])
         raise SessionNotFound(f"{ref!r} matches {len(matches)} sessions ({shown}); give more of the id")
     return matches[0]
+
+
+def live_runs(runbook_id: str, plan: str, exclude: str = "") -> list[str]:
+    """One line per other session running ``plan`` of this runbook live right now (not a dry
+    run, not a drill): its id, its operator and what it is doing."""
+    found = []
+    for directory in session_dirs():
+        if directory.name == exclude or not is_live(directory):
+            continue
+        state = info(directory).state
+        meta = state.meta
+        if meta.get("runbook_id") != runbook_id or meta.get("mode") != "live" or meta.get("dry_run"):
+            continue
+        if (state.plan or meta.get("plan")) != plan or state.result:
+            continue
+        found.append(f"session {directory.name} (operator {meta.get('operator') or '?'}, {_doing(state)})")
+    return found
+
+
+def _doing(state: SessionState) -> str:
+    ongoing = state.ongoing
+    if ongoing:
+        action = ongoing[-1]
+        return f"running {action.phase} {action.id}" + (f": {action.title}" if action.title else "")
+    done = [a for a in state.actions.values() if a.phase == "step" and a.status != "pending"]
+    if done:
+        return f"last finished step {done[-1].id} ({done[-1].status})"
+    return "plan chosen, no step run yet" if state.plan else "not yet at the plan"

@@ -184,6 +184,9 @@ class SshExecutor(Executor):
             try:
                 conn = await pool.get(target)
                 outcome = await run_command(conn, name, command, timeout, streams, action.expect_exit, action.sudo)
+                if outcome.status == "unknown":
+                    outcome.detail += await self._stop_after_loss(pool, target, streams.pid, action.sudo)
+                    streams.sink(name, "info", outcome.detail + "\n")
                 # The host's time includes connecting: that is part of what the step cost there.
                 outcome.started, outcome.duration = started, time.monotonic() - clock
                 return outcome
@@ -197,6 +200,21 @@ class SshExecutor(Executor):
             streams.sink(name, "info", detail + "\n")
             break
         return HostOutcome(name, "error", None, detail, started, time.monotonic() - clock)
+
+    @staticmethod
+    async def _stop_after_loss(pool: Pool, target: Target, pid: int | None, sudo: bool) -> str:
+        """The link died mid-command: the command may run on, so a new connection stops it."""
+        from tui.executors.ssh_connect import ConnectError
+        from tui.executors.ssh_stream import stop_after_loss
+
+        if pid is None:
+            return "; its process id never arrived, so it could not be stopped: it may still be running"
+        pool.forget(target)
+        try:
+            conn = await pool.get(target)
+        except ConnectError as exc:
+            return f"; could not reconnect to stop it ({exc}): it may still be running"
+        return await stop_after_loss(conn, pid, sudo)
 
     def _outcome(
         self,

@@ -122,6 +122,24 @@ async def _signal_group(conn: asyncssh.SSHClientConnection, pid: int, sudo: bool
     return result.exit_status == 0
 
 
+async def stop_after_loss(conn: asyncssh.SSHClientConnection, pid: int, sudo: bool) -> str:
+    """Over a fresh connection, TERM the process group of a command whose link was lost; what
+    happened, as the end of its host's detail."""
+    kill = f"{'sudo -n ' if sudo else ''}kill -TERM -- -{pid}"
+    try:
+        result = await asyncio.wait_for(conn.run(kill, stdin=asyncssh.DEVNULL), TERM_GRACE * 5)
+    except (TimeoutError, OSError, asyncssh.Error) as exc:
+        return f"; reconnected but could not stop its process group {pid} ({exc or type(exc).__name__}): it may still be running"
+    if result.exit_status == 0:
+        return f"; sent TERM to its process group {pid} over a new connection"
+    said = str(result.stderr or "").strip().splitlines()
+    if said and "no such process" in said[-1].lower():
+        return f"; over a new connection: its process group {pid} had already ended"
+    return (
+        f"; reconnected but kill failed ({said[-1] if said else f'exit {result.exit_status}'}): it may still be running"
+    )
+
+
 async def stop(
     conn: asyncssh.SSHClientConnection, process: asyncssh.SSHClientProcess[bytes], pid: int | None, sudo: bool
 ) -> None:
