@@ -489,3 +489,77 @@ async def test_http(web: WebLab) -> None:
     finally:
         await executor.close()
     _assert_clean(failures, total)
+
+
+# --- headers and DSNs: one header value, one libpq parameter ---------------------------------
+
+
+async def test_header(web: WebLab) -> None:
+    """A value in a header arrives as that header's value (HTTP trims its ends) or is refused:
+    never a second header, never a second request."""
+    executor = HttpExecutor()
+    action = HttpAction(kind="http", id="h", url="{{ api }}/echo/h", headers={"X-Probe": "{{ x }}"})
+    failures: list[str] = []
+    tally = {"tried": 0, "literal": 0, "refused": 0}
+    try:
+        for payload, origin, value in cases():
+            tally["tried"] += 1
+            web.reset()
+            ctx = ExecContext(RUNBOOK, {"api": Value(web.base, trusted=True), "x": value}, {}, SshSettings())
+            outcome = await executor.run(action, ctx, lambda *_: None)
+            received = web.received()
+            if outcome.status == "error" and not received:
+                tally["refused"] += 1
+                odd = any((ord(ch) < 32 and ch != "\t") or ch == "\x7f" for ch in payload) or payload != payload.strip()
+                if not (odd or not payload.isascii()):
+                    failures.append(f"{origin} {payload!r}: refused ({outcome.detail})")
+                continue
+            if len(received) != 1:
+                failures.append(f"{origin} {payload!r}: {outcome.status}, {len(received)} requests")
+                continue
+            headers = {k.lower(): v for k, v in received[0].headers.items()}
+            if headers.get("x-probe") != payload.strip(" \t") or any(
+                k.startswith("x-") and k != "x-probe" for k in headers
+            ):
+                failures.append(f"{origin} {payload!r}: arrived as {headers!r}")
+                continue
+            tally["literal"] += 1
+    finally:
+        await executor.close()
+    print(f"\nheader injection: {tally}")
+    _assert_clean(failures, len(CORPUS) * 2)
+
+
+async def test_dsn(pg: PgLab) -> None:
+    """A value in a DSN is one libpq parameter (here the database name): it reaches the server
+    as that name, or is refused; it never sets host, user, options or anything else."""
+    executor = SqlExecutor()
+    dsn = f"host={pg.host} port={pg.port} user={pg.user} password={pg.password} dbname={{{{ x }}}}"
+    action = SqlAction(kind="sql", id="d", dsn=dsn, query="SELECT current_database()", read_only=True)
+    failures: list[str] = []
+    tally = {"tried": 0, "literal": 0, "refused": 0}
+    try:
+        for payload in CORPUS[::3]:  # a connection each: a third of the corpus, every family in it
+            tally["tried"] += 1
+            value = resolve(RUNBOOK, {"x": payload}, builtins={}).scope["x"]
+            outcome = await executor.run(action, ExecContext(RUNBOOK, {"x": value}, {}, SshSettings()), lambda *_: None)
+            if outcome.status == "error":
+                tally["refused"] += 1
+                if "\x00" not in payload and payload.strip():
+                    failures.append(f"{payload!r}: refused ({outcome.detail})")
+                continue
+            # It went as the database name and nothing else: same server, the server's answer.
+            where = f"sql d on {pg.host}:{pg.port}/"
+            if (
+                outcome.status != "failed"
+                or not outcome.detail.startswith(where)
+                # (the server's line is cut at a line break in the name: the message keeps its first line)
+                or ("does not exist" not in outcome.detail and len(payload.splitlines()) < 2)
+            ):
+                failures.append(f"{payload!r}: {outcome.status} ({outcome.detail})")
+                continue
+            tally["literal"] += 1
+    finally:
+        await executor.close()
+    print(f"\nDSN injection: {tally}")
+    assert not failures, f"{len(failures)} of {tally['tried']} failed:\n" + "\n".join(failures[:40])

@@ -171,6 +171,11 @@ def render_header(template: str, scope: Scope, name: str = "") -> str:
         raise RenderError(
             f"{header}: the value has non-ASCII characters; HTTP header values are ASCII (percent-encode it)"
         )
+    if any((ord(ch) < 32 and ch != "\t") or ch == "\x7f" for ch in text) or text != text.strip(" \t"):
+        # HTTP drops a value's outer blanks and forbids control characters: it would not arrive as it is.
+        raise RenderError(
+            f"{header}: the value has control characters or blanks at its ends; it cannot arrive as it is"
+        )
     return text
 
 
