@@ -433,9 +433,7 @@ class SessionCore:
                 if status == "ok":
                     status, outcome.detail = "error", collector.error
         for name, text in outcome.captured.items():
-            # A dry run's stand-in is rbconsole's own text and never runs: shown quoted where it
-            # goes, not refused as a real captured value of that shape would be.
-            self._scope[name] = Value(text, trusted=dry_run)
+            self._scope[name] = Value(text, stand_in=dry_run)
         hosts = {
             name: {
                 "status": host.status,

@@ -50,6 +50,9 @@ class Value:
     missing: str = ""
     # Why the value cannot land in a command, ref, SQL or URL (an empty optional param).
     empty: str = ""
+    # A dry run's stand-in for a value a step would capture: it never runs, so a command shows
+    # it quoted where it goes rather than refusing it (elsewhere it is treated as captured).
+    stand_in: bool = False
 
 
 Scope = Mapping[str, Value]
@@ -113,7 +116,8 @@ def render_shell(template: str, scope: Scope) -> str:
         following = matches[index + 1].start() if index + 1 < len(matches) else len(template)
         try:
             value = landing(scope, match.group(1))
-            out.append(scan.place(match.group(1), value.text, value.trusted, template[match.end() : following]))
+            trusted = value.trusted or value.stand_in
+            out.append(scan.place(match.group(1), value.text, trusted, template[match.end() : following]))
         except ShellQuoteError as exc:
             raise RenderError(str(exc)) from None
         pos = match.end()
