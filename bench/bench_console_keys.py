@@ -236,7 +236,8 @@ def wechat_host_tree(root: Path) -> dict[str, str]:
     git = ["git", "-C", str(app_dir), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "v1"], check=True)
-    subprocess.run([*git, "tag", "v1.0.0"], check=True)
+    for tag in ("v1.0.0", "v2.0.0-phase1"):  # the runbook's target, and plan A's own (flags off, v2 stays)
+        subprocess.run([*git, "tag", tag], check=True)
     return {
         "app_dir": str(app_dir),
         "backup_dir": str(backups),
