@@ -18,6 +18,7 @@ from tui.engine.api import ActionResult
 from tui.runbook.model import GitAction, LocalAction, NotifyAction, SqlAction
 
 FILE = "credit-db-rollback.toml"
+PRODUCTION_DSN = "postgresql://prod@127.0.0.1:1/watermark_remover"  # nothing listens there
 DB = "watermark_remover"  # the document's ALTER DATABASE names it, so the lab database is called so too
 
 
@@ -66,10 +67,10 @@ def test_decision_matrix_rows_and_flowchart(rb) -> None:
 def test_quick_commands(rb) -> None:
     steps = rb.plans["quick"].steps
     assert [s.run for s in steps if isinstance(s, LocalAction)] == [
-        "kubectl scale deployment {{ deployment }} --replicas=0",
+        "kubectl --context {{ kube_context }} scale deployment {{ deployment }} --replicas=0",
         'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 < {{ rollback_sql }}',
         "npm run build",
-        "kubectl scale deployment {{ deployment }} --replicas={{ replicas }}",
+        "kubectl --context {{ kube_context }} scale deployment {{ deployment }} --replicas={{ replicas }}",
     ]
     checkout = next(s for s in steps if isinstance(s, GitAction))
     assert checkout.checkout and checkout.tag == "{{ pre_migration_tag }}"
@@ -248,8 +249,12 @@ def _run(plan: str, repo: Path) -> tuple[bool, str, list[ActionResult]]:
 
 @pytest.fixture
 def lab_env(credit_db: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DATABASE_URL", credit_db)
-    monkeypatch.setenv("NOTIFICATION_API", "http://127.0.0.1:1/")
+    # The lab profile reads its own names; production's point nowhere, so a lab run that
+    # touched them would fail rather than pass.
+    monkeypatch.setenv("LAB_DATABASE_URL", credit_db)
+    monkeypatch.setenv("LAB_NOTIFICATION_API", "http://127.0.0.1:1/")
+    monkeypatch.setenv("DATABASE_URL", PRODUCTION_DSN)
+    monkeypatch.setenv("NOTIFICATION_API", "http://127.0.0.1:2/production")
     return credit_db
 
 
@@ -308,7 +313,7 @@ def test_rbconsole_run_of_the_seed_plan_end_to_end_with_its_record(
         [sys.executable, "-m", "tui", "run", str(RUNBOOKS / FILE), "--plan", "sqlfix", "--profile", "lab",
          "--var", f"app_repo={app_repo}", "--var", "reason=积分计算错误", "--yes", "--operator", "值班-王",
          "--record", str(record)],
-        capture_output=True, text=True, timeout=180, env={**os.environ, "DATABASE_URL": lab_env},
+        capture_output=True, text=True, timeout=180, env={**os.environ, "LAB_DATABASE_URL": lab_env},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     text = record.read_text(encoding="utf-8")

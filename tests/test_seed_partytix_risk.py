@@ -128,11 +128,16 @@ def test_zero_downtime_rollback(rb: Runbook) -> None:
     checkout, build, apply, patch, health, cleanup = steps[1:]
     assert isinstance(checkout, GitAction) and checkout.checkout and checkout.ref == "{{ rollback_ref }}"
     assert isinstance(build, LocalAction) and build.run == "docker build -t partytix:rollback ."
-    assert isinstance(apply, LocalAction) and apply.run == "kubectl apply -f k8s/rollback/"
+    assert isinstance(apply, LocalAction) and apply.run == "kubectl --context {{ kube_context }} apply -f k8s/rollback/"
     assert isinstance(patch, LocalAction)
-    assert patch.run == ('kubectl patch service partytix-frontend -p \'{"spec":{"selector":{"version":"rollback"}}}\'')
+    assert patch.run == (
+        'kubectl --context {{ kube_context }} patch service partytix-frontend -p \'{"spec":{"selector":{"version":"rollback"}}}\''
+    )
     assert isinstance(health, HttpAction) and health.url == "{{ frontend_url }}/health"
-    assert isinstance(cleanup, LocalAction) and cleanup.run == "kubectl delete deployment partytix-frontend-old"
+    assert (
+        isinstance(cleanup, LocalAction)
+        and cleanup.run == "kubectl --context {{ kube_context }} delete deployment partytix-frontend-old"
+    )
     assert all(s.confirm for s in (checkout, apply, patch, cleanup))
 
 

@@ -54,6 +54,7 @@ def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     out += _checks_section("Verification", run.verify, run.dry_run)
     out += _checklist_section(run)
     out += _scenario_section(run)
+    out += _targets_section(run)
     out += _drift_section(found, bool(known))
     out += _trend_section(run, earlier)
     return "\n".join(out).rstrip() + "\n"
@@ -140,6 +141,21 @@ def _scenario_section(run: DrillRun) -> list[str]:
     for label, steps in (("setup", run.setup), ("teardown", run.teardown)):
         for step in steps:
             out.append(f"- {label} `{step.id}`: {step.status}, {seconds_text(step.seconds)}" + _detail(step))
+    return [*out, ""]
+
+
+def _targets_section(run: DrillRun) -> list[str]:
+    if not run.targets:
+        return []
+    shared = list(run.targets.get("shared") or [])
+    production = list(run.targets.get("production") or [])
+    out = ["### Targets", ""]
+    out.append(f"- {run.targets.get('fenced', 0)} fenced in (the profile's or the operator's own)")
+    out.append(f"- {len(shared)} shared with production on purpose" + (":" if shared else ""))
+    out += [f"  - {_cell(line)}" for line in shared]
+    if production:
+        out.append(f"- {len(production)} from the production values (a dry run walked past them):")
+        out += [f"  - {_cell(line)}" for line in production]
     return [*out, ""]
 
 

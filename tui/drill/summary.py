@@ -71,6 +71,8 @@ class DrillRun:
     verify: list[CheckResult] = field(default_factory=list)
     checklist_items: dict[str, list[str]] = field(default_factory=dict)  # as the session started with them
     checklist_ticked: dict[str, list[int]] = field(default_factory=dict)
+    # Where the drill acted (fenced runs): {"fenced": n, "shared": [lines], "production": [lines]}.
+    targets: dict[str, Any] = field(default_factory=dict)
 
     @property
     def within_target(self) -> bool | None:
@@ -119,6 +121,7 @@ def summarise(
         elif event.type == ev.PLAN_CHOSEN:
             run.plan = str(data.get("plan") or run.plan)
             run.plan_title = str(data.get("title") or "")
+            run.targets = dict(data.get("targets") or run.targets)
             if run.target_minutes is None and data.get("target_minutes") is not None:
                 run.target_minutes = float(data["target_minutes"])
         elif event.type in (ev.STEP_STARTED, ev.CHECK_STARTED):

@@ -29,6 +29,7 @@ from tui.executors import executor_class
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.runbook.model import Runbook, SshAction, Step
 from tui.runbook.placeholders import Value
+from tui.runbook.profiles import command_env
 from tui.runbook.uses import action_names, secrets_needed, var_templates
 
 CHECK_PHASES = ("pre", "verify")
@@ -100,6 +101,9 @@ class SessionCore:
         # so whatever ran next would run unrecorded. Set once, never cleared in this process.
         self._broken: str | None = None
         self._closed = False
+        # The runbook without the profile applied and the operator's --var values: what a
+        # fenced session's targets are compared with (set by the opener).
+        self.fence_source: tuple[Runbook, Mapping[str, str]] = (runbook, {})
 
     # --- events ------------------------------------------------------------------------------
 
@@ -278,6 +282,7 @@ class SessionCore:
             default_timeout=DEFAULT_TIMEOUT,
             redact=self._redact,
             confirmed=confirmed,
+            env=command_env(self.runbook, self._state.meta.get("profile")),
         )
 
     def describe(self, action: Step, phase: str = "step") -> list[str]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from tui import paths
 from tui.engine import events as ev
+from tui.engine import fence
 from tui.engine.api import Ask, SessionError, StartOptions
 from tui.engine.journal import JOURNAL_NAME, Journal, fsync_dir, read_events
 from tui.engine.lock import SessionLock
@@ -29,6 +30,7 @@ from tui.engine.values import ValuesError, resolve
 from tui.runbook.loader import load
 from tui.runbook.model import Runbook, Step
 from tui.runbook.placeholders import PLACEHOLDER, Value
+from tui.runbook.profiles import with_profile
 from tui.runbook.uses import secrets_needed
 
 if TYPE_CHECKING:
@@ -78,6 +80,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
     given = dict(options.values)
     if "reason" in runbook.params and "reason" not in given and options.reason:
         given["reason"] = options.reason
+    raw, runbook = runbook, with_profile(runbook, options.profile)
     try:
         values = resolve(
             runbook,
@@ -91,6 +94,16 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
         )
     except ValuesError as exc:
         raise SessionError(str(exc)) from None
+    fenced = fence.applies(runbook, options.profile, options.mode)
+    found: list[fence.Target] = []
+    if fenced:
+        found = fence.targets(
+            runbook, raw, runbook_path, values, given,
+            profile=options.profile, plan=options.plan, scenario=options.scenario,
+        )  # fmt: skip
+        refused = fence.refusal(found, options.profile or "")
+        if refused and not options.dry_run:
+            raise SessionError(refused)
     directory = paths.sessions_dir() / session_id
     try:
         (directory / "output").mkdir(parents=True)
@@ -116,6 +129,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
         headless=options.headless,
         with_steps=with_steps,
     )
+    session.fence_source = (raw, given)
     session._record_now(
         ev.SESSION_STARTED,
         {
@@ -150,6 +164,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             "user": login_name(),
             "host": socket.gethostname(),
             "pid": os.getpid(),
+            **({"targets": fence.summary(found)} if fenced else {}),
         },
     )
     for message in values.stand_ins:
@@ -206,7 +221,8 @@ def reopen(
         lock.release()
         first = loaded.problems[0] if loaded.problems else "it cannot be loaded"
         raise SessionError(f"the session's runbook is not usable now: {first}")
-    runbook = loaded.runbook
+    raw = loaded.runbook
+    runbook = with_profile(raw, meta.get("profile"))
     options = StartOptions(
         operator=meta.get("operator"),
         severity=meta.get("severity"),
@@ -270,6 +286,7 @@ def reopen(
             runbook, replace(options, plan=_plan_of(history) or meta.get("plan"), with_steps=with_steps), lock
         ),
     )
+    session.fence_source = (raw, given)
     for name, text in session.state.captured.items():
         session._scope[name] = Value(text)
     if session.state.plan:

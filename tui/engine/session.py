@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tui.engine import events as ev
-from tui.engine import monitors
+from tui.engine import fence, monitors
 from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
 from tui.engine.branching import FAILED, OPTIONAL_OPTIONS, alternatives, has_alternative, lookup, secret
 from tui.engine.core import SessionCore, one_line
@@ -177,6 +177,9 @@ class Session(SessionCore):
             raise SessionError(f"plan {plan_id!r} is not defined (known: {', '.join(self.runbook.plans)})")
         plan = self.runbook.plans[plan_id]
         stand_ins = self._read_secrets_for(plan_id)
+        found, refused = self._fence(plan_id)
+        if refused and not self._dry_run:
+            raise SessionError(refused)
         self._set_plan_scope(plan_id)
         data = {
             "plan": plan_id,
@@ -188,6 +191,8 @@ class Session(SessionCore):
             "recommended": self.recommended_plan,
             "reason": reason,
         }
+        if found is not None:
+            data["targets"] = fence.summary(found)
         if self.state.meta.get("mode") == "live" and not self._dry_run:
             # A drill is compared with its history by its own report; a live step, here.
             data["baselines"] = await plan_baselines(self.runbook.id, plan_id, (s.id for s in plan.steps))
@@ -198,6 +203,21 @@ class Session(SessionCore):
         for message in stand_ins:
             await self._emit(ev.WARNING, {"message": f"dry run: {message}"})
         self._arm_overdue()
+        for line in fence.summary(found)["production"] if found and self._dry_run else []:
+            await self._emit(ev.WARNING, {"message": f"dry run: a live drill would refuse: {line}"})
+
+    def _fence(self, plan_id: str) -> tuple[list[fence.Target] | None, str]:
+        """The plan's targets when the session is fenced in (None when it is not), and the refusal."""
+        meta = self.state.meta
+        profile = meta.get("profile")
+        if not fence.applies(self.runbook, profile, str(meta.get("mode", "live"))):
+            return None, ""
+        raw, given = self.fence_source
+        found = fence.targets(
+            self.runbook, raw, self.runbook_path, self._values, given,
+            profile=profile, plan=plan_id, scenario=meta.get("scenario"),
+        )  # fmt: skip
+        return found, fence.refusal(found, profile or "")
 
     @property
     def plan(self) -> Plan | None:

@@ -35,6 +35,8 @@ class ExecContext:
     default_timeout: float = 300.0
     redact: Callable[[str], str] = lambda text: text
     confirmed: bool = False  # the operator said they did this by hand (a notify with no webhook they sent)
+    # A profile's renamed environment variables as local commands see them (None: unset).
+    env: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass

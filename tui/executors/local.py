@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Mapping
 
 from tui.executors.base import ExecContext, Executor, HostOutcome, Outcome, OutputSink
 from tui.executors.capture import CaptureError, capture_values
@@ -69,6 +70,16 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
+def _environment(renamed: Mapping[str, str | None]) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in renamed.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
 class LocalExecutor(Executor):
     kind = "local"
 
@@ -101,6 +112,7 @@ class LocalExecutor(Executor):
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
                 start_new_session=True,
+                env=_environment(ctx.env) if ctx.env else None,
             )
         )
         try:

@@ -24,6 +24,7 @@ from tui.runbook.durations import parse_duration
 
 SCHEMA_VERSION = 1
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Seconds = Annotated[
@@ -91,12 +92,46 @@ class Host(Model):
     notes: str = ""
 
 
+class ActionOverride(Model):
+    """Where one action (by id, wherever it appears) connects under a profile."""
+
+    dsn: str | None = None
+    dsn_env: str | None = None
+    webhook: str | None = None
+    webhook_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_each(self) -> ActionOverride:
+        if self.dsn is not None and self.dsn_env is not None:
+            raise ValueError("give either 'dsn' or 'dsn_env', not both")
+        if self.webhook is not None and self.webhook_env is not None:
+            raise ValueError("give either 'webhook' or 'webhook_env', not both")
+        return self
+
+
 class Profile(Model):
+    """An environment: everything that says where the runbook acts (see README "Profiles")."""
+
     title: str = ""
     description: str = ""
+    # staging and lab are fenced: a target that comes from the runbook's own (production)
+    # values rather than from this profile or --var stops the run before it starts.
+    kind: Literal["production", "staging", "lab"] = "production"
     vars: dict[str, str | int | float | bool] = {}
     hosts: dict[str, Host] = {}
+    groups: dict[Id, list[Id]] = {}
     ssh: SshSettings | None = None
+    secrets: dict[Id, Secret] = {}
+    actions: dict[Id, ActionOverride] = {}
+    # Environment variables read under another name: DATABASE_URL = "STAGING_DATABASE_URL" moves
+    # every dsn_env / webhook_env / secret env of that name, and what local commands see as $DATABASE_URL.
+    env: dict[EnvName, EnvName] = {}
+    # Vars, hosts or action ids whose target is the production one on purpose (a shared status page).
+    shared: list[str] = []
+
+    @property
+    def fenced(self) -> bool:
+        return self.kind != "production"
 
 
 class SshSettings(Model):

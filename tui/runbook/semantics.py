@@ -80,6 +80,7 @@ def check_semantics(data: dict[str, Any], report: Report, report_in_value: Repor
     for name, members in groups.items():
         for j, member in enumerate(_list(members)):
             ref(("groups", name, j), member, hosts, "host")
+    _check_profiles(data, ref, hosts)
     # A checklist item is ticked by a pre-check or by a plan's verification (post-rollback lists
     # are about what holds after the plan, which is what verifications check).
     verifications = {v for plan in _dict(data.get("plans")).values() for v in _ids(_dict(plan).get("verify"), "id")}
@@ -123,6 +124,27 @@ def _regex(path: Path, pattern: Any, report: Report) -> None:
             re.compile(pattern)
         except re.error as exc:
             report(path, f"invalid regular expression {pattern!r}: {exc}")
+
+
+def _check_profiles(data: dict[str, Any], ref: Callable[..., None], hosts: set[str]) -> None:
+    """What a profile overrides must exist: its secrets, action ids, group members and shared names."""
+    actions = {i for _, a in iter_actions(data) if isinstance(i := a.get("id"), str)}
+    secrets = set(_dict(data.get("secrets")))
+    for pid, profile in _dict(data.get("profiles")).items():
+        profile = _dict(profile)
+        env = [_dict(s).get("env") for s in _dict(data.get("secrets")).values()]
+        env += [a.get(key) for _, a in iter_actions(data) for key in ("dsn_env", "webhook_env")]
+        names = set(_dict(data.get("vars"))) | set(_dict(profile.get("vars"))) | hosts | actions
+        names |= {name for name in env if isinstance(name, str)}
+        for name in _dict(profile.get("secrets")):
+            ref(("profiles", pid, "secrets", name), name, secrets, "secret")
+        for name in _dict(profile.get("actions")):
+            ref(("profiles", pid, "actions", name), name, actions, "check or step id")
+        for name, members in _dict(profile.get("groups")).items():
+            for j, member in enumerate(_list(members)):
+                ref(("profiles", pid, "groups", name, j), member, hosts, "host")
+        for j, name in enumerate(_list(profile.get("shared"))):
+            ref(("profiles", pid, "shared", j), name, names, "var, host, check/step id or environment variable")
 
 
 def _unique(data: dict[str, Any], report: Report) -> None:

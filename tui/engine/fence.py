@@ -1,0 +1,305 @@
+"""Fencing a drill in: every target its plan would reach, and whether it is the drill's own.
+
+A target is where an action acts: an SSH host, a URL's host, a DSN's host and database, a
+webhook, a value in a command that names an environment (a kube context, an API base URL).
+Each is resolved twice: with the session's values and with the runbook's own values alone
+(no profile, no ``--var``). A target that comes out the same both ways comes from the
+production defaults: a fenced run (a drill with a profile, or a profile whose ``kind`` is
+staging or lab) refuses to start on it, unless the profile lists it in ``shared``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from urllib.parse import urlsplit
+
+from tui.engine.values import Values, ValuesError, resolve
+from tui.runbook.model import HttpAction, LocalAction, NotifyAction, Runbook, SqlAction, SshAction, Step, WaitAction
+from tui.runbook.placeholders import BUILTINS, PLACEHOLDER, RenderError, Value, names_in, render_text
+from tui.runbook.positions import Path, scan
+from tui.runbook.uses import closure, var_templates
+
+# A value substituted into a command names an environment when it looks like an address or its
+# name says so (kube_context, admin_api, db_host, status_url ...). Documented in the README.
+TARGET_NAME = re.compile(r"(^|_)(host|hosts|url|api|dsn|endpoint|context|kubeconfig|server|addr|address|cluster)$")
+_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Target:
+    where: str  # file:line of the action (or of the field that names the target)
+    action: str  # "plan A step flags", "pre-check health", "drill d1 setup inject"
+    kind: str  # "ssh host", "URL", "DSN", "webhook", "command value"
+    value: str  # the target as the session would reach it
+    source: str  # "var admin_api", "host app1", "written in the runbook", "$DATABASE_URL"
+    status: str  # fenced (the profile's or --var's) | shared (marked) | production
+
+    def line(self) -> str:
+        return f"{self.where}: {self.action}: {self.kind} {self.value} from {self.source}"
+
+
+def applies(runbook: Runbook, profile: str | None, mode: str) -> bool:
+    """Whether a session is fenced in: a drill with a profile, or a staging / lab profile."""
+    if profile is None or profile not in runbook.profiles:
+        return False
+    return mode == "drill" or runbook.profiles[profile].fenced
+
+
+def _labelled(runbook: Runbook, plan: str | None, scenario: str | None) -> Iterable[tuple[Path, str, Step]]:
+    for i, check in enumerate(runbook.checks):
+        yield ("checks", i), f"pre-check {check.id}", check
+    if plan is not None and plan in runbook.plans:
+        for part, what in (("steps", "step"), ("verify", "verification")):
+            for i, step in enumerate(getattr(runbook.plans[plan], part)):
+                yield ("plans", plan, part, i), f"plan {plan} {what} {step.id}", step
+    for d, drill in enumerate(runbook.drills):
+        if drill.id != scenario:
+            continue
+        for part in ("setup", "teardown"):
+            for i, step in enumerate(getattr(drill, part)):
+                yield ("drills", d, part, i), f"drill {drill.id} {part} {step.id}", step
+
+
+def defaults_of(runbook: Runbook, values: Values, given: Mapping[str, str], profile: str | None) -> Mapping[str, Value]:
+    """The scope the runbook's own values give: no profile and no ``--var`` for vars. Secrets keep
+    the session's text, except those whose source the profile moved (a stand-in then)."""
+    moved: set[str] = set()
+    if profile in runbook.profiles:
+        chosen = runbook.profiles[profile]
+        moved = set(chosen.secrets) | {n for n, s in runbook.secrets.items() if s.env and s.env in chosen.env}
+    secrets = {
+        name: (f"<production {name}>" if name in moved else values.scope[name].text)
+        for name in runbook.secrets
+        if name in values.scope
+    }
+    params = {name: values.scope[name].text for name in runbook.params if name in values.scope}
+    builtins = {name: value for name, value in values.scope.items() if name in BUILTINS}
+    try:
+        return resolve(runbook, params, builtins=builtins, secrets=secrets, dry_run=True, needed=set()).scope
+    except ValuesError:
+        # Cannot tell where the defaults point: fail closed, as if every target were theirs.
+        return values.scope
+
+
+def _render(template: str, scope: Mapping[str, Value]) -> str | None:
+    try:
+        return render_text(template, scope)
+    except RenderError:
+        return None
+
+
+def _host_of_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}" if parts.hostname else url
+    except ValueError:
+        return url
+
+
+def _dsn_target(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = conninfo_to_dict(text)
+    except Exception:
+        return text
+    return f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
+
+
+def _source(template: str, templates: Mapping[str, str]) -> str:
+    names = [name for name, _ in names_in(template)]
+    if not names:
+        return "written in the runbook"
+    first = names[0]
+    return f"var {first}" if first in templates else f"{{{{ {first} }}}}"
+
+
+class _Fence:
+    def __init__(
+        self,
+        runbook: Runbook,
+        raw: Runbook,
+        path: str,
+        values: Values,
+        defaults: Mapping[str, Value],
+        profile: str | None,
+        given: Iterable[str],
+    ) -> None:
+        self.runbook, self.raw, self.values, self.defaults = runbook, raw, values, defaults
+        self.shared = set(runbook.profiles[profile].shared) if profile in runbook.profiles else set()
+        self.profile_hosts = set(runbook.profiles[profile].hosts) if profile in runbook.profiles else set()
+        self.templates = var_templates(raw, None)
+        try:
+            self.positions = scan(FsPath(path).read_text(encoding="utf-8"))
+        except OSError:
+            self.positions = None
+        self.path = path
+        self.given = set(given)
+        self.renamed = set(runbook.profiles[profile].env) if profile in runbook.profiles else set()
+        self.bound_env = environment_bound(raw)
+        self.found: list[Target] = []
+
+    def where(self, at: Path) -> str:
+        line = self.positions.locate(at)[0] if self.positions is not None else 1
+        return f"{self.path}:{line}"
+
+    def add(
+        self, at: Path, label: str, kind: str, now: str, was: str | None, source: str, keys: set[str], chosen: str = ""
+    ) -> None:
+        # ``chosen``: the name the target comes from; the operator's --var for it is a choice,
+        # even of production's own value.
+        if now != was or chosen in self.given:
+            status = "fenced"
+        elif keys & self.shared:
+            status = "shared"
+        else:
+            status = "production"
+        self.found.append(Target(self.where(at), label, kind, now, source, status))
+
+    def template(self, at: Path, label: str, action_id: str, kind: str, template: str, shape: Callable) -> None:
+        now = shape(_render(template, self.values.scope))
+        if now is None:
+            return  # it cannot be resolved: the step fails on it, it reaches nothing
+        was = shape(_render(template, self.defaults))
+        names = [n for n, _ in names_in(template)]
+        used = closure(names, self.templates)
+        first = names[0] if names else ""
+        self.add(at, label, kind, now, was, _source(template, self.templates), used | {action_id}, first)
+
+    def action(self, at: Path, label: str, action: Step, raw: Step | None) -> None:
+        if isinstance(action, SshAction):
+            self.ssh(at, label, action)
+        elif isinstance(action, HttpAction):
+            self.template((*at, "url"), label, action.id, "URL", action.url, _host_of_url)
+        elif isinstance(action, SqlAction):
+            moved = raw is not None and (raw.dsn, raw.dsn_env) != (action.dsn, action.dsn_env)  # type: ignore[union-attr]
+            if action.dsn_env is not None:
+                shown = f"${action.dsn_env}"
+                status_was = None if moved else shown
+                self.add((*at, "dsn_env"), label, "DSN", shown, status_was, shown, {action.id})
+            elif action.dsn is not None:
+                if moved:
+                    now = _dsn_target(_render(action.dsn, self.values.scope)) or action.dsn
+                    self.add((*at, "dsn"), label, "DSN", now, None, "the profile", {action.id})
+                else:
+                    self.template((*at, "dsn"), label, action.id, "DSN", action.dsn, _dsn_target)
+        elif isinstance(action, NotifyAction):
+            moved = raw is not None and (raw.webhook, raw.webhook_env) != (action.webhook, action.webhook_env)  # type: ignore[union-attr]
+            if action.webhook_env is not None:
+                shown = f"${action.webhook_env}"
+                self.add((*at, "webhook_env"), label, "webhook", shown, None if moved else shown, shown, {action.id})
+            elif action.webhook is not None:
+                if moved:
+                    now = _host_of_url(_render(action.webhook, self.values.scope)) or action.webhook
+                    self.add((*at, "webhook"), label, "webhook", now, None, "the profile", {action.id})
+                else:
+                    self.template((*at, "webhook"), label, action.id, "webhook", action.webhook, _host_of_url)
+        if isinstance(action, LocalAction | SshAction):
+            self.command(at, label, action)
+        if isinstance(action, WaitAction) and action.until is not None:
+            pass  # the polled check is a pre-check: it is fenced as one
+
+    def ssh(self, at: Path, label: str, action: SshAction) -> None:
+        names = [action.host] if action.host else list(action.hosts)
+        if action.group:
+            names = self.runbook.group_hosts(action.group)
+        config_now, config_was = self.values.ssh.config, self.raw.ssh.config
+        config_was = str(FsPath(config_was).expanduser()) if config_was else None
+        for name in names:
+            host = self.values.hosts.get(name)
+            if host is None:
+                continue
+            original = self.raw.hosts.get(name)
+            was_address = _render(original.address, self.defaults) if original is not None else None
+            now = f"{host.address}" + (f":{host.port}" if host.port else "")
+            was = None
+            if original is not None and name not in self.profile_hosts and config_now == config_was:
+                was = f"{was_address}" + (f":{original.port}" if original.port else "")
+            self.add((*at, "host"), label, "ssh host", now, was, f"host {name}", {name, action.id})
+
+    def command(self, at: Path, label: str, action: LocalAction | SshAction) -> None:
+        if isinstance(action, LocalAction):
+            for name in sorted(self.bound_env):
+                if re.search(rf"\$\{{?{re.escape(name)}(?![A-Za-z0-9_])", action.run):
+                    shown = f"${name}"
+                    was = None if name in self.renamed else shown
+                    self.add((*at, "run"), label, "environment variable", shown, was, shown, {name, action.id})
+        for match in PLACEHOLDER.finditer(action.run):
+            name = match.group(1)
+            value = self.values.scope.get(name)
+            if value is None or value.secret:
+                continue
+            if not (TARGET_NAME.search(name) or _ADDRESS.match(value.text)) or name not in self.templates:
+                continue
+            was = self.defaults.get(name)
+            used = closure([name], self.templates) | {action.id}
+            was_text = was.text if was else None
+            self.add((*at, "run"), label, "command value", value.text, was_text, f"var {name}", used, name)
+
+
+def environment_bound(runbook: Runbook) -> set[str]:
+    """Environment variables that say where the runbook acts: its secrets', DSNs' and webhooks'."""
+    names = {s.env for s in runbook.secrets.values() if s.env}
+    for _, _, action in _labelled_all(runbook):
+        for key in ("dsn_env", "webhook_env"):
+            if (value := getattr(action, key, None)) is not None:
+                names.add(value)
+    return names
+
+
+def _labelled_all(runbook: Runbook) -> Iterable[tuple[Path, str, Step]]:
+    yield from _labelled(runbook, None, None)
+    for plan in runbook.plans:
+        yield from (item for item in _labelled(runbook, plan, None) if item[0][0] == "plans")
+    for drill in runbook.drills:
+        yield from (item for item in _labelled(runbook, None, drill.id) if item[0][0] == "drills")
+
+
+def targets(
+    runbook: Runbook,
+    raw: Runbook,
+    path: str,
+    values: Values,
+    given: Mapping[str, str],
+    *,
+    profile: str | None,
+    plan: str | None,
+    scenario: str | None,
+) -> list[Target]:
+    """Every target the session's plan (with pre-checks and the drill's setup/teardown) reaches."""
+    fence = _Fence(runbook, raw, path, values, defaults_of(raw, values, given, profile), profile, given)
+    raw_actions = {at: action for at, _, action in _labelled(raw, plan, scenario)}
+    for at, label, action in _labelled(runbook, plan, scenario):
+        fence.action(at, label, action, raw_actions.get(at))
+    unique: dict[tuple[str, str, str, str], Target] = {}
+    for target in fence.found:
+        unique.setdefault((target.where, target.action, target.kind, target.value), target)
+    return list(unique.values())
+
+
+def refusal(found: list[Target], profile: str) -> str:
+    """The message that stops a fenced run, one target a line (empty when nothing leaks)."""
+    leaks = [t for t in found if t.status == "production"]
+    if not leaks:
+        return ""
+    head = (
+        f"profile {profile!r} is fenced in, but {len(leaks)} target(s) come from the runbook's production "
+        f"values, not from the profile or --var (override them, or list them in [profiles.{profile}] shared):"
+    )
+    return "\n".join([head, *(f"  {t.line()}" for t in leaks)])
+
+
+def summary(found: list[Target]) -> dict[str, object]:
+    """What the journal keeps: counts, and each shared or production target in full."""
+    return {
+        "fenced": sum(t.status == "fenced" for t in found),
+        "shared": [t.line() for t in found if t.status == "shared"],
+        "production": [t.line() for t in found if t.status == "production"],
+    }
