@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.lab.gitrepo",
     "tests.lab.prometheus",
     "tests.lab.chat",
+    "tests.lab.services",
 ]
 
 

@@ -7,6 +7,7 @@ Kept apart from the session's public flow so each file reads in one sitting.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -282,8 +283,22 @@ class SessionCore:
             default_timeout=DEFAULT_TIMEOUT,
             redact=self._redact,
             confirmed=confirmed,
-            env=command_env(self.runbook, self._state.meta.get("profile")),
+            env=self._command_env(),
         )
+
+    def _command_env(self) -> dict[str, str | None]:
+        """The environment local commands get on top of rbconsole's own: the profile's renamed
+        variables, and the session's ssh_config and known_hosts, so an ``scp`` or ``ssh`` in a
+        local step trusts the same host keys the ssh steps do."""
+        env = command_env(self.runbook, self._state.meta.get("profile"))
+        ssh = self._values.ssh
+        for name, path, default in (
+            ("RBCONSOLE_SSH_CONFIG", ssh.config, "~/.ssh/config"),
+            ("RBCONSOLE_KNOWN_HOSTS", ssh.known_hosts, "~/.ssh/known_hosts"),
+        ):
+            chosen = Path(path or default).expanduser()
+            env[name] = str(chosen) if path or chosen.exists() else os.devnull
+        return env
 
     def describe(self, action: Step, phase: str = "step") -> list[str]:
         """What ``action`` would run, resolved and with secrets masked."""

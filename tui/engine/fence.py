@@ -24,7 +24,9 @@ from tui.runbook.uses import closure, var_templates
 
 # A value substituted into a command names an environment when it looks like an address or its
 # name says so (kube_context, admin_api, db_host, status_url ...). Documented in the README.
-TARGET_NAME = re.compile(r"(^|_)(host|hosts|url|api|dsn|endpoint|context|kubeconfig|server|addr|address|cluster)$")
+TARGET_NAME = re.compile(
+    r"(^|_)(host|hosts|url|api|dsn|endpoint|context|kubeconfig|server|addr|address|cluster|target)$"
+)
 _ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
