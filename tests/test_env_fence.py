@@ -272,3 +272,51 @@ def test_renamed_environment_variables_reach_secrets_dsns_and_local_commands(run
             await session.close()
 
     assert asyncio.run(go()) is True  # the command saw the lab's URL under the production name
+
+
+SMALL = """schema = 1
+id = "fence2"
+title = "prometheus and host-local values"
+service = "svc"
+
+[vars]
+prometheus = "http://prometheus.prod.internal:9090"
+redis_url = "redis://localhost:6379"
+
+[hosts.app]
+address = "app.prod.internal"
+
+[profiles.staging]
+kind = "staging"
+hosts.app = { address = "app.staging.internal" }
+
+[plans.A]
+title = "A"
+[[plans.A.steps]]
+id = "flush"
+kind = "ssh"
+host = "app"
+run = "redis-cli -u {{ redis_url }} ping"
+[[plans.A.steps]]
+id = "local_flush"
+kind = "local"
+run = "redis-cli -u {{ redis_url }} ping"
+[[plans.A.verify]]
+id = "errors"
+kind = "prometheus"
+url = "{{ prometheus }}"
+query = "up"
+expect = "> 0"
+"""
+
+
+def test_prometheus_is_a_target_and_a_hosts_own_localhost_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL, encoding="utf-8")
+    with pytest.raises(SessionError) as raised:
+        Session.start(load_or_raise(path), str(path), StartOptions(profile="staging", plan="A"))
+    message = str(raised.value)
+    assert "plan A verification errors: URL http://prometheus.prod.internal:9090 from var prometheus" in message
+    # on the bastion, localhost is the bastion: listed; on the (staging) host it is that host's own
+    assert "plan A step local_flush: command value redis://localhost:6379 from var redis_url" in message
+    assert "step flush" not in message

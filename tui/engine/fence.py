@@ -17,7 +17,17 @@ from pathlib import Path as FsPath
 from urllib.parse import urlsplit
 
 from tui.engine.values import Values, ValuesError, resolve
-from tui.runbook.model import HttpAction, LocalAction, NotifyAction, Runbook, SqlAction, SshAction, Step, WaitAction
+from tui.runbook.model import (
+    HttpAction,
+    LocalAction,
+    NotifyAction,
+    PrometheusAction,
+    Runbook,
+    SqlAction,
+    SshAction,
+    Step,
+    WaitAction,
+)
 from tui.runbook.placeholders import BUILTINS, PLACEHOLDER, RenderError, Value, names_in, render_text
 from tui.runbook.positions import Path, scan
 from tui.runbook.uses import closure, var_templates
@@ -28,6 +38,7 @@ TARGET_NAME = re.compile(
     r"(^|_)(host|hosts|url|api|dsn|endpoint|context|kubeconfig|server|addr|address|cluster|target)$"
 )
 _ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_LOOPBACK = re.compile(r"^([a-z][a-z0-9+.-]*://)?([^@/]*@)?(localhost|127\.0\.0\.1|\[::1\])([:/]|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -178,7 +189,7 @@ class _Fence:
     def action(self, at: Path, label: str, action: Step, raw: Step | None) -> None:
         if isinstance(action, SshAction):
             self.ssh(at, label, action)
-        elif isinstance(action, HttpAction):
+        elif isinstance(action, HttpAction | PrometheusAction):
             self.template((*at, "url"), label, action.id, "URL", action.url, _host_of_url)
         elif isinstance(action, SqlAction):
             moved = raw is not None and (raw.dsn, raw.dsn_env) != (action.dsn, action.dsn_env)  # type: ignore[union-attr]
@@ -240,6 +251,8 @@ class _Fence:
                 continue
             if not (TARGET_NAME.search(name) or _ADDRESS.match(value.text)) or name not in self.templates:
                 continue
+            if isinstance(action, SshAction) and _LOOPBACK.match(value.text):
+                continue  # the host's own service (redis://localhost): the host is the target, fenced above
             was = self.defaults.get(name)
             used = closure([name], self.templates) | {action.id}
             was_text = was.text if was else None
