@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.lab.prometheus import PromLab
 from tests.lab.services import WechatBackend
 from tests.lab.sshd import SshLab
 from tui.engine.journal import read_events
@@ -45,7 +46,7 @@ def _wechat_host(root: Path) -> dict[str, Path]:
 
 
 def test_wechat_plan_a_switches_the_v2_flags_off_for_real(
-    wechat_backend: WechatBackend, ssh_lab: SshLab, tmp_path: Path, rbconsole_home: Path
+    wechat_backend: WechatBackend, ssh_lab: SshLab, prom: PromLab, tmp_path: Path, rbconsole_home: Path
 ) -> None:
     paths = _wechat_host(tmp_path / "host")
     record = tmp_path / "record.md"
@@ -54,6 +55,7 @@ def test_wechat_plan_a_switches_the_v2_flags_off_for_real(
         "--plan", "A", "--profile", "lab", "--yes", "--reason", "v2 诊断失败率 23%", "--record", str(record),
         "--ssh-config", str(ssh_lab.config), "--known-hosts", str(ssh_lab.known_hosts),
         "--var", f"api={wechat_backend.base}", "--var", f"admin_api={wechat_backend.base}",
+        "--var", f"prometheus={prom.url}",
         *(arg for name, path in paths.items() for arg in ("--var", f"{name}={path}")),
     ]  # fmt: skip
     env = {**os.environ, "WECHAT_BACKEND_ADMIN_KEY": wechat_backend.admin_key}
