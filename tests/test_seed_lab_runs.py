@@ -42,6 +42,7 @@ def _wechat_host(root: Path) -> dict[str, Path]:
     _git(app, "add", "-A")
     _git(app, "-c", "user.name=lab", "-c", "user.email=lab@localhost", "commit", "-q", "-m", "v1")
     _git(app, "tag", "v1.0.0")
+    _git(app, "tag", "v2.0.0-phase1")  # plan A leaves v2's code in place (flags off): its target_version
     return {"app_dir": app, "backup_dir": backups, "rollback_scripts": scripts}
 
 
