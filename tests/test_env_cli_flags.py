@@ -143,7 +143,7 @@ def test_resume_takes_a_secret_param_again_but_cannot_change_the_session(
 ) -> None:
     path = tmp_path / "flags.toml"
     path.write_text(RUNBOOK, encoding="utf-8")
-    options = StartOptions(values={"reason": "r", "pin": "1234"}, profile="lab", plan="A")
+    options = StartOptions(values={"reason": "r", "pin": "pin-7Qz9"}, profile="lab", plan="A")
     session = Session.start(load_or_raise(path), str(path), options)
     asyncio.run(session.close())  # as if the process died after the start
     ref = session.id
@@ -155,12 +155,12 @@ def test_resume_takes_a_secret_param_again_but_cannot_change_the_session(
 
     assert resume() == 2
     assert "secret param 'pin' is never stored: resume with --var pin=VALUE" in capsys.readouterr().err
-    assert resume(values={"pin": "1234"}, profile="staging") == 2
+    assert resume(values={"pin": "pin-7Qz9"}, profile="staging") == 2
     assert "ran with profile 'lab'; a resume cannot change it to 'staging'" in capsys.readouterr().err
-    assert resume(values={"pin": "1234", "api": "http://elsewhere:1"}) == 2
+    assert resume(values={"pin": "pin-7Qz9", "api": "http://elsewhere:1"}) == 2
     assert "cannot change it" in capsys.readouterr().err
-    assert resume(values={"pin": "1234"}, profile="lab") == 0
+    assert resume(values={"pin": "pin-7Qz9"}, profile="lab") == 0
     assert "api=http://127.0.0.1:9" in out.getvalue()
     journal = (session.dir / "journal.jsonl").read_text(encoding="utf-8")
-    assert "1234" not in journal
+    assert "pin-7Qz9" not in journal
     assert json.loads(journal.splitlines()[0])["data"]["profile"] == "lab"
