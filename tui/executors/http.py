@@ -12,7 +12,7 @@ import asyncio
 import json
 import ssl
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.executors import tls
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
@@ -28,9 +28,6 @@ from tui.runbook.placeholders import (
     render_text,
     render_url,
 )
-
-if TYPE_CHECKING:
-    import httpx
 
 KEEP_BYTES = 4 * 1024 * 1024  # enough for any JSON a check reads; the rest is counted, not kept
 SHOW_CHARS = 600  # how much of the body goes into the step output
@@ -62,17 +59,10 @@ class HttpExecutor(Executor):
     kind = "http"
 
     def __init__(self) -> None:
-        self._clients: dict[bool, httpx.AsyncClient] = {}
-
-    def _client(self, verify: bool) -> httpx.AsyncClient:
-        if verify not in self._clients:
-            self._clients[verify] = tls.client(verify)
-        return self._clients[verify]
+        self._clients = tls.Clients()
 
     async def close(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        await self._clients.close()
 
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, HttpAction)
@@ -152,7 +142,7 @@ class HttpExecutor(Executor):
         )
 
     async def _send(self, request: _Request, verify: bool, timeout: float) -> tuple[int, str, bytes, int]:
-        client = self._client(verify)
+        client = self._clients.get(verify)
         kept = bytearray()
         size = 0
         # httpx's timeouts are per read; the overall deadline stops a server that trickles.

@@ -23,7 +23,7 @@ import json
 import os
 import ssl
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from tui.executors import tls
@@ -31,9 +31,6 @@ from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
 from tui.executors.text import printable
 from tui.runbook.model import NotifyAction, Step
 from tui.runbook.placeholders import PLACEHOLDER, RenderError, render_text, render_url
-
-if TYPE_CHECKING:
-    import httpx
 
 TIMEOUT = 10.0
 KEEP_BYTES = 64 * 1024
@@ -128,17 +125,10 @@ class NotifyExecutor(Executor):
     kind = "notify"
 
     def __init__(self) -> None:
-        self._clients: dict[bool, httpx.AsyncClient] = {}
-
-    def _client(self, verify: bool) -> httpx.AsyncClient:
-        if verify not in self._clients:
-            self._clients[verify] = tls.client(verify)
-        return self._clients[verify]
+        self._clients = tls.Clients()
 
     async def close(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        await self._clients.close()
 
     def message(self, action: NotifyAction, ctx: ExecContext) -> str:
         if action.template is not None:
@@ -249,7 +239,7 @@ class NotifyExecutor(Executor):
     async def _post(self, url: str, body: dict[str, Any], verify: bool, timeout: float) -> tuple[int, bytes]:
         kept = bytearray()
         async with asyncio.timeout(timeout):
-            async with self._client(verify).stream("POST", url, json=body, timeout=timeout) as response:
+            async with self._clients.get(verify).stream("POST", url, json=body, timeout=timeout) as response:
                 async for chunk in response.aiter_bytes():
                     if len(kept) < KEEP_BYTES:
                         kept += chunk[: KEEP_BYTES - len(kept)]

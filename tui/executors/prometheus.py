@@ -17,7 +17,7 @@ import math
 import ssl
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.executors import tls
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
@@ -27,9 +27,6 @@ from tui.executors.text import printable
 from tui.runbook.model import PrometheusAction, Step
 from tui.runbook.placeholders import RenderError, is_secret, render_header, render_url
 from tui.runbook.promql import render_promql
-
-if TYPE_CHECKING:
-    import httpx
 
 DEFAULT_TIMEOUT = 30.0
 KEEP_BYTES = 16 * 1024 * 1024  # a larger answer is a query that needs narrowing, not reading
@@ -101,17 +98,10 @@ class PrometheusExecutor(Executor):
     kind = "prometheus"
 
     def __init__(self) -> None:
-        self._clients: dict[bool, httpx.AsyncClient] = {}
-
-    def _client(self, verify: bool) -> httpx.AsyncClient:
-        if verify not in self._clients:
-            self._clients[verify] = tls.client(verify)
-        return self._clients[verify]
+        self._clients = tls.Clients()
 
     async def close(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        await self._clients.close()
 
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, PrometheusAction)
@@ -257,7 +247,9 @@ class PrometheusExecutor(Executor):
         self, url: str, params: dict[str, str], headers: dict[str, str], verify: bool, timeout: float
     ) -> tuple[int, bytes | None]:
         kept = bytearray()
-        async with self._client(verify).stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+        async with self._clients.get(verify).stream(
+            "GET", url, params=params, headers=headers, timeout=timeout
+        ) as response:
             async for chunk in response.aiter_bytes():
                 kept += chunk
                 if len(kept) > KEEP_BYTES:

@@ -22,3 +22,20 @@ def client(verify: bool) -> httpx.AsyncClient:
     import httpx
 
     return httpx.AsyncClient(verify=trust(verify), follow_redirects=False, trust_env=True)
+
+
+class Clients:
+    """One client per trust setting, kept for the session: connections are reused across steps."""
+
+    def __init__(self) -> None:
+        self._by_verify: dict[bool, httpx.AsyncClient] = {}
+
+    def get(self, verify: bool) -> httpx.AsyncClient:
+        if verify not in self._by_verify:
+            self._by_verify[verify] = client(verify)
+        return self._by_verify[verify]
+
+    async def close(self) -> None:
+        clients, self._by_verify = list(self._by_verify.values()), {}
+        for each in clients:
+            await each.aclose()
