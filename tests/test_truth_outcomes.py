@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tui.drill.format import against_target
 from tui.engine import events as ev
+from tui.engine import store
 from tui.engine.journal import JOURNAL_NAME, read_events
 from tui.engine.session import Session, StartOptions
 from tui.record import build, render_markdown
@@ -33,7 +34,8 @@ def rb(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProce
 
 
 def newest(home: Path) -> str:
-    return sorted((home / "sessions").iterdir())[-1].name
+    """The session started last (ids have whole seconds only: several runs fit in one)."""
+    return store.list_sessions()[-1].id
 
 
 def cells(text: str) -> int:

@@ -60,7 +60,9 @@ def info(directory: Path) -> SessionInfo:
 
 
 def list_sessions() -> list[SessionInfo]:
-    return [info(d) for d in session_dirs()]
+    """Oldest first by the moment each started: ids carry whole seconds only, so two sessions
+    started within one second would otherwise be listed in the order of their random parts."""
+    return sorted((info(d) for d in session_dirs()), key=lambda s: (s.state.started or 0.0, s.id))
 
 
 def find(ref: str) -> Path:
