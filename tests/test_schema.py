@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tui.runbook.loader import load
+from tui.runbook.loader import load, load_text
 
 REPO = Path(__file__).resolve().parent.parent
 RUNBOOKS = sorted({*REPO.glob("runbooks/*.toml"), REPO / "tests" / "data" / "spec_example.toml"})
@@ -92,3 +92,83 @@ def test_schema_describes_the_branching_words(schema: dict[str, Any]) -> None:
     good["plans"]["auto"]["steps"][0]["optional"] = "yes"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(good, schema)
+
+
+def _properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = [(f"runbook.{k}", v) for k, v in schema["properties"].items()]
+    for name, definition in schema["$defs"].items():
+        found.extend((f"{name}.{k}", v) for k, v in definition.get("properties", {}).items())
+    return found
+
+
+def test_every_property_has_a_description(schema: dict[str, Any]) -> None:
+    properties = _properties(schema)
+    assert len(properties) > 200
+    bare = [name for name, prop in properties if not prop.get("description", "").strip()]
+    assert not bare, f"{len(bare)} of {len(properties)} properties have no description: {bare[:20]}"
+
+
+SMALL = """
+schema = 1
+id = "orders-api"
+title = "orders-api rollback"
+service = "orders-api"
+[hosts.app1]
+address = "app1"
+[[checks]]
+id = "health"
+kind = "http"
+url = "http://orders.internal:8080/health"
+[plans.A]
+title = "Code rollback"
+[[plans.A.steps]]
+id = "checkout"
+kind = "ssh"
+host = "app1"
+run = "cd /srv/orders && git checkout -q v3.1.4"
+timeout = "2m"
+"""
+
+
+def _small() -> dict[str, Any]:
+    return tomllib.loads(SMALL)
+
+
+def test_the_small_runbook_is_valid(schema: dict[str, Any]) -> None:
+    assert load_text(SMALL).ok
+    assert not list(_validator(schema).iter_errors(_small()))
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "says"),
+    [
+        (("timeout", "soon"), ["timeout"], "'soon'"),  # a bad value of a field every kind has
+        (("hsot", "app1"), [], "'hsot' was unexpected"),  # an unknown key
+        (("kind", "shh"), ["kind"], "'shh' is not one of"),  # an unknown kind
+        (("expect_exit", "zero"), ["expect_exit"], "'zero' is not of type 'integer'"),  # a kind's own field
+    ],
+)
+def test_one_wrong_field_is_one_error(
+    schema: dict[str, Any], change: tuple[str, str], where: list[str], says: str
+) -> None:
+    data = _small()
+    step = data["plans"]["A"]["steps"][0]
+    key, value = change
+    step[key] = value
+    errors = list(_validator(schema).iter_errors(data))
+    assert len(errors) == 1, [e.message for e in errors]
+    (error,) = errors
+    assert list(error.absolute_path) == ["plans", "A", "steps", 0, *where]
+    assert says in error.message
+    # What an editor lists: the error and its reasons (a duration's forms), all about that one field,
+    # not every other kind's complaint about the step.
+    places = {tuple(e.absolute_path) for e in _with_causes(errors)}
+    assert places == {("plans", "A", "steps", 0, *where)}, [e.message for e in _with_causes(errors)]
+
+
+def test_a_step_without_kind_is_one_error(schema: dict[str, Any]) -> None:
+    data = _small()
+    del data["checks"][0]["kind"]
+    errors = list(_validator(schema).iter_errors(data))
+    assert [e.message for e in errors] == ["'kind' is a required property"]
+    assert list(errors[0].absolute_path) == ["checks", 0]

@@ -48,7 +48,8 @@ NOTIFY_FORMATS = ("json", "slack", "dingtalk", "wecom", "feishu")
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=200_000)
+    # A field's docstring is its description in `rbconsole schema` (what an editor shows on hover).
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=200_000, use_attribute_docstrings=True)
 
 
 # --- incident inputs -------------------------------------------------------------------
@@ -56,13 +57,21 @@ class Model(BaseModel):
 
 class Param(Model):
     prompt: str = ""
+    """what the incident form asks (default: the param's name)"""
     type: Literal["string", "int", "bool", "choice", "duration"] = "string"
+    """how the value is read: string, int, bool, choice (one of 'choices') or duration ('5m')"""
     choices: list[str] = []
+    """the allowed values of a 'choice' param"""
     default: str | int | bool | float | None = None
+    """the value when the operator gives none"""
     pattern: str | None = None
+    """a regular expression the whole value must match"""
     required: bool = False
+    """the incident cannot start without a value"""
     secret: bool = False
-    allow_empty: bool = False  # an empty value may land in a command (otherwise it stops the step)
+    """typed hidden, never shown, journaled or recorded"""
+    allow_empty: bool = False
+    """an empty value may land in a command (otherwise a step using it stops)"""
 
     @model_validator(mode="after")
     def _choices_fit(self) -> Param:
@@ -75,7 +84,9 @@ class Param(Model):
 
 class Secret(Model):
     env: str | None = None
+    """read the secret from this environment variable"""
     file: str | None = None
+    """read the secret from this file (its first line)"""
 
     @model_validator(mode="after")
     def _one_source(self) -> Secret:
@@ -86,19 +97,28 @@ class Secret(Model):
 
 class Host(Model):
     address: str
+    """a hostname, an IP address or an alias from ssh_config"""
     user: str | None = None
+    """the ssh login (default: ssh_config's, else the local user)"""
     port: int | None = Field(default=None, ge=1, le=65535)
+    """the ssh port (default: ssh_config's, else 22)"""
     jump: str | None = None
+    """a host id or address to reach this host through (ProxyJump)"""
     notes: str = ""
+    """free text shown with the host"""
 
 
 class ActionOverride(Model):
     """Where one action (by id, wherever it appears) connects under a profile."""
 
     dsn: str | None = None
+    """the sql action's DSN under this profile"""
     dsn_env: str | None = None
+    """an environment variable holding the sql action's DSN under this profile"""
     webhook: str | None = None
+    """the notify action's webhook URL under this profile"""
     webhook_env: str | None = None
+    """an environment variable holding the notify action's webhook URL under this profile"""
 
     @model_validator(mode="after")
     def _one_each(self) -> ActionOverride:
@@ -113,21 +133,28 @@ class Profile(Model):
     """An environment: everything that says where the runbook acts (see README "Profiles")."""
 
     title: str = ""
+    """a short name shown where profiles are chosen"""
     description: str = ""
-    # staging and lab are fenced: a target that comes from the runbook's own (production)
-    # values rather than from this profile or --var stops the run before it starts.
+    """what this environment is"""
     kind: Literal["production", "staging", "lab"] = "production"
+    """production, or staging / lab (fenced: a target that still comes from the production defaults stops the run)"""
     vars: dict[str, str | int | float | bool] = {}
+    """vars replaced under this profile"""
     hosts: dict[str, Host] = {}
+    """hosts replaced under this profile"""
     groups: dict[Id, list[Id]] = {}
+    """host groups replaced under this profile"""
     ssh: SshSettings | None = None
+    """[ssh] settings replaced under this profile"""
     secrets: dict[Id, Secret] = {}
+    """secrets read from another env or file under this profile"""
     actions: dict[Id, ActionOverride] = {}
-    # Environment variables read under another name: DATABASE_URL = "STAGING_DATABASE_URL" moves
-    # every dsn_env / webhook_env / secret env of that name, and what local commands see as $DATABASE_URL.
+    """per-action connection overrides (dsn, webhook), by action id"""
     env: dict[EnvName, EnvName] = {}
-    # Vars, hosts or action ids whose target is the production one on purpose (a shared status page).
+    """environment variables read under another name: DATABASE_URL = 'STAGING_DATABASE_URL' moves every
+    dsn_env / webhook_env / secret env of that name, and what local commands see as $DATABASE_URL"""
     shared: list[str] = []
+    """vars, hosts or action ids whose production target is used on purpose (e.g. a shared status page)"""
 
     @property
     def fenced(self) -> bool:
@@ -136,10 +163,15 @@ class Profile(Model):
 
 class SshSettings(Model):
     config: str | None = None
+    """an ssh_config file (default ~/.ssh/config); --ssh-config overrides it"""
     known_hosts: str | None = None
+    """a known_hosts file (default ~/.ssh/known_hosts); unknown host keys are refused; --known-hosts overrides it"""
     identity: str | None = None
+    """a private key file to log in with"""
     connect_timeout: Seconds = 10.0
+    """how long to wait for an ssh connection"""
     keepalive: Seconds = 5.0
+    """how often to check that an ssh connection is alive"""
 
 
 # --- triage ------------------------------------------------------------------------------
@@ -147,12 +179,19 @@ class SshSettings(Model):
 
 class Severity(Model):
     level: str
+    """the level's short name, e.g. P0"""
     name: str = ""
+    """what the level is called, e.g. Outage"""
     conditions: list[str] = []
+    """what makes an incident this level"""
     action: Literal["rollback", "pause", "observe"] = "rollback"
+    """what this level calls for: rollback, pause or observe"""
     decider: str = ""
+    """who decides at this level"""
     respond_within: str = ""
+    """how soon to respond, e.g. '5m' or '<15m'"""
     plan: Id | None = None
+    """the plan recommended at this level"""
 
     @field_validator("respond_within")
     @classmethod
@@ -164,39 +203,64 @@ class Severity(Model):
 
 class Risk(Model):
     id: Id
+    """the risk's id"""
     level: Literal["high", "medium", "low"]
+    """high, medium or low"""
     title: str
+    """the risk in a few words"""
     description: str = ""
+    """what could go wrong"""
     scope: str = ""
+    """what it affects"""
     probability: str = ""
+    """how likely it is, in the document's words"""
     impact: str = ""
+    """how bad it would be"""
     prevention: list[str] = []
+    """what keeps it from happening"""
     plan: Id | None = None
+    """the plan that rolls it back"""
 
 
 class MatrixRow(Model):
     level: str = ""
+    """the severity level of this row"""
     scope: str = ""
+    """how far the problem reaches"""
     situation: str = ""
+    """the situation this row is for (instead of a scope)"""
     strategy: str = ""
+    """what to do"""
     within: str = ""
+    """how soon"""
     owner: str = ""
+    """who does it"""
     plan: Id | None = None
+    """the plan this row recommends"""
 
 
 class FlowOption(Model):
     label: str
+    """the answer as shown"""
     next: Id
+    """the node this answer leads to"""
 
 
 class FlowNode(Model):
     text: str
+    """what the node says"""
     next: Id | None = None
+    """the node that follows (a node with one way on)"""
     ask: str | None = None
+    """the question of a node with options"""
     options: list[FlowOption] = []
+    """the answers to 'ask', each leading to a node"""
     plan: Id | None = None
+    """a leaf that recommends this plan"""
     action: Literal["observe", "pause", "escalate"] | None = None
+    """a leaf that recommends no rollback: observe, pause or escalate"""
     notes: str = ""
+    """free text shown with the node"""
 
     @model_validator(mode="after")
     def _one_way_on(self) -> FlowNode:
@@ -212,7 +276,9 @@ class FlowNode(Model):
 
 class Flow(Model):
     start: Id
+    """the first node"""
     nodes: dict[Id, FlowNode]
+    """the flowchart's nodes by id"""
 
 
 # --- checks and steps: one family, one model per kind --------------------------------------
@@ -224,13 +290,21 @@ class Action(Model):
     """Fields every check, step and verification shares, whatever its kind."""
 
     id: Id
+    """the id conditions, --with, --override, checklists and the journal name it by"""
     title: str = ""
+    """what it does, in a few words"""
     timeout: Seconds | None = None
+    """how long it may run before it is stopped and failed"""
     confirm: bool = False
+    """destructive: the operator must type the target's name to go on"""
     on_failure: Literal["stop", "continue", "ask"] = "stop"
+    """what a failure does: stop the plan, continue, or ask the operator"""
     capture: Capture = {}
+    """name -> stdout, stderr, json:PATH or regex:PATTERN: a value from the output for later steps"""
     severity: Literal["blocking", "warning"] = "blocking"
+    """for a pre-check: blocking (a failure stops the plan) or warning"""
     notes: str = ""
+    """free text shown with it"""
     when: str | None = Field(
         default=None,
         description="a plan step or verification runs only if this condition holds, e.g. "
@@ -252,13 +326,21 @@ class Action(Model):
 
 class SshAction(Action):
     kind: Literal["ssh"]
+    """runs a command on hosts over ssh"""
     host: Id | None = None
+    """the one host to run on"""
     hosts: list[Id] = []
+    """the hosts to run on"""
     group: Id | None = None
+    """the host group to run on"""
     batch: int = Field(default=0, ge=0)
+    """rolling: how many hosts at once (0: all)"""
     run: str
+    """the shell command; placeholders are shell-quoted"""
     sudo: bool = False
+    """run it with sudo"""
     expect_exit: int = 0
+    """the exit status that means success"""
 
     @model_validator(mode="after")
     def _one_target(self) -> SshAction:
@@ -269,37 +351,59 @@ class SshAction(Action):
 
 class LocalAction(Action):
     kind: Literal["local"]
+    """runs a command on this machine (the bastion)"""
     run: str
+    """the shell command; placeholders are shell-quoted"""
     cwd: str | None = None
+    """the folder to run it in"""
     expect_exit: int = 0
+    """the exit status that means success"""
 
 
 class HttpAction(Action):
     kind: Literal["http"]
+    """sends an HTTP request"""
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    """the HTTP method"""
     url: str
+    """the URL; placeholders are percent-encoded in its path and query"""
     headers: dict[str, str] = {}
+    """request headers"""
     json_body: Any = Field(default=None, alias="json")
+    """a JSON request body"""
     body: str | None = None
+    """a text request body"""
     expect_status: int | list[int] | None = 200
+    """the status code (or codes) that mean success"""
     expect_json: dict[str, Any] = {}
+    """dotted path -> value each must equal, or a comparison such as '< 0.01', '~ ^v1\\.'"""
     expect_max_ms: float | None = Field(default=None, gt=0)
+    """the slowest answer that still passes, in milliseconds"""
     verify_tls: bool = True
+    """check the server's TLS certificate"""
 
     model_config = ConfigDict(populate_by_name=True)
 
 
 class SqlAction(Action):
     kind: Literal["sql"]
+    """runs a SQL statement on PostgreSQL"""
     dsn: str | None = None
+    """the database DSN"""
     dsn_env: str | None = None
-    # A read-only role's DSN for when the action runs as a check (pre-check or verification).
+    """an environment variable holding the database DSN"""
     check_dsn: str | None = None
+    """a read-only role's DSN used when the action runs as a check"""
     check_dsn_env: str | None = None
+    """an environment variable holding a read-only role's DSN for checks"""
     query: str
+    """the statement; placeholders become bind parameters"""
     expect_rows: int | str | None = None
+    """the row count that means success (or a comparison such as '>= 1')"""
     expect_value: Any = None
+    """what the first column of the first row must be (or a comparison)"""
     read_only: bool | None = None
+    """run read-only (checks always are)"""
 
     @model_validator(mode="after")
     def _one_dsn(self) -> SqlAction:
@@ -312,10 +416,15 @@ class SqlAction(Action):
 
 class GitAction(Action):
     kind: Literal["git"]
+    """checks (or checks out) a ref in a git repository on this machine"""
     repo: str
+    """the repository's path"""
     ref: str | None = None
+    """a ref that must exist"""
     tag: str | None = None
+    """a tag that must exist"""
     checkout: bool = False
+    """move the work tree to the ref or tag"""
 
     @model_validator(mode="after")
     def _one_ref(self) -> GitAction:
@@ -326,19 +435,30 @@ class GitAction(Action):
 
 class ManualAction(Action):
     kind: Literal["manual"]
+    """something the operator does by hand and confirms"""
     instruction: str = ""
+    """what the operator must do"""
 
 
 class NotifyAction(Action):
     kind: Literal["notify"]
+    """renders a message and sends it to a webhook (or prints it for the operator to send)"""
     template: Id | None = None
+    """the [[templates]] id of the message"""
     message: str | None = None
+    """the message text (instead of a template)"""
     webhook: str | None = None
+    """the webhook URL to POST to"""
     webhook_env: str | None = None
+    """an environment variable holding the webhook URL"""
     format: Literal["json", "slack", "dingtalk", "wecom", "feishu"] = "json"
-    markdown: bool = False  # send the platform's Markdown message type where it has one
-    sign_secret: Id | None = None  # a secret: DingTalk / Feishu signed webhooks
+    """the body to send: json, or the slack / dingtalk / wecom / feishu message"""
+    markdown: bool = False
+    """send the platform's Markdown message type where it has one"""
+    sign_secret: Id | None = None
+    """a secret that signs the request (DingTalk / Feishu signed webhooks)"""
     verify_tls: bool = True
+    """check the server's TLS certificate"""
 
     @model_validator(mode="after")
     def _has_text(self) -> NotifyAction:
@@ -353,14 +473,23 @@ class NotifyAction(Action):
 
 class PrometheusAction(Action):
     kind: Literal["prometheus"]
-    url: str  # the Prometheus server, e.g. "{{ prometheus }}"
-    query: str  # PromQL
-    expect: Annotated[str, Field(pattern=METRIC_COMPARISON)]  # "< 0.01", ">= 3": every series must meet it
-    for_: Seconds | None = Field(default=None, alias="for", gt=0)  # held over this window (a range query)
-    step: Seconds | None = Field(default=None, gt=0)  # the range query's resolution (default: for / 30)
+    """evaluates a PromQL query on a Prometheus server"""
+    url: str
+    """the Prometheus server, e.g. '{{ prometheus }}'"""
+    query: str
+    """the PromQL query"""
+    expect: Annotated[str, Field(pattern=METRIC_COMPARISON)]
+    """a comparison every series must meet, e.g. '< 0.01'; no data is its own outcome, not a pass"""
+    for_: Seconds | None = Field(default=None, alias="for", gt=0)
+    """a window the condition must hold over (a range query)"""
+    step: Seconds | None = Field(default=None, gt=0)
+    """the range query's resolution (default: the window / 30)"""
     headers: dict[str, str] = {}
-    bearer_token: str | None = None  # e.g. "{{ prom_token }}" (a secret): sent as Authorization: Bearer
+    """request headers"""
+    bearer_token: str | None = None
+    """sent as Authorization: Bearer, e.g. "{{ prom_token }}" (a secret)"""
     verify_tls: bool = True
+    """check the server's TLS certificate"""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -375,10 +504,15 @@ class PrometheusAction(Action):
 
 class WaitAction(Action):
     kind: Literal["wait"]
+    """pauses, or polls a check until it passes"""
     seconds: Seconds | None = None
+    """a pause of this long"""
     until: Id | None = None
+    """the check id to poll until it passes"""
     interval: Seconds = 5.0
+    """how long between polls"""
     deadline: Seconds | None = None
+    """how long to poll before failing"""
 
     @model_validator(mode="after")
     def _sleep_or_poll(self) -> WaitAction:
@@ -408,19 +542,27 @@ Step = Annotated[
 
 class Plan(Model):
     title: str
+    """the plan's name"""
     summary: str = ""
+    """what the plan does"""
     when: list[str] = []
+    """when to choose this plan"""
     target_minutes: float | None = Field(default=None, gt=0)
-    # The version this plan leaves running, when it is not the runbook's target_version (a plan
-    # that turns feature flags off leaves the current version running).
+    """how long the plan should take (drills are timed against it)"""
+    # A plan that turns feature flags off leaves the current version running.
     target_version: str | None = None
+    """the version this plan leaves running, when not the runbook's target_version"""
     steps: list[Step] = Field(min_length=1)
+    """the steps, in order"""
     verify: list[Step] = []
+    """checks run after the steps"""
 
 
 class ChecklistItem(Model):
     text: str
+    """the item"""
     check: Id | None = None
+    """a check id that ticks the item when it passes"""
 
 
 ChecklistEntry = str | ChecklistItem
@@ -428,18 +570,28 @@ ChecklistEntry = str | ChecklistItem
 
 class Checklists(Model):
     pre: list[ChecklistEntry] = []
+    """before the rollback"""
     during: list[ChecklistEntry] = []
+    """while it runs"""
     post: list[ChecklistEntry] = []
+    """after it"""
     followup: list[ChecklistEntry] = []
+    """follow-up work after the incident"""
 
 
 class Contact(Model):
     role: str
+    """what the person is responsible for"""
     name: str = ""
+    """who"""
     phone: str = ""
+    """a phone number"""
     email: str = ""
-    chat: str = ""  # an instant-messaging handle or group link (WeChat, DingTalk, Slack)
+    """an email address"""
+    chat: str = ""
+    """an instant-messaging handle or group link (WeChat, DingTalk, Slack)"""
     duty: str = ""
+    """what they do during the incident"""
     order: int | None = Field(default=None, ge=1, description="escalation order: 1 is called first")
     escalate: list[Literal["failed", "overdue"]] = Field(
         default=[],
@@ -450,25 +602,34 @@ class Contact(Model):
 
 class Template(Model):
     id: Id
+    """the id notify steps name it by"""
     title: str = ""
+    """what the message is for"""
     body: str
+    """the message text, with placeholders"""
     channel: str = ""
+    """where it is sent, in the document's words"""
 
 
 class RecordSection(Model):
     title: str
+    """the section's heading"""
     body: str = ""
+    """its text (Markdown, with placeholders)"""
 
 
 class RecordSpec(Model):
     title: str = ""
+    """the record's title"""
     sections: list[RecordSection] = []
+    """extra sections (one titled like a built-in one replaces it)"""
     fields: dict[str, str] = Field(
         default={},
         description="record field label -> text with placeholders filled from the run, "
         'e.g. "回滚版本" = "{{ backup }}"; a value the run never learnt is marked unknown',
     )
     retrospective: list[RecordSection] = []
+    """retrospective sections, left for the post-mortem"""
 
 
 class Monitor(Model):
@@ -477,16 +638,27 @@ class Monitor(Model):
     such as "> 0.05") says when it fires, suggesting its ``severity`` level."""
 
     id: Id
+    """the monitor's id"""
     title: str = ""
+    """what is watched"""
     metric: str = ""
+    """the metric's name, in the document's words"""
     condition: str = ""
+    """when it fires, e.g. '> 0.05'"""
     severity: str = ""
+    """the severity level it suggests when it fires"""
     action: str = ""
+    """what to do when it fires"""
     check: Id | None = None
+    """a check id that reads it"""
     kind: Literal["prometheus"] | None = None
+    """prometheus: a live monitor evaluated at the start and on triage"""
     url: str | None = None
+    """the Prometheus server of a live monitor"""
     query: str | None = None
+    """the PromQL query of a live monitor"""
     timeout: Seconds | None = None
+    """how long a live monitor's query may take"""
 
     @model_validator(mode="after")
     def _live_needs_all(self) -> Monitor:
@@ -506,18 +678,28 @@ class Monitor(Model):
 
 class Drill(Model):
     id: Id
+    """the scenario id (rbconsole drill --scenario)"""
     title: str
+    """the scenario in a few words"""
     description: str = ""
+    """what is rehearsed"""
     profile: Id | None = None
+    """the profile the drill runs under"""
     plan: Id
+    """the plan rehearsed"""
     target_minutes: float | None = Field(default=None, gt=0)
+    """the drill's target time (default: the plan's)"""
     setup: list[Step] = []
+    """steps that inject the fault before the pre-checks"""
     teardown: list[Step] = []
+    """steps that always run at the end, also after a failure or an abort"""
 
 
 class Appendix(Model):
     title: str
+    """the appendix's heading"""
     body: str
+    """its text (Markdown)"""
 
 
 # --- the runbook ---------------------------------------------------------------------------
@@ -525,38 +707,69 @@ class Appendix(Model):
 
 class Runbook(Model):
     schema_: Literal[1] = Field(alias="schema")
+    """the runbook format's version: 1"""
     id: Id
+    """the runbook's id"""
     title: str
+    """the runbook's title"""
     service: str
+    """the service it rolls back"""
     summary: str = ""
+    """what the runbook is for"""
     owner: str = ""
+    """who keeps it"""
     current_version: str = ""
+    """the version running now (the one rolled back)"""
     target_version: str = ""
+    """the version a rollback leaves running"""
     document_version: str = ""
+    """the source document's version"""
     updated: str = ""
+    """when the document was last updated"""
     principles: list[str] = []
+    """the rules every rollback follows"""
 
     params: dict[Id, Param] = {}
+    """values asked when an incident starts, by name"""
     vars: dict[Id, str | int | float | bool] = {}
+    """constants (may use params), by name"""
     secrets: dict[Id, Secret] = {}
+    """values read from the environment or a file; never shown, journaled or recorded"""
     profiles: dict[Id, Profile] = {}
+    """environments (staging, lab, ...) that override where the runbook acts"""
     hosts: dict[Id, Host] = {}
+    """ssh hosts, by id"""
     groups: dict[Id, list[Id]] = {}
+    """host groups: name -> host ids"""
     ssh: SshSettings = SshSettings()
+    """ssh settings"""
 
     severity: list[Severity] = []
+    """severity levels for triage"""
     risks: list[Risk] = []
+    """the risk register"""
     matrix: list[MatrixRow] = []
+    """the decision matrix shown beside the flowchart"""
     flow: Flow | None = None
+    """the decision flowchart that recommends a plan"""
     checks: list[Step] = []
+    """pre-checks, run before a plan"""
     plans: dict[Id, Plan] = Field(min_length=1)
+    """rollback plans, by id"""
     checklists: Checklists = Checklists()
+    """checklists ticked during the incident"""
     monitors: list[Monitor] = []
+    """signals watched during the incident"""
     contacts: list[Contact] = []
+    """who to call"""
     templates: list[Template] = []
+    """notification texts"""
     record: RecordSpec = RecordSpec()
+    """the rollback record's title, fields and sections"""
     drills: list[Drill] = []
+    """drill scenarios"""
     appendix: list[Appendix] = []
+    """reference material shown with the runbook"""
 
     model_config = ConfigDict(populate_by_name=True)
 
