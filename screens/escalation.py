@@ -16,5 +16,7 @@ def EscalationScreen(data: dict[str, Any]) -> ChoiceScreen:
     text = "Call next:\n" + "\n".join(lines)
     if data.get("drill"):
         title = f"DRILL — escalation would be due now: {data.get('detail', '')}"
-        return ChoiceScreen(title, "In a real incident you would call:\n" + "\n".join(lines), [("OK", None)], None)
-    return ChoiceScreen(f"Escalate now: {data.get('detail', '')}", text, [("OK, calling", None)], None)
+        return ChoiceScreen(title, "In a real incident you would call:\n" + "\n".join(lines), [("OK", "seen")], "seen")
+    # Escape is "not now": dismissing the modal never claims that someone was called.
+    options = [("Calling now", "calling"), ("Not now", "not_now")]
+    return ChoiceScreen(f"Escalate now: {data.get('detail', '')}", text, options, "not_now")

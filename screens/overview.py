@@ -46,10 +46,27 @@ def plans_table(rb: Runbook) -> Table:
     return table
 
 
+CALL_WHEN = {"failed": "a step fails", "overdue": "plan overdue"}
+
+
 def contacts_table(rb: Runbook) -> Table:
-    table = _table("Contacts", "Role", "Name", "Phone", "Email", "Duty")
-    for c in rb.contacts:
-        table.add_row(c.role, c.name, c.phone, c.email, c.duty)
+    """Who to call, in escalation order (those with an order first), with how to reach them and
+    when the console will say to call them. Columns nobody fills are left out, so the table fits."""
+    ranked = sorted(rb.contacts, key=lambda c: c.order if c.order is not None else 1_000_000)
+    columns = {
+        "#": lambda c: str(c.order) if c.order is not None else "",
+        "Role": lambda c: c.role,
+        "Name": lambda c: c.name,
+        "Phone": lambda c: c.phone,
+        "Chat": lambda c: c.chat,
+        "Email": lambda c: c.email,
+        "Duty": lambda c: c.duty,
+        "Call when": lambda c: ", ".join(CALL_WHEN[reason] for reason in c.escalate),
+    }
+    shown = {name: cell for name, cell in columns.items() if name == "Role" or any(cell(c) for c in ranked)}
+    table = _table("Contacts", *shown)
+    for contact in ranked:
+        table.add_row(*(cell(contact) for cell in shown.values()))
     return table
 
 

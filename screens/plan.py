@@ -91,9 +91,7 @@ class PlanScreen(SessionScreen):
         if plan is not None:
             self.rows = [("step", s) for s in plan.steps] + [("verify", s) for s in plan.verify]
             for n, (phase, step) in enumerate(self.rows, 1):
-                label = f"{'✔ ' if phase == 'verify' else ''}{step.title or step.id}"
-                if step.confirm:
-                    label = f"⚠ {label}"
+                label = step_label(step, phase)
                 table.add_row(
                     str(n),
                     status_text("pending", self.app.theme_variables),
@@ -267,7 +265,13 @@ class PlanScreen(SessionScreen):
             status_line.update(Text(failed, style=self.themed("bold $error")))
         else:
             steps = sum(1 for phase, _ in self.rows if phase == "step")
-            status_line.update(f"{steps - len(pending)} of {steps} steps done · enter runs {pending[0]}")
+            _, upcoming = self.find(pending[0])
+            line = f"{steps - len(pending)} of {steps} steps done · enter runs {pending[0]}"
+            if upcoming is not None and upcoming.when:
+                line += f" only if {upcoming.when}"
+            elif upcoming is not None and upcoming.optional:
+                line += " (optional: asks first)"
+            status_line.update(line)
 
     def fit_columns(self) -> None:
         """Wide: the steps table as wide as its titles want (30% to 60%), the output pane the rest;
@@ -456,3 +460,14 @@ class PlanScreen(SessionScreen):
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def step_label(step: Step, phase: str) -> str:
+    """A row's title, marked before it is reached: a step that asks first (⚠), one that runs only
+    if its condition holds ([if]) and one the operator decides on ([optional])."""
+    label = f"{'✔ ' if phase == 'verify' else ''}{step.title or step.id}"
+    if step.optional:
+        label = f"[optional] {label}"
+    if step.when:
+        label = f"[if] {label}"
+    return f"⚠ {label}" if step.confirm else label

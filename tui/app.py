@@ -229,6 +229,11 @@ class RbConsoleApp(App[int]):
             if not session.read_only and session.unknown_steps():
                 # Asked before anything else can run, as headless resume asks.
                 await session.resolve_unknown()
+            if not session.read_only and not session.state.result:
+                session.resume_clock()
+                for due in session.state.escalations:
+                    if due.get("answer") is None:  # shown before the console stopped, never answered
+                        self.show_escalation(due)
 
         return self.engine(resume(), "Resume the session")
 
@@ -250,9 +255,20 @@ class RbConsoleApp(App[int]):
             screen.post_message(EngineEvents(message_events))
         for event in batch:
             if event.type == ESCALATION_DUE:
-                from screens.escalation import EscalationScreen
+                self.show_escalation(event.data)
 
-                self.push_screen(EscalationScreen(event.data))
+    def show_escalation(self, due: dict[str, Any]) -> None:
+        """Whom to call; the operator's answer is journaled (calling, or not now)."""
+        from screens.escalation import EscalationScreen
+
+        session = self.session
+        reason = str(due.get("reason"))
+
+        def answered(answer: str | None) -> None:
+            if session is not None and answer:
+                self.engine(session.answer_escalation(reason, answer), "Record the escalation answer")
+
+        self.push_screen(EscalationScreen(due), callback=answered)
 
     async def ask(self, question: Question) -> str:
         """The engine's question to the operator: a modal; the engine waits for its answer."""

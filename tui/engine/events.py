@@ -39,6 +39,8 @@ Event ``data`` payloads (all JSON values; secrets already redacted):
 - ``escalation_due``: reason ("failed" | "overdue"), detail ("step restore failed"), contacts (in
   escalation order: role, name, phone, chat, email, duty, order), drill (a rehearsal: whom it would
   call) — journaled once per reason
+- ``escalation_answered``: reason, answer ("calling" | "not_now" | "seen" in a drill), by — what the
+  operator said when the console showed whom to call
 - ``note``: text, by
 - ``warning``: message (e.g. a journal write that failed, a secret that could not be read)
 - ``monitors_read``: at ("start" | "end"), readings (id, title, severity, condition, state
@@ -71,6 +73,8 @@ CONFIRMATION: Final = "confirmation"
 CHECKLIST_TICKED: Final = "checklist_ticked"
 NOTE: Final = "note"
 ESCALATION_DUE: Final = "escalation_due"
+ESCALATION_ANSWERED: Final = "escalation_answered"
+ESCALATION_ANSWERS: Final = ("calling", "not_now", "seen")
 WARNING: Final = "warning"
 SESSION_ENDED: Final = "session_ended"
 MONITORS_READ: Final = "monitors_read"
@@ -97,6 +101,7 @@ JOURNALED: Final = frozenset(
         MONITORS_READ,
         SEVERITY_SET,
         ESCALATION_DUE,
+        ESCALATION_ANSWERED,
         WARNING,
         SESSION_ENDED,
     }

@@ -153,7 +153,7 @@ class Session(SessionCore):
             raise SessionError(f"severity {level!r} is not defined (known: {known})")
         previous = self.state.meta.get("severity")
         self._scope["severity"] = Value(level, trusted=True)
-        data = {"level": level, "previous": previous, "suggested": suggested, "by": self.state.meta.get("operator", "")}
+        data = {"level": level, "previous": previous, "suggested": suggested, "by": self.state.operator}
         await self._emit(ev.SEVERITY_SET, data)
 
     @property
@@ -238,7 +238,7 @@ class Session(SessionCore):
         """Go on despite a failed blocking pre-check, saying why."""
         if not reason.strip():
             raise SessionError("overriding a pre-check needs a reason")
-        by = self.state.resumed[-1].get("operator") if self.state.resumed else self.state.meta.get("operator")
+        by = self.state.operator
         await self._emit(ev.CHECK_OVERRIDDEN, {"id": check_id, "phase": "pre", "reason": reason, "by": by or ""})
 
     def blocking_failures(self) -> list[str]:
@@ -566,9 +566,25 @@ class Session(SessionCore):
             ev.CHECKLIST_TICKED, {"list": checklist, "index": index, "text": text, "ticked": ticked, "by": "operator"}
         )
 
+    def resume_clock(self) -> None:
+        """A reopened session's overdue escalation, counted from the plan's choice as before."""
+        if not self.read_only and not self.state.result:
+            self._arm_overdue()
+
+    async def answer_escalation(self, reason: str, answer: str) -> None:
+        """Journal what the operator said when shown whom to call for ``reason``."""
+        due = next((e for e in self.state.escalations if e.get("reason") == reason), None)
+        if due is None:
+            raise SessionError(f"no escalation is due for {reason!r}")
+        if answer not in ev.ESCALATION_ANSWERS:
+            raise SessionError(f"an escalation is answered {' or '.join(ev.ESCALATION_ANSWERS)}, not {answer!r}")
+        if due.get("answer") is None:
+            by = self.state.operator
+            await self._emit(ev.ESCALATION_ANSWERED, {"reason": reason, "answer": answer, "by": by})
+
     async def note(self, text: str) -> None:
         if text.strip():
-            await self._emit(ev.NOTE, {"text": text, "by": self.state.meta.get("operator", "")})
+            await self._emit(ev.NOTE, {"text": text, "by": self.state.operator})
 
     def result(self) -> str:
         """The result the session would end with now: success | partial | failed | aborted, or

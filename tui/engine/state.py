@@ -70,6 +70,13 @@ class SessionState:
     def action(self, phase: str, action_id: str) -> ActionState | None:
         return self.actions.get((phase, action_id))
 
+    @property
+    def operator(self) -> str:
+        """Who acts now: the operator who last resumed the session, else the one who started it."""
+        if self.resumed and self.resumed[-1].get("operator"):
+            return str(self.resumed[-1]["operator"])
+        return str(self.meta.get("operator") or "")
+
     def in_phase(self, phase: str) -> list[ActionState]:
         return [a for (p, _), a in self.actions.items() if p == phase]
 
@@ -150,6 +157,10 @@ def apply(state: SessionState, event: ev.Event) -> None:
         state.meta["severity"] = data.get("level")
     elif kind == ev.ESCALATION_DUE:
         state.escalations.append({**data, "ts": event.ts})
+    elif kind == ev.ESCALATION_ANSWERED:
+        for due in state.escalations:
+            if due.get("reason") == data.get("reason"):
+                due["answer"], due["answered_by"] = data.get("answer"), data.get("by")
     elif kind == ev.WARNING:
         state.warnings.append(str(data.get("message", "")))
         if data.get("journal_failed") and not state.journal_failed:

@@ -76,6 +76,9 @@ def _status(data: dict[str, Any]) -> str:
     return ev.STATUS_WORDS.get(status, status)
 
 
+ANSWERED = {"calling": "the operator is calling", "not_now": "not called yet", "seen": "seen (drill)"}
+
+
 def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     for event in events:
@@ -126,6 +129,9 @@ def _timeline(events: list[ev.Event]) -> list[dict[str, Any]]:
             ev.ESCALATION_DUE: lambda d: (
                 f"{'drill: escalation would be due' if d.get('drill') else 'escalation due'} ({d.get('detail')}): call "
                 + escalation_line(d)
+            ),
+            ev.ESCALATION_ANSWERED: lambda d: (
+                f"escalation ({d.get('reason')}): {ANSWERED.get(str(d.get('answer')), d.get('answer'))} ({d.get('by')})"
             ),
             ev.WARNING: lambda d: f"warning: {d.get('message')}",
             ev.SESSION_ENDED: lambda d: (
