@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from screens.base import SessionScreen
 from screens.status import status_text
 from tui.runbook.model import ChecklistItem
+from tui.widgets.columns import LiteralTable
 
 LISTS = (("pre", "Before"), ("during", "During"), ("post", "After"), ("followup", "Follow-up"))
 
@@ -29,7 +30,7 @@ class ChecklistsScreen(SessionScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(self.runbook)
-        yield DataTable(id="checklist", cursor_type="row", show_header=True)
+        yield LiteralTable(id="checklist", cursor_type="row", show_header=True)
         yield Static(id="checklist-summary")
         yield from self.compose_bottom()
 

@@ -38,13 +38,13 @@ class ConfirmScreen(ModalScreen[str]):
         with Vertical(id="confirm-box"):
             yield Static(Text(f"⚠ DESTRUCTIVE STEP  {q.step_id}", style="bold"), id="confirm-title")
             with VerticalScroll(id="confirm-scroll", can_focus=False):
-                yield Static(q.title or q.text)
+                yield Static(Text(q.title or q.text))
                 if q.text and q.text != q.title:
                     yield Static(Text(q.text, style="dim"))
                 if q.describe:
                     yield Static(Text("\n".join(q.describe)), id="confirm-describe")
             names = " or ".join(f"'{t}'" for t in self.targets)
-            yield Static(f"Type {names} and press enter to run it; esc does not run it.")
+            yield Static(Text(f"Type {names} and press enter to run it; esc does not run it."))
             yield Input(placeholder="type the name here", id="confirm-input")
             yield Static("", id="confirm-error", classes="error-text")
 

@@ -6,6 +6,7 @@ import getpass
 import re
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -78,21 +79,21 @@ class IncidentStartScreen(ConsoleScreen):
             yield Label("Operator")
             yield Input(options.operator or getpass.getuser(), compact=True, id="start-operator")
             reason_param = rb.params.get("reason")
-            yield Label((reason_param.prompt if reason_param else "") or "Reason", id="label-reason")
+            yield Label((reason_param.prompt if reason_param else "") or "Reason", id="label-reason", markup=False)
             reason = options.reason or dict(options.values).get("reason", "")
             yield Input(reason, placeholder="what went wrong? (required)", compact=True, id="start-reason")
             if rb.severity:
                 yield Label("Severity")
-                choices = [(f"{s.level}  {s.name}", s.level) for s in rb.severity]
+                choices = [(Text(f"{s.level}  {s.name}"), s.level) for s in rb.severity]
                 yield Select(choices, prompt="choose a level", compact=True, id="start-severity")
             for name, param in rb.params.items():
                 if name == "reason":
                     continue
-                yield Label(param.prompt or name, id=f"label-{name}")
+                yield Label(param.prompt or name, id=f"label-{name}", markup=False)
                 yield self._param_widget(name, param)
             if rb.profiles:
                 yield Label("Profile")
-                profiles = [(f"{p_id}  {p.title}".strip(), p_id) for p_id, p in rb.profiles.items()]
+                profiles = [(Text(f"{p_id}  {p.title}".strip()), p_id) for p_id, p in rb.profiles.items()]
                 yield Select(
                     profiles,
                     prompt="no profile",

@@ -24,17 +24,22 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
+def _add(table: Table, *cells: str) -> None:
+    """A row as written: Rich reads a str cell as markup (a runbook's "[docker]" would vanish)."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def severity_table(rb: Runbook) -> Table:
     table = _table("Severity", "Level", "Name", "Conditions", "Action", "Decider", "Within", "Plan")
     for s in rb.severity:
-        table.add_row(s.level, s.name, "\n".join(s.conditions), s.action, s.decider, s.respond_within, s.plan or "")
+        _add(table, s.level, s.name, "\n".join(s.conditions), s.action, s.decider, s.respond_within, s.plan or "")
     return table
 
 
 def matrix_table(rb: Runbook) -> Table:
     table = _table("Decision matrix", "Level", "Scope / situation", "Strategy", "Within", "Owner", "Plan")
     for row in rb.matrix:
-        table.add_row(row.level, row.scope or row.situation, row.strategy, row.within, row.owner, row.plan or "")
+        _add(table, row.level, row.scope or row.situation, row.strategy, row.within, row.owner, row.plan or "")
     return table
 
 
@@ -42,7 +47,7 @@ def plans_table(rb: Runbook) -> Table:
     table = _table("Plans", "Plan", "Title", "When", "Target", "Steps")
     for plan_id, plan in rb.plans.items():
         target = f"{plan.target_minutes:g} min" if plan.target_minutes else ""
-        table.add_row(plan_id, plan.title, "\n".join(plan.when), target, str(len(plan.steps)))
+        _add(table, plan_id, plan.title, "\n".join(plan.when), target, str(len(plan.steps)))
     return table
 
 
@@ -66,7 +71,7 @@ def contacts_table(rb: Runbook) -> Table:
     shown = {name: cell for name, cell in columns.items() if name == "Role" or any(cell(c) for c in ranked)}
     table = _table("Contacts", *shown)
     for contact in ranked:
-        table.add_row(*(cell(contact) for cell in shown.values()))
+        _add(table, *(cell(contact) for cell in shown.values()))
     return table
 
 

@@ -17,6 +17,7 @@ from screens.base import ConsoleScreen
 from screens.status import mode_text
 from tui import paths
 from tui.runbook.loader import load
+from tui.widgets.columns import LiteralTable
 
 if TYPE_CHECKING:
     from tui.engine.store import SessionInfo
@@ -101,10 +102,10 @@ class PickerScreen(ConsoleScreen):
         yield from self.compose_top(None)
         # One line, not three: at 80x24 every row of the list counts.
         yield Input(placeholder="/ type to filter by title, service or file", compact=True, id="picker-filter")
-        yield DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
+        yield LiteralTable(id="picker-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="picker-detail")
         yield Static("Recent sessions (enter resumes or opens one)", classes="section-title", id="sessions-title")
-        yield DataTable(id="picker-sessions", cursor_type="row")
+        yield LiteralTable(id="picker-sessions", cursor_type="row")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:

@@ -271,7 +271,7 @@ class PlanScreen(SessionScreen):
                 line += f" only if {upcoming.when}"
             elif upcoming is not None and upcoming.optional:
                 line += " (optional: asks first)"
-            status_line.update(line)
+            status_line.update(Text(line))
 
     def fit_columns(self) -> None:
         """Wide: the steps table as wide as its titles want (30% to 60%), the output pane the rest;
@@ -462,7 +462,7 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
-def step_label(step: Step, phase: str) -> str:
+def step_label(step: Step, phase: str) -> Text:
     """A row's title, marked before it is reached: a step that asks first (⚠), one that runs only
     if its condition holds ([if]) and one the operator decides on ([optional])."""
     label = f"{'✔ ' if phase == 'verify' else ''}{step.title or step.id}"
@@ -470,4 +470,5 @@ def step_label(step: Step, phase: str) -> str:
         label = f"[optional] {label}"
     if step.when:
         label = f"[if] {label}"
-    return f"⚠ {label}" if step.confirm else label
+    # Text, not str: a table cell given a str reads it as markup, and "[if]" (or a "[" in a title) would vanish.
+    return Text(f"⚠ {label}" if step.confirm else label)

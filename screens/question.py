@@ -51,11 +51,12 @@ class ChoiceScreen(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="question-box"):
             yield Static(Text(self.title_text, style="bold"), id="question-title")
+            # Texts, never markup: they carry a runbook's and a command's words ("[docker]", "[/x]").
             if self.text:
-                yield Static(self.text)
+                yield Static(Text(self.text))
             if self.detail:
                 yield Static(Text(self.detail, style="dim"))
-            yield OptionList(*[Option(label, id=str(i)) for i, (label, _) in enumerate(self.choices)])
+            yield OptionList(*[Option(Text(label), id=str(i)) for i, (label, _) in enumerate(self.choices)])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

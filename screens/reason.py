@@ -25,7 +25,7 @@ class ReasonScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="question-box"):
             yield Static(Text(self.title_text, style="bold"))
-            yield Static(self.text)
+            yield Static(Text(self.text))
             yield Input(placeholder="the reason (recorded)", id="reason-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

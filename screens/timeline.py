@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 
 from screens.base import SessionScreen
 from tui.engine.events import OUTPUT, Event
+from tui.widgets.columns import LiteralTable
 
 
 def summary(event: Event) -> str:
@@ -57,7 +58,7 @@ class TimelineScreen(SessionScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top(self.runbook)
-        yield DataTable(id="timeline", cursor_type="row")
+        yield LiteralTable(id="timeline", cursor_type="row")
         yield Input(placeholder="a note for the timeline; enter saves it", id="timeline-note")
         yield from self.compose_bottom()
 

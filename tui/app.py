@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
@@ -242,6 +243,18 @@ class RbConsoleApp(App[int]):
 
     def unlisten(self, screen: Screen[Any]) -> None:
         self._listeners.discard(screen)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry runbook, command and operator text ("[docker]", "[/x]"): never markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def flush_events(self) -> None:
         if not self._pending:

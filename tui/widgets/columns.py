@@ -84,8 +84,24 @@ def fit(table: DataTable[Any], weights: dict[str, float], room: int | None = Non
         set_widths(table, widths)
 
 
-class FitTable(DataTable[Any]):
-    """A DataTable whose ``weights`` columns share its width whenever it changes size."""
+def literal(value: object) -> object:
+    """A cell as written: a DataTable reads a str cell as markup, so a runbook's "[docker]" would
+    vanish and a stray "[/x]" would crash the console."""
+    return Text(value) if isinstance(value, str) else value
+
+
+class LiteralTable(DataTable[Any]):
+    """A DataTable whose str cells are shown as written, never read as markup."""
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> Any:
+        return super().add_row(*(literal(cell) for cell in cells), **kwargs)
+
+    def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
+        super().update_cell(row_key, column_key, literal(value), **kwargs)
+
+
+class FitTable(LiteralTable):
+    """A table whose ``weights`` columns share its width whenever it changes size."""
 
     def __init__(self, weights: dict[str, float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
