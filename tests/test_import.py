@@ -64,7 +64,8 @@ def test_every_seed_imports_to_a_valid_runbook_in_its_language(imported: dict[st
 
 def test_imported_commands_always_ask_unless_they_only_read(imported: dict[str, dict[str, Any]]) -> None:
     read_only = re.compile(
-        r"^(curl https?://\S+|(sudo )?systemctl status \S+|pm2 status \S+|git log -1|ls -la \S+|docker-compose ps)$"
+        r"^(curl https?://\S+|(sudo )?systemctl status \S+|pm2 status \S+|git log -1|ls -la \S+|docker-compose ps|"
+        r"tail -n 100 \S+)$"
     )
     for data in imported.values():
         for step in steps(data):

@@ -53,7 +53,7 @@ cd /srv/orders
 ENDSSH
 sleep 10
 tail -f /var/log/orders.log
-kubectl get pods -w
+watch kubectl top pods
 mysql -u root -p orders
 export STRIPE_SECRET_KEY=sk_live_abcdef123456
 ```
@@ -143,7 +143,7 @@ def test_ssh_heredoc_endless_and_interactive_commands(constructs: tuple[dict[str
         ("ssh", "app1.orders.test"),
         ("ssh", "app2.orders.test"),
         ("wait", ""),
-        ("manual", ""),
+        ("local", ""),
         ("manual", ""),
         ("manual", ""),
         ("local", ""),
@@ -152,12 +152,10 @@ def test_ssh_heredoc_endless_and_interactive_commands(constructs: tuple[dict[str
     assert steps[1]["run"] == "cd /srv/orders\n./rollback.sh", "a here-document runs on the host, not the bastion"
     assert data["hosts"]["app2.orders.test"] == {"address": "app2.orders.test", "user": "deploy", "port": 2222}
     why = [s["instruction"].split(";")[0] for s in steps if s["kind"] == "manual"]
-    assert why == [
-        "never ends by itself (it follows output)",
-        "never ends by itself (it follows output)",
-        "needs a terminal (interactive)",
-    ]
-    assert "tail -f /var/log/orders.log" in steps[3]["instruction"], "a manual step shows its command"
+    assert why == ["never ends by itself (it follows output)", "needs a terminal (interactive)"]
+    assert "watch kubectl top pods" in steps[4]["instruction"], "a manual step shows its command"
+    assert steps[3]["run"] == "tail -n 100 /var/log/orders.log", "a followed log: its latest lines, once"
+    assert "the document says `tail -f /var/log/orders.log`" in steps[3]["notes"]
     assert steps[-1]["run"] == "export STRIPE_SECRET_KEY={{ stripe_secret_key }}"
     assert data["secrets"]["stripe_secret_key"] == {"env": "STRIPE_SECRET_KEY"}
     assert "sk_live" not in str(data), "an inline secret is never copied into the runbook"
@@ -188,9 +186,10 @@ def test_tables_lists_and_thresholds(constructs: tuple[dict[str, Any], str]) -> 
 def test_the_coverage_report_counts_every_command(constructs: tuple[dict[str, Any], str]) -> None:
     _, report = constructs
     lines = report.splitlines()
-    assert lines[0] == "orders.md: 10 command(s): 7 runnable, 3 manual, 0 reference only (appendix), 0 lost"
-    assert "  runnable as: http 1, local 1, sql 2, ssh 2, wait 1" in lines
-    assert any(line.startswith("  manual, never ends by itself (it follows output): 2 (line ") for line in lines)
+    assert lines[0] == "orders.md: 10 command(s): 8 runnable, 2 manual, 0 reference only (appendix), 0 lost"
+    assert "  runnable as: http 1, local 2, sql 2, ssh 2, wait 1" in lines
+    assert "  manual, never ends by itself (it follows output): 1 (line 30)" in lines
+    assert "  runnable once made to end by itself (the step's note says what the document wrote): 1 (line 29)" in lines
     assert not any("no home" in line for line in lines), "every block of the document found a home"
 
 
@@ -314,7 +313,7 @@ def test_a_public_runbook_options_inside_a_procedure_become_whole_plans(tmp_path
     )
     assert out.returncode == 0, out.stderr
     assert out.stderr.startswith(
-        "labels_lab-ROLLBACK.md: 26 command(s): 20 runnable, 6 manual, 0 reference only (appendix), 0 lost\n"
+        "labels_lab-ROLLBACK.md: 26 command(s): 25 runnable, 1 manual, 0 reference only (appendix), 0 lost\n"
     )
     assert load(tmp_path / "out.toml").ok
     data = tomllib.loads((tmp_path / "out.toml").read_text(encoding="utf-8"))
@@ -338,8 +337,8 @@ def test_a_public_runbook_options_inside_a_procedure_become_whole_plans(tmp_path
     assert titles[-3:] == ["Update Slack", "Update incident", "Update status page"]
     assert "Revert last merge" in [s["title"] for s in plans["C"]["steps"]]
     assert "Revert last merge" not in titles
-    pods = next(v for v in plans["A"]["verify"] if "get pods" in v.get("instruction", ""))
-    assert pods["kind"] == "manual" and pods["instruction"].startswith("never ends by itself")
+    pods = next(v for v in plans["A"]["verify"] if v["title"] == "Check pod status")
+    assert pods["kind"] == "local" and pods["run"].startswith("kubectl wait --for=condition=Ready pods")
     status = next(s for s in plans["A"]["steps"] if s["title"] == "Update status page")
     assert status["headers"] == {"Authorization": "Bearer {{ status_token }}"} and status["confirm"] is True
     assert [(s["level"], s["action"], s["conditions"]) for s in data["severity"]] == [
@@ -373,6 +372,8 @@ _PIECES = [
     "X=$(ls)\n", "echo $X\n", "cd /d\n", "git checkout v1\n", "SELECT 1;\n", "<x>", "[中文]", "YOUR_KEY", "...",
     "{{ a }}", "┌──┐\n│a │\n└┬─┘\n │\n┌▼─┐\n│回滚│\n└──┘\n", "↓\n", "tail -f x\n", "\\", "'", '"', "`", "$",
     "\t", "    ", "=", "：", "P0", "回滚", "验证", "附录", "Issue: x", "**b**", "\x00", "\r\n", "😀",
+    "watch -n 5 'curl -s http://x/<y>'\n", "kubectl exec -it p -- ls <d>\n", "kubectl get pods -w\n", " (5 min)",
+    "docker logs -f x | grep '{{ a }}'\n",
 ]  # fmt: skip
 
 

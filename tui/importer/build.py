@@ -82,6 +82,7 @@ def build(text: str, source: str) -> Imported:
         "appendix": parts.appendix(sections),
     }
     coverage = Coverage.of(root, ctx.outcomes)
+    coverage.rewritten = dict(ctx.rewrites)
     for section in found.reference:
         coverage.reference(section)
     runbook["vars"] = _url_vars(runbook, {*runbook["params"], *runbook["secrets"]})

@@ -18,6 +18,8 @@ class Coverage:
     commands: dict[int, str]  # first source line → the command's first line
     outcomes: dict[int, tuple[str, str]]  # line → ("runnable", kind) | ("manual", why) | ("reference", where)
     homeless: list[tuple[int, str]] = field(default_factory=list)  # (line, text) kept only in the appendix
+    # runnable only once rewritten to end by themselves (``watch``, ``logs -f``, ``exec -it``): line → note
+    rewritten: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, root: Section, outcomes: dict[int, tuple[str, str]]) -> Coverage:
@@ -73,6 +75,11 @@ class Coverage:
                 why.setdefault(reason, []).append(line)
         for reason, where in why.items():
             lines.append(f"  manual, {reason}: {len(where)} (line {', '.join(map(str, where))})")
+        if where := sorted(line for line in self.rewritten if line in self.commands):
+            lines.append(
+                f"  runnable once made to end by itself (the step's note says what the document wrote): "
+                f"{len(where)} (line {', '.join(map(str, where))})"
+            )
         for line in self.lost:
             lines.append(f"  lost: {source}:{line}: {self.commands[line][:100]}")
         if self.homeless:

@@ -292,6 +292,7 @@ def steps_of(sections: list[Section], ctx: Context, *, check: bool, verify: bool
     ctx.remote = None  # a login in one plan's steps is not a login in the next plan
     cwd: str | None = None  # a document's `cd DIR` holds for the sections after it, as in a shell
     for section in sections:
+        ctx.window = minutes(section.title)  # how long the section says its commands take (watching)
         has_code = any(command_block(b) for b in section.blocks)
         for block in section.blocks:
             kind = command_block(block)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.importer.bounded import Bounded, bounded
 from tui.importer.markdown import safe
 from tui.importer.shell import Chunk, Command
 
@@ -44,7 +45,7 @@ _READ_ONLY = re.compile(
     r"ps|pgrep|netstat|ss|lsof|id|whoami|hostname|which|file|readlink|nslookup|dig|"
     r"git (log|status|tag(\s+-l|\s+--list|\s*$)|show|rev-parse|describe|branch(\s*$|\s+-[avr]))|"
     r"(sudo )?systemctl (status|is-active|is-enabled)|(sudo )?supervisorctl status|pm2 (status|list|ls|describe|show)|"
-    r"docker(-compose)? (ps|images|inspect|logs)|kubectl (get|describe|logs|rollout (status|history))|"
+    r"docker(-compose)? (ps|images|inspect|logs)|kubectl (get|describe|logs|wait|top|rollout (status|history))|journalctl|"
     r"helm (list|status|history)|nginx -t)\b"
 )
 _WRITES = re.compile(
@@ -73,6 +74,9 @@ class Context:
     remote: str | None = None
     verifying: bool = False  # verifications may make a functional call (POST a test login); pre-checks never
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    window: float | None = None  # minutes the section says it takes ("Monitor Stability (5 min)")
+    # commands rewritten to end by themselves: line → what the document wrote and what runs instead
+    rewrites: dict[int, str] = field(default_factory=dict)
     # for the coverage report: a command's first line → ("runnable", kind) | ("manual", reason)
     outcomes: dict[int, tuple[str, str]] = field(default_factory=dict)
 
@@ -98,6 +102,8 @@ class Context:
             same = next((k for k, v in self.params.items() if v["prompt"] == prompt), None)
             ident = same or f"blank_{len(self.params) + 1}"
         self.params.setdefault(ident, {"prompt": safe(prompt)})
+        if _SECRETISH.search(ident):
+            self.params[ident]["secret"] = True  # `<password>`: asked, never shown or journaled
         return placeholder(ident)
 
     def secret(self, env: str) -> str:
@@ -152,21 +158,41 @@ def fill_blanks(text: str, ctx: Context) -> str | None:
     )
 
 
+_NEVER_ENDS = "never ends by itself (it follows output)"
+_NEEDS_TERMINAL = "needs a terminal (interactive)"
+
+
 def why_manual(text: str) -> str | None:
     """Why a command cannot run unattended: it never ends or it needs a terminal."""
     if _ENDLESS.search(text):
-        return "never ends by itself (it follows output)"
+        return _NEVER_ENDS
     if _INTERACTIVE.search(text):
-        return "needs a terminal (interactive)"
+        return _NEEDS_TERMINAL
     return None
+
+
+def _rewritten(
+    ctx: Context, title: str, command: Command, rewrite: Bounded, chunk: Chunk, check: bool, cwd: str | None
+) -> dict[str, Any]:
+    """A command rewritten to end by itself, as a step of its own that says what the document wrote."""
+    kept = Chunk(chunk.title, [command], [*chunk.notes, rewrite.note], chunk.line)
+    step = _local(ctx, title, [command], kept, check, cwd)
+    if step["kind"] != "manual":
+        step["timeout"] = rewrite.timeout
+        ctx.rewrites[command.line] = rewrite.note
+    return step
 
 
 _SUDO = re.compile(r"^sudo\s+(-u\s+\S+\s+)?")
 _PSQL_READS = re.compile(r"^psql\b[^|;&>]*\s-c\s+[\"']\s*(SELECT|SHOW|\\d)\b[^;]*[\"']\s*$", re.I)
 
 
+_REPEATED = re.compile(r"^for _ in \$\(seq \d+\); do (.+); echo; sleep [\d.]+; done$")
+
+
 def read_only(run: str) -> bool:
     commands = [_SUDO.sub("", line.strip()) for line in run.split("\n") if line.strip()]
+    commands = [m.group(1) if (m := _REPEATED.match(c)) else c for c in commands]  # a watch made to end
     if commands and all(_PSQL_READS.match(c) for c in commands):
         return True
     return (
@@ -236,7 +262,13 @@ def _special(
     text = command.text
     why = why_manual(text)
     if why:
-        return manual(ctx, title, command, why, chunk.notes)
+        rewrite = bounded(text, ctx.window, interactive=why == _NEEDS_TERMINAL)
+        if rewrite is None or why_manual(rewrite.run):
+            return manual(ctx, title, command, why, chunk.notes)
+        run = fill_blanks(rewrite.run, ctx) if BLANKS.search(rewrite.run) else rewrite.run
+        if run is None:
+            return manual(ctx, title, command, "part of it is left out (…)", chunk.notes)
+        return _rewritten(ctx, title, Command(run, command.line), rewrite, chunk, check, cwd)
     if ctx.remote:
         return None  # logged in on a host: a shell line there, whatever it is
     if BLANKS.search(text):
@@ -284,15 +316,7 @@ def _local(
         return _on_remote(ctx, title, commands, chunk, check, cwd)
     run = _secrets_out("\n".join(c.text for c in commands), ctx)
     if check and not read_only(run) and not ctx.verifying:
-        for c in commands:
-            ctx.outcomes[c.line] = ("manual", "a check never changes anything; this would")
-        return {
-            "id": "",
-            "title": safe(title),
-            "kind": "manual",
-            "instruction": safe("a check never changes anything; this would. Confirm by hand:\n" + run),
-            "notes": notes(ctx, commands[0].line, chunk.notes),
-        }
+        return _would_change(ctx, title, [c.line for c in commands], run, chunk)
     for c in commands:
         ctx.outcomes[c.line] = ("runnable", "local")
     step: dict[str, Any] = {"id": "", "title": safe(title), "kind": "local", "run": safe(run)}
@@ -314,11 +338,7 @@ def _on_remote(
     if cwd:
         run = f"cd {shlex.quote(cwd)} && {run}" if "\n" not in run else f"cd {shlex.quote(cwd)}\n{run}"
     if check and not read_only(run) and not ctx.verifying:
-        for c in commands:
-            ctx.outcomes[c.line] = ("manual", "a check never changes anything; this would")
-        return {"id": "", "title": safe(title), "kind": "manual",
-                "instruction": safe(f"a check never changes anything; this would. Confirm by hand on {ctx.remote}:\n" + run),
-                "notes": notes(ctx, commands[0].line, chunk.notes)}  # fmt: skip
+        return _would_change(ctx, title, [c.line for c in commands], run, chunk, on=ctx.remote)
     for c in commands:
         ctx.outcomes[c.line] = ("runnable", "ssh")
     step: dict[str, Any] = {"id": "", "title": safe(title), "kind": "ssh", "host": ctx.remote, "run": safe(run)}
@@ -328,6 +348,25 @@ def _on_remote(
         step["confirm"] = not read_only(run)
     step["notes"] = notes(ctx, commands[0].line, chunk.notes)
     return step
+
+
+WOULD_CHANGE = "a check never changes anything; this would"
+
+
+def _would_change(
+    ctx: Context, title: str, lines: list[int], shown: str, chunk: Chunk, on: str | None = None
+) -> dict[str, Any]:
+    """A command a pre-check would run that changes something: a manual step to confirm by hand."""
+    for line in lines:
+        ctx.outcomes[line] = ("manual", WOULD_CHANGE)
+    where = f" on {on}" if on else ""
+    return {
+        "id": "",
+        "title": safe(title),
+        "kind": "manual",
+        "instruction": safe(f"{WOULD_CHANGE}. Confirm by hand{where}:\n{shown}"),
+        "notes": notes(ctx, lines[0], chunk.notes),
+    }
 
 
 def _secrets_out(run: str, ctx: Context) -> str:
@@ -403,14 +442,7 @@ def _ssh(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool) 
         title = f"在 {host} 上执行 / run on {host}"
     step: dict[str, Any] = {"id": "", "title": safe(title), "kind": "ssh", "host": host, "run": safe(run)}
     if check and not read_only(run) and not ctx.verifying:
-        ctx.outcomes[command.line] = ("manual", "a check never changes anything; this would")
-        return {
-            "id": "",
-            "title": safe(title),
-            "kind": "manual",
-            "instruction": safe("a check never changes anything; this would. Confirm by hand:\n" + command.text),
-            "notes": notes(ctx, command.line, chunk.notes),
-        }
+        return _would_change(ctx, title, [command.line], command.text, chunk)
     if check:
         step["severity"] = "warning"
     if not check or (ctx.verifying and not read_only(run)):
@@ -500,14 +532,7 @@ def _http(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool)
         step["confirm"] = True
     elif check:
         if method not in ("GET", "HEAD"):
-            ctx.outcomes[command.line] = ("manual", "a check never changes anything; this would")
-            return {
-                "id": "",
-                "title": safe(title),
-                "kind": "manual",
-                "instruction": safe("a check never changes anything; this would. Confirm by hand:\n" + command.text),
-                "notes": notes(ctx, command.line, chunk.notes),
-            }
+            return _would_change(ctx, title, [command.line], command.text, chunk)
         step["severity"] = "warning"
     else:
         step["confirm"] = method not in ("GET", "HEAD")
@@ -597,7 +622,7 @@ def sql_steps(chunk: Chunk, ctx: Context, *, check: bool) -> list[dict[str, Any]
             why = "has blanks to fill in"
         reads = bool(_SQL_READS.match(text)) and ";" not in text.rstrip().rstrip(";")
         if not why and check and not reads:
-            why = "a check never changes anything; this would"
+            why = WOULD_CHANGE
         if why:
             steps.append(manual(ctx, title, command, why, chunk.notes))
             continue
