@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.lab.prometheus",
     "tests.lab.chat",
     "tests.lab.services",
+    "tests.lab.hostlab",
 ]
 
 

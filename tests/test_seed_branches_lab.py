@@ -5,18 +5,17 @@ own steps, its `lab` profile, paths moved into the test's directory)."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.lab.hostlab import SeedHost
 from tests.lab.sshd import SshLab
 from tests.seed_support import RUNBOOKS
 from tui.engine import events as ev
 from tui.engine.session import Session, StartOptions
-from tui.record import render_markdown
 from tui.runbook.loader import load_or_raise
 
 pytestmark = pytest.mark.lab
@@ -25,11 +24,9 @@ SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots" / "test_seed_br
 
 
 @pytest.fixture
-def lab(ssh_lab: SshLab) -> SshLab:
-    if "rbconsole-lab" not in ssh_lab.aliases:  # the alias the seeds' lab profiles name
-        ssh_lab.add_alias("rbconsole-lab", "alpha")
-        ssh_lab.write_config()
-    return ssh_lab
+def lab(seed_host: SeedHost) -> SshLab:
+    """The seed service host's sshd (every alias the seeds' lab profiles name)."""
+    return seed_host.ssh
 
 
 def seed_session(name: str, plan: str, lab: SshLab, values: dict[str, str], **options: object) -> Session:
@@ -95,7 +92,10 @@ async def test_001_restore_by_script_or_by_hand(lab: SshLab, tmp_path: Path, scr
 
 
 @pytest.mark.parametrize("with_it", [False, True])
-async def test_002_restart_mongodb_only_if_chosen(lab: SshLab, tmp_path: Path, with_it: bool) -> None:
+async def test_002_restart_mongodb_only_if_chosen(lab: SshLab, seed_host: SeedHost, with_it: bool) -> None:
+    seed_host.define("mongodb", "mongodb", "systemd")
+    seed_host.start("mongodb")
+    before = seed_host.process("mongodb")
     values = {"reason": "订单数据异常", "rollback_version": "20260101"}
     chosen = ("restart_mongodb",) if with_it else ()
     session = seed_session("shop-rollback.toml", "db", lab, values, with_steps=chosen)
@@ -104,16 +104,20 @@ async def test_002_restart_mongodb_only_if_chosen(lab: SshLab, tmp_path: Path, w
     finally:
         await session.close()
     decided = [(c["question"], c["answer"], c["by"]) for c in session.state.confirmations]
+    after = seed_host.process("mongodb")
+    assert before is not None and after is not None
     if with_it:
-        # it ran: the lab host has no MongoDB service, and the record says it failed there
+        # it ran: the lab host's systemctl restarted the lab's MongoDB stand-in process
         assert decided == [("optional", "run", "--with"), ("destructive", "yes", "--yes")]
-        assert status == {"restart_mongodb": "failed"}
+        assert status == {"restart_mongodb": "ok"}
+        assert after["pid"] != before["pid"]
         describe = next(e for e in session.events if e.type == ev.STEP_STARTED)
         assert "systemctl restart mongodb" in " ".join(describe.data["describe"])
     else:
         assert decided == [("optional", "skip", "headless")]  # --yes did not answer it
         assert status == {"restart_mongodb": "skipped"}
         assert skip_reason(session, "restart_mongodb") == "optional, not run headless (--with restart_mongodb runs it)"
+        assert after["pid"] == before["pid"]
 
 
 # --- seed 000: "如果问题持续，回滚到单体架构" --------------------------------------------------------
@@ -153,66 +157,3 @@ async def test_000_back_to_the_monolith_if_the_problem_persists(
     else:
         assert status == {"monolith": "skipped"}
         assert (repo / "app.txt").read_text() == "separated front end\n"
-
-
-# --- seed 004: script or by hand, escalation, and the record template filled ------------------
-
-
-def seed_004_lab(lab: SshLab, tmp_path: Path, script_works: bool) -> tuple[dict[str, str], Path, str]:
-    backup = "20260222_101500"
-    stored = lab.dir / "home" / "backups" / backup  # the lab sessions' HOME: the document's ~/backups
-    stored.mkdir(parents=True, exist_ok=True)
-    for name in ("user_system.py", "change_password.py"):
-        (stored / name).write_text(f"# {name} from backup {backup}\n")
-    future = time.time() + 3600  # newest of whatever an earlier test left there
-    os.utime(stored, (future, future))
-    deploy = tmp_path / "deploy"
-    deploy.mkdir()
-    (deploy / "deploy_now.sh").write_text(f"#!/bin/sh\necho deploying\nexit {0 if script_works else 1}\n")
-    (deploy / "deploy_now.sh").chmod(0o755)
-    app = tmp_path / "admin-backend"
-    (app / "routes").mkdir(parents=True)
-    values = {"reason": "推荐人字段无法显示", "impact": "全部登录用户", "deploy_repo": str(deploy), "app_dir": str(app)}
-    return values, app, backup
-
-
-def normalized(text: str) -> str:
-    text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}", "<time>", text)
-    text = re.sub(r"\d{8}-\d{6}-[0-9a-f]{6}", "<session>", text)
-    return re.sub(r"\| (\S*耗时) · (Duration|Plan time|Session time) \| \d[^|]*?s\b", r"| \1 · \2 | <duration>", text)
-
-
-@pytest.mark.parametrize("script_works", [True, False])
-async def test_004_redeploy_or_restore_on_the_server_and_the_record(
-    lab: SshLab, tmp_path: Path, script_works: bool
-) -> None:
-    values, app, backup = seed_004_lab(lab, tmp_path, script_works)
-    session = seed_session("meiyueart-deploy.toml", "auto", lab, values)
-    try:
-        status = await steps(session, "auto", "find_backup", "redeploy", "restore_on_server", "restart_on_server")
-        await session.end()
-    finally:
-        await session.close()
-    assert session.state.captured["backup"] == backup
-    routes = app / "routes" / "user_system.py"
-    due = [(e.data["reason"], [c["role"] for c in e.data["contacts"]]) for e in session.events
-           if e.type == ev.ESCALATION_DUE]  # fmt: skip
-    if script_works:
-        assert status == {"find_backup": "ok", "redeploy": "ok", "restore_on_server": "skipped",
-                          "restart_on_server": "skipped"}  # fmt: skip
-        assert not routes.exists()
-        assert due == []
-        return
-    # the script failed: the files were restored on the server by hand; the lab host has no
-    # supervisor, so the restart failed there, and escalation to the document's contacts is due
-    assert status == {"find_backup": "ok", "redeploy": "failed", "restore_on_server": "ok",
-                      "restart_on_server": "failed"}  # fmt: skip
-    assert routes.read_text() == f"# user_system.py from backup {backup}\n"
-    assert due == [("failed", ["运维团队", "紧急支持"])]
-    record = render_markdown(session.events)
-    basic = record[record.index("## 基本信息") : record.index("## 回滚原因")]
-    expected = (SNAPSHOTS / "seed004_basic_info.md").read_text(encoding="utf-8")
-    assert normalized(basic) == expected
-    assert "escalation due (step restart_on_server failed" in record
-    assert "call 运维团队 (ops@meiyueart.com); then 紧急支持 (emergency@meiyueart.com)" in record
-    assert "YYYY" not in record and "____" not in record

@@ -120,8 +120,10 @@ class Sshd:
                 self.proc.wait(timeout=10)
 
 
-def start_sshd(name: str, root: Path, authorized_keys: Path) -> Sshd:
-    """Start one sshd in ``root/name`` on a free port (retrying if another worker took the port)."""
+def start_sshd(name: str, root: Path, authorized_keys: Path, env: dict[str, str] | None = None) -> Sshd:
+    """Start one sshd in ``root/name`` on a free port (retrying if another worker took the port).
+    ``env`` adds variables to its sessions' environment (``SetEnv``), after the private HOME; with
+    it, SFTP starts in that HOME too (scp's ``~/`` then means the same directory as the shell's)."""
     directory = root / name
     directory.mkdir(parents=True, exist_ok=True)
     host_key = directory / "ssh_host_ed25519_key"
@@ -132,6 +134,7 @@ def start_sshd(name: str, root: Path, authorized_keys: Path) -> Sshd:
     extra = "PerSourcePenalties no\n" if _openssh_version() >= (9, 8) else ""
     home = root / "home"
     home.mkdir(exist_ok=True)
+    session_env = " ".join(f"{k}={v}" for k, v in {"HOME": str(home), **(env or {})}.items())
     last_error = ""
     for _ in range(START_ATTEMPTS):
         port = _free_port()
@@ -155,8 +158,8 @@ def start_sshd(name: str, root: Path, authorized_keys: Path) -> Sshd:
             "LogLevel INFO\n"
             # The lab's sessions must not run the box's own dotfiles (a root ~/.bashrc doing
             # `pyenv init` costs ~0.3 s of CPU per command): a private, empty HOME.
-            f"SetEnv HOME={home}\n"
-            "Subsystem sftp internal-sftp\n" + extra
+            f"SetEnv {session_env}\n"
+            f"Subsystem sftp internal-sftp{f' -d {home}' if env else ''}\n" + extra
         )
         log = (directory / "sshd.log").open("ab")
         proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
@@ -190,7 +193,9 @@ class SshLab:
         return self.dir / "known_hosts"
 
     @classmethod
-    def start(cls, directory: Path, servers: tuple[str, ...] = ("alpha", "beta", "jump")) -> SshLab:
+    def start(
+        cls, directory: Path, servers: tuple[str, ...] = ("alpha", "beta", "jump"), env: dict[str, str] | None = None
+    ) -> SshLab:
         directory.mkdir(parents=True, exist_ok=True)
         identity = directory / "id_ed25519"
         client_pub = _keygen(identity, "rbconsole-lab")
@@ -199,7 +204,7 @@ class SshLab:
         lab = cls(directory, getpass.getuser(), identity)
         try:
             for name in servers:
-                lab.servers[name] = start_sshd(name, directory, authorized)
+                lab.servers[name] = start_sshd(name, directory, authorized, env)
         except BaseException:
             lab.stop()
             raise
