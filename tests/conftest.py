@@ -17,7 +17,6 @@ pytest_plugins = [
     "tests.lab.gitrepo",
     "tests.lab.prometheus",
     "tests.lab.chat",
-    "tests.lab.services",
     "tests.lab.hostlab",
 ]
 

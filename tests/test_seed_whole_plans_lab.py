@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.lab.hostlab import SeedHost
+from tests.lab.prometheus import PromLab
 from tests.seed_support import RUNBOOKS
 from tui.engine import events as ev
 from tui.engine.journal import Event, read_events
@@ -54,11 +56,12 @@ class Run:
     def ended(self) -> dict[str, object]:
         return next(e for e in self.events if e.type == ev.SESSION_ENDED).data
 
-    def figure(self, seed: str, plan: str, target_minutes: float) -> None:
-        seconds = self.ended["plan_seconds"] or self.ended["duration"]
-        ratio = float(seconds) / (target_minutes * 60)  # type: ignore[arg-type]
+    def figure(self, seed: str, plan: str, target_minutes: float | None) -> None:
+        """Print the plan's duration beside its target (the closing note's figures)."""
+        seconds = float(self.ended["plan_seconds"] or self.ended["duration"])  # type: ignore[arg-type]
+        ratio = round(seconds / (target_minutes * 60), 4) if target_minutes else None
         print(json.dumps({"seed": seed, "plan": plan, "seconds": seconds, "target_minutes": target_minutes,
-                          "ratio_to_target": round(ratio, 4)}, ensure_ascii=False))  # fmt: skip
+                          "ratio_to_target": ratio}, ensure_ascii=False))  # fmt: skip
 
 
 def run_seed(
@@ -217,3 +220,176 @@ def test_seed_004_plan_auto_restores_the_backup_and_restarts_for_real(
             expected.parent.mkdir(parents=True, exist_ok=True)
             expected.write_text(got, encoding="utf-8")
         assert got == expected.read_text(encoding="utf-8")
+
+
+# --- seed 000: partytix, plan downtime (the emergency plan) ------------------------------------
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=30)
+    return done.stdout.strip()
+
+
+def partytix_lab(host: SeedHost, tmp_path: Path) -> dict[str, str]:
+    """The docker-compose host: the repo (main: the old monolith commit, then the separation),
+    its npm scripts checking the running services, backend and frontend up under compose."""
+    repo = tmp_path / "partytix"
+    repo.mkdir()
+    backend = host.define("backend", "partytix-backend", "compose", app_dir=repo, project=str(repo))
+    frontend = host.define("frontend", "partytix-frontend", "compose", app_dir=repo, project=str(repo))
+    host.define("partytix-frontend", "partytix-frontend", "kube", context="rbconsole-lab", service="partytix-frontend")
+    (host.state("backend") / "smoke_password").write_text("lab-smoke-5c2e", encoding="utf-8")
+    check = f"curl -fsS {backend}/health && curl -fsS {frontend}/health"
+    scripts = {name: check for name in
+               ("validate:env", "check:data-consistency", "test:api-compatibility", "test:alerts", "test:smoke")}  # fmt: skip
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "package.json").write_text(json.dumps({"name": "partytix", "private": True, "scripts": scripts}))
+    (repo / ".npmrc").write_text("update-notifier=false\nfund=false\naudit=false\n")
+    (repo / "docker-compose.yml").write_text("services:\n  backend: {build: .}\n  frontend: {build: .}\n")
+    (repo / "VERSION").write_text("1.0.0-monolith\n")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=lab", "-c", "user.email=lab@localhost", "commit", "-qm", "monolith")
+    old = git(repo, "rev-parse", "HEAD")
+    (repo / "VERSION").write_text("1.1.0-separated\n")
+    git(repo, "-c", "user.name=lab", "-c", "user.email=lab@localhost", "commit", "-qam", "separate the front end")
+    host.start("backend")
+    host.start("frontend")
+    return {"backend_url": backend, "frontend_url": frontend, "deploy_dir": str(repo), "repo_dir": str(repo),
+            "reason": "分离后后端不可用", "scope": "整个系统", "old_commit": old[:10]}  # fmt: skip
+
+
+def test_seed_000_plan_downtime_stops_restores_and_restarts_for_real(
+    seed_host: SeedHost, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    values = partytix_lab(seed_host, tmp_path)
+    before = seed_host.process("backend")
+    assert before is not None and before["version"] == "1.1.0-separated"
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "partytix-risk.toml", "downtime", values,
+                   env={"PARTYTIX_SMOKE_PASSWORD": "lab-smoke-5c2e"})  # fmt: skip
+    steps = ["notify", "old_commit_exists", "stop", "restore", "start", "wait_up"]
+    assert_all_ok(run, steps, ["smoke"], not_sent=("notify",))
+    assert_lab_only(run, seed_host.ssh.servers["seedhost"].port)
+    repo = Path(values["deploy_dir"])
+    assert git(repo, "rev-parse", "HEAD").startswith(values["old_commit"])
+    for service in ("backend", "frontend"):
+        after = seed_host.process(service)
+        assert after is not None and after["pid"] != before["pid"] and after["version"] == "1.0.0-monolith"
+    assert "lab-smoke-5c2e" not in run.journal + run.record + run.done.stdout
+    assert f"GET {values['backend_url']}/health: HTTP 200" in run.record
+    run.figure("partytix-risk", "downtime", None)  # the document gives no target time
+
+
+def test_seed_000_downtime_without_an_old_commit_stops_before_anything_goes_down(
+    seed_host: SeedHost, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    values = partytix_lab(seed_host, tmp_path)
+    del values["old_commit"]
+    before = {s: seed_host.process(s) for s in ("backend", "frontend")}
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "partytix-risk.toml", "downtime", values,
+                   env={"PARTYTIX_SMOKE_PASSWORD": "lab-smoke-5c2e"})  # fmt: skip
+    assert run.done.returncode == 1, run.done.stdout[-3000:]
+    assert run.finished("step") == {"notify": "not_sent", "old_commit_exists": "error"}  # stopped before it ran
+    assert "param 'old_commit' is empty" in run.done.stdout + run.done.stderr
+    assert {s: seed_host.process(s) for s in before} == before  # both still up, the same processes
+    assert "stop" not in {e.data["id"] for e in run.events if e.type == ev.STEP_STARTED}
+
+
+# --- seed 001: wechat-backend, plan A (feature flags off) and plan B (code back to v1.0.0) -------
+
+ADMIN_KEY = "lab-admin-key-5d1e"
+
+
+def wechat_lab(host: SeedHost, tmp_path: Path) -> dict[str, str]:
+    """The document's host: the app checkout (v1.0.0 and v2.0.0-phase1 tagged, v2 checked out,
+    VERSION saying which), the SQLite database and a recent non-empty backup of it, the rollback
+    scripts (the .sh ones executable), Redis; the service running v2 with its v2 flags on."""
+    root = tmp_path / "host"
+    app, backups, staging = root / "app", root / "backups", root / "staging"
+    scripts = app / "scripts" / "rollback"
+    for path in (scripts, backups, staging, root / "log"):
+        path.mkdir(parents=True)
+    with sqlite3.connect(staging / "diagnosis.db") as db:
+        db.execute("CREATE TABLE tasks (id TEXT PRIMARY KEY)")
+    (backups / "diagnosis_20260101_020000.db").write_bytes((staging / "diagnosis.db").read_bytes())
+    (scripts / "rollback_feature_flags.py").write_text("print('flags')\n")
+    for name in ("rollback_database.sh", "rollback_code.sh"):
+        (scripts / name).write_text("#!/bin/sh\nexit 0\n")
+        (scripts / name).chmod(0o755)
+    git(app, "init", "-q")
+    for version in ("v1.0.0", "v2.0.0-phase1"):
+        (app / "VERSION").write_text(version + "\n")
+        git(app, "add", "-A")
+        git(app, "-c", "user.name=lab", "-c", "user.email=lab@localhost", "commit", "-q", "-m", version)
+        git(app, "tag", version)
+    api = host.define("wechat-backend", "wechat", "systemd", app_dir=app)
+    (host.state("wechat-backend") / "admin_key").write_text(ADMIN_KEY)
+    host.define("redis", "redis", "systemd")
+    host.start("wechat-backend")
+    host.start("redis")
+    return {"api": api, "admin_api": api, "app_dir": str(app), "backup_dir": str(backups),
+            "db_path": str(staging / "diagnosis.db"), "log_dir": str(root / "log"),
+            "rollback_scripts": str(scripts), "reason": "v2 诊断失败率 23%", "impact": "60% 用户"}  # fmt: skip
+
+
+def wechat_flags(host: SeedHost) -> dict[str, bool]:
+    return json.loads((host.state("wechat-backend") / "flags.json").read_text())
+
+
+def test_seed_001_plan_a_switches_the_v2_flags_off_for_real(
+    seed_host: SeedHost, prom: PromLab, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    values = wechat_lab(seed_host, tmp_path) | {"prometheus": prom.url}
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "wechat-backend-phase1.toml", "A", values,
+                   env={"WECHAT_BACKEND_ADMIN_KEY": ADMIN_KEY})  # fmt: skip
+    steps = ["notify", "admin_api_reachable", "flags_off", "version", "v1_works", "metrics"]
+    verify = ["v1_diagnosis_starts", "diagnosis_completes", "report_available", "error_rate_normal", "flags_are_off"]
+    assert_all_ok(run, steps, verify, not_sent=("notify",))
+    assert_lab_only(run, seed_host.ssh.servers["seedhost"].port)
+    # the service's own state: every v2 flag off, the v1 diagnosis run and its report read
+    assert not any(wechat_flags(seed_host).values())
+    requests = seed_host.requests("wechat-backend")
+    assert "POST /api/admin/feature-flags" in requests
+    assert "GET /api/diagnostic/tasks/exec-2/report" in requests
+    assert run.started["operator"] == "值班-李"
+    assert ADMIN_KEY not in run.journal + run.record + run.done.stdout + run.done.stderr
+    run.figure("wechat-backend-phase1", "A", 1)
+
+
+def test_seed_001_plan_a_stops_before_the_flags_when_the_admin_api_is_not_the_service(
+    seed_host: SeedHost, prom: PromLab, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    """The document's admin_api (localhost:5000 on the bastion) answered by something else: plan A
+    stops at its reachability step and switches nothing anywhere."""
+    values = wechat_lab(seed_host, tmp_path) | {"prometheus": prom.url}
+    elsewhere = seed_host.define("not-the-admin-api", "credit", "systemd")
+    seed_host.start("not-the-admin-api")
+    values["admin_api"] = elsewhere
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "wechat-backend-phase1.toml", "A", values,
+                   env={"WECHAT_BACKEND_ADMIN_KEY": ADMIN_KEY})  # fmt: skip
+    assert run.done.returncode == 1
+    assert run.finished("step") == {"notify": "not_sent", "admin_api_reachable": "failed"}
+    assert all(wechat_flags_or_default(seed_host).values())
+    assert "POST /api/admin/feature-flags" not in seed_host.requests("not-the-admin-api")
+
+
+def wechat_flags_or_default(host: SeedHost) -> dict[str, bool]:
+    path = host.state("wechat-backend") / "flags.json"
+    return json.loads(path.read_text()) if path.exists() else {"diagnosis_v2_enabled": True}
+
+
+def test_seed_001_plan_b_checks_out_v1_and_restarts_for_real(
+    seed_host: SeedHost, prom: PromLab, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    values = wechat_lab(seed_host, tmp_path) | {"prometheus": prom.url}
+    # plan B is for when the flags did not help: the v2 code itself is the problem (flags off)
+    (seed_host.state("wechat-backend") / "flags.json").write_text(json.dumps(dict.fromkeys(
+        ["diagnosis_v2_enabled", "diagnosis_v2_state_machine"], False)))  # fmt: skip
+    before = seed_host.process("wechat-backend")
+    assert before is not None and before["version"] == "v2.0.0-phase1"
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "wechat-backend-phase1.toml", "B", values)
+    steps = ["notify", "checkout", "confirm_commit", "restart", "status", "version", "function"]
+    assert_all_ok(run, steps, ["service_started", "version_is_v1", "v1_api_ok", "metrics_normal"], not_sent=("notify",))
+    after = seed_host.process("wechat-backend")
+    assert after is not None and after["pid"] != before["pid"] and after["version"] == "v1.0.0"
+    assert git(Path(values["app_dir"]), "describe", "--tags", "--exact-match", "HEAD") == "v1.0.0"
+    run.figure("wechat-backend-phase1", "B", 10)

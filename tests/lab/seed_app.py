@@ -16,7 +16,7 @@ appended to ``DIR/requests.log`` ("METHOD path"); mutable state (wechat's featur
   (``DIR/smoke_password``), the Stripe webhook status
 - ``meiyueart``: seed 004's admin backend — health, and which user_system.py it loaded
 - ``credit``: seed 003's application — health
-- ``mongodb``: ``/ping`` (what the lab ``mongo`` stand-in asks)
+- ``mongodb`` / ``redis``: ``/ping`` (what the lab ``mongo`` / ``redis-cli`` stand-ins ask)
 """
 
 from __future__ import annotations
@@ -173,6 +173,9 @@ class App:
         if path in ("/health", "/api/health", "/"):
             return 200, {"status": "ok", "version": self.version}
         return 404, {"error": f"no route {method} {path}"}
+
+    def _redis(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
+        return self._mongodb(method, path, headers, body)
 
     def _mongodb(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, object]:
         if path == "/ping":

@@ -16,6 +16,7 @@ one after ``stop`` fails. What each stands in for, and all it accepts:
   ``rollout status deployment/NAME`` — deployments and services of one lab context; any other
   context, or none, is refused (no current-context is guessed)
 - ``mongo [--quiet] [DB] --eval "db.adminCommand('ping').ok"`` — pings the lab ``mongodb`` service
+- ``redis-cli ping`` — pings the lab ``redis`` service
 - ``crontab -l`` — prints ``<lab>/crontab``
 - ``sudo [-n] [--] CMD...`` — the real /usr/bin/sudo, with the lab PATH carried through its
   environment reset (sudo's ``secure_path`` would otherwise find the machine's own tools)
@@ -39,7 +40,7 @@ from pathlib import Path
 
 START_DEADLINE = 10.0
 STOP_DEADLINE = 5.0
-TOOLS = ("systemctl", "supervisorctl", "pm2", "docker-compose", "kubectl", "mongo", "crontab", "sudo")
+TOOLS = ("systemctl", "supervisorctl", "pm2", "docker-compose", "kubectl", "mongo", "redis-cli", "crontab", "sudo")
 
 
 class Refused(Exception):
@@ -331,6 +332,24 @@ def kubectl(lab: Lab, args: list[str]) -> int:
     raise Refused(f"unsupported: kubectl {' '.join(args)}", 2)
 
 
+def _ping(lab: Lab, name: str, refused: str) -> object:
+    spec = lab.definition(name)
+    if spec is None or lab.pid(name) is None:
+        raise Refused(refused)
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{spec['port']}/ping", timeout=5) as answer:
+        return json.loads(answer.read())["ok"]
+
+
+def redis_cli(lab: Lab, args: list[str]) -> int:
+    if args != ["ping"]:
+        raise Refused(f"unsupported: redis-cli {' '.join(args)} (the lab stand-in only pings)", 2)
+    _ping(lab, "redis", "Could not connect to Redis at 127.0.0.1:6379: Connection refused")
+    print("PONG")
+    return 0
+
+
 def mongo(lab: Lab, args: list[str]) -> int:
     words = [a for a in args if a != "--quiet"]
     if "--eval" not in words or words.index("--eval") + 1 >= len(words):
@@ -338,13 +357,7 @@ def mongo(lab: Lab, args: list[str]) -> int:
     expression = words[words.index("--eval") + 1]
     if expression.replace('"', "'") != "db.adminCommand('ping').ok":
         raise Refused(f"the lab mongo stand-in only pings (db.adminCommand('ping').ok), not: {expression}", 2)
-    spec = lab.definition("mongodb")
-    if spec is None or lab.pid("mongodb") is None:
-        raise Refused("Error: couldn't connect to server 127.0.0.1:27017, connection attempt failed")
-    import urllib.request
-
-    with urllib.request.urlopen(f"http://127.0.0.1:{spec['port']}/ping", timeout=5) as answer:
-        print(json.loads(answer.read())["ok"])
+    print(_ping(lab, "mongodb", "Error: couldn't connect to server 127.0.0.1:27017, connection attempt failed"))
     return 0
 
 
@@ -374,7 +387,7 @@ def sudo(lab: Lab, args: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     root, tool, args = Path(argv[1]), argv[2], argv[3:]
-    handler = {"docker-compose": docker_compose}.get(tool) or globals().get(tool)
+    handler = {"docker-compose": docker_compose, "redis-cli": redis_cli}.get(tool) or globals().get(tool)
     if tool not in TOOLS or handler is None:
         print(f"{tool}: not a lab stand-in", file=sys.stderr)
         return 2
