@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +58,15 @@ class Run:
         return next(e for e in self.events if e.type == ev.SESSION_ENDED).data
 
     def figure(self, seed: str, plan: str, target_minutes: float | None) -> None:
-        """Print the plan's duration beside its target (the closing note's figures)."""
+        """Print the plan's duration beside its target, and what the fence counted (the closing
+        note's figures: ``pytest -s``)."""
         seconds = float(self.ended["plan_seconds"] or self.ended["duration"])  # type: ignore[arg-type]
         ratio = round(seconds / (target_minutes * 60), 4) if target_minutes else None
-        print(json.dumps({"seed": seed, "plan": plan, "seconds": seconds, "target_minutes": target_minutes,
-                          "ratio_to_target": ratio}, ensure_ascii=False))  # fmt: skip
+        targets = self.started["targets"]
+        assert isinstance(targets, dict)
+        figure = {"seed": seed, "plan": plan, "seconds": seconds, "target_minutes": target_minutes,
+                  "ratio_to_target": ratio, "targets_fenced": targets["fenced"], "targets_shared": len(targets["shared"])}  # fmt: skip
+        print(json.dumps(figure, ensure_ascii=False))
 
 
 def run_seed(
@@ -125,7 +130,7 @@ def assert_lab_only(run: Run, ssh_port: int | None = None) -> None:
 BACKUP = "20260222_101500"
 
 
-def meiyueart_lab(host: SeedHost, tmp_path: Path, script_works: bool) -> dict[str, str]:
+def meiyueart_lab(host: SeedHost, tmp_path: Path, script_works: bool, broken_backup: bool = False) -> dict[str, str]:
     """The document's server: daily backups in ~/backups (an older one and the newest), the
     crontab that makes them, the admin backend running the broken deployment under supervisor;
     the bastion's deploy checkout with deploy_now.sh."""
@@ -134,6 +139,8 @@ def meiyueart_lab(host: SeedHost, tmp_path: Path, script_works: bool) -> dict[st
         stored.mkdir(parents=True)
         for py in ("user_system.py", "change_password.py"):
             (stored / py).write_text(f"# {py} from backup {name}\n", encoding="utf-8")
+        if broken_backup and name == BACKUP:  # a backup taken of a half-written file
+            (stored / "user_system.py").write_text(f"# user_system.py from backup {name}\ndef routes(:\n")
         when = time.time() - age
         os.utime(stored, (when, when))
     (host.root / "crontab").write_text("0 2 * * * ~/auto_backup.sh\n", encoding="utf-8")
@@ -213,13 +220,34 @@ def test_seed_004_plan_auto_restores_the_backup_and_restarts_for_real(
     assert_lab_only(run, seed_host.ssh.servers["seedhost"].port)
     assert f"GET {values['site']}/api/health: HTTP 200" in run.record  # the record names the lab target
     run.figure("meiyueart-deploy", "auto" if script_works else "auto (by hand)", 15)
-    if not script_works:
+    if not script_works:  # the whole record, as the template shapes it, filled from this run
         expected = SNAPSHOTS / "seed004_record_by_hand.md"
         got = normalized(run.record, tmp_path, seed_host)
         if os.environ.get("RBCONSOLE_UPDATE_GOLDEN"):
             expected.parent.mkdir(parents=True, exist_ok=True)
             expected.write_text(got, encoding="utf-8")
         assert got == expected.read_text(encoding="utf-8")
+
+
+def test_seed_004_when_the_rollback_fails_escalation_to_the_documents_contacts_is_due(
+    seed_host: SeedHost, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    """如果回滚失败或出现严重问题：立即联系 — the script fails, and the newest backup does not
+    start either: the restart fails for real, the service stays down, and the journal and the
+    record say escalation to 运维团队 then 紧急支持 is due."""
+    values = meiyueart_lab(seed_host, tmp_path, script_works=False, broken_backup=True)
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "meiyueart-deploy.toml", "auto", values)
+    assert run.done.returncode == 1 and run.ended["result"] == "failed", run.done.stdout[-3000:]
+    steps = run.finished("step")
+    assert (steps["redeploy"], steps["restore_on_server"], steps["restart_on_server"]) == ("failed", "ok", "failed")
+    assert seed_host.process("lingzhi_admin_backend") is None  # down: the restart did not come back
+    assert "SyntaxError" in run.record
+    due = [
+        (e.data["reason"], [c["role"] for c in e.data["contacts"]]) for e in run.events if e.type == ev.ESCALATION_DUE
+    ]
+    assert due == [("failed", ["运维团队", "紧急支持"])]
+    assert "escalation due (step restart_on_server failed" in run.record
+    assert "call 运维团队 (ops@meiyueart.com); then 紧急支持 (emergency@meiyueart.com)" in run.record
 
 
 # --- seed 000: partytix, plan downtime (the emergency plan) ------------------------------------
@@ -393,3 +421,167 @@ def test_seed_001_plan_b_checks_out_v1_and_restarts_for_real(
     assert after is not None and after["pid"] != before["pid"] and after["version"] == "v1.0.0"
     assert git(Path(values["app_dir"]), "describe", "--tags", "--exact-match", "HEAD") == "v1.0.0"
     run.figure("wechat-backend-phase1", "B", 10)
+
+
+# --- seed 002: shop, plan backend (4.2 后端服务回滚) ---------------------------------------------
+
+
+def shop_lab(host: SeedHost, tmp_path: Path) -> dict[str, str]:
+    """The app server: the backend checkout (v1.4.2 and v1.5.0 tagged, v1.5.0 running under pm2),
+    its config, the backups the preparation asks for, the rollback script; MongoDB on the db host."""
+    root = tmp_path / "server"
+    backend, backups, fronts, nginx = root / "backend", root / "backups", root / "frontend-backups", root / "nginx"
+    for path in (backend / "config", backend / "scripts", backups / "frontend_1.4.2", fronts / "shop-frontend-1.4.2",
+                 nginx):  # fmt: skip
+        path.mkdir(parents=True)
+    (backups / "db_1.4.2.tar.gz").write_bytes(b"\x1f\x8b lab dump of db 1.4.2")
+    (nginx / "nginx.conf.bak").write_text("events {}\n")
+    (backend / ".env.production.bak").write_text("NODE_ENV=production\n")
+    (backend / "scripts" / "database_backup.js").write_text("console.log('backup');\n")
+    (backend / "rollback.sh").write_text("#!/bin/sh\nexit 0\n")
+    (backend / "rollback.sh").chmod(0o755)
+    (backend / ".npmrc").write_text("update-notifier=false\nfund=false\naudit=false\n")
+    (backend / ".gitignore").write_text("config.bak/\nnode_modules/\n")
+    git(backend, "init", "-q")
+    for version, port in (("1.4.2", 5000), ("1.5.0", 5001)):
+        (backend / "VERSION").write_text(f"v{version}\n")
+        (backend / "config" / "default.json").write_text(json.dumps({"port": port, "version": version}))
+        package = {"name": "shop-backend", "version": version, "private": True}
+        (backend / "package.json").write_text(json.dumps(package))
+        lock = {"name": "shop-backend", "version": version, "lockfileVersion": 3, "requires": True,
+                "packages": {"": {"name": "shop-backend", "version": version}}}  # fmt: skip
+        (backend / "package-lock.json").write_text(json.dumps(lock))
+        git(backend, "add", "-A")
+        git(backend, "-c", "user.name=lab", "-c", "user.email=lab@localhost", "commit", "-q", "-m", version)
+        git(backend, "tag", f"v{version}")
+    api = host.define("shop-backend", "shop", "pm2", app_dir=backend)
+    (host.state("shop-backend") / "test_password").write_text("lab-shop-pw-91b")
+    host.define("mongodb", "mongodb", "systemd")
+    host.start("shop-backend")
+    host.start("mongodb")
+    return {"api": api, "site": api, "backend_dir": str(backend), "backup_dir": str(backups),
+            "frontend_backup_dir": str(fronts), "nginx_dir": str(nginx), "rollback_script": str(backend / "rollback.sh"),
+            "repo_dir": str(backend), "rollback_version": "1.4.2", "reason": "下单接口报错", "scope": "全部用户"}  # fmt: skip
+
+
+def test_seed_002_plan_backend_checks_out_the_tag_and_restarts_for_real(
+    seed_host: SeedHost, prom: PromLab, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    values = shop_lab(seed_host, tmp_path) | {"prometheus": prom.url}
+    before = seed_host.process("shop-backend")
+    assert before is not None and before["version"] == "v1.5.0"
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "shop-rollback.toml", "backend", values,
+                   env={"SHOP_TEST_PASSWORD": "lab-shop-pw-91b"})  # fmt: skip
+    steps = ["announce", "confirm_version", "save_config", "checkout", "restore_config", "npm_ci", "restart", "status"]
+    assert_all_ok(run, steps, ["pm2_online", "health", "login", "products"], not_sent=("announce",))
+    assert_lab_only(run, seed_host.ssh.servers["seedhost"].port)
+    after = seed_host.process("shop-backend")
+    assert after is not None and after["pid"] != before["pid"] and after["version"] == "v1.4.2"
+    backend = Path(values["backend_dir"])
+    assert git(backend, "describe", "--tags", "--exact-match", "HEAD") == "v1.4.2"
+    # 执行 3: the configuration recorded before the checkout is the one in place after it
+    assert json.loads((backend / "config" / "default.json").read_text())["version"] == "1.5.0"
+    assert "POST /api/auth/login" in seed_host.requests("shop-backend")
+    assert "lab-shop-pw-91b" not in run.journal + run.record + run.done.stdout + run.done.stderr
+    run.figure("shop-rollback", "backend", 10)
+
+
+# --- seed 003: credit system, plan quick (🚨 紧急回滚程序) ---------------------------------------
+
+# Checks the document lists under 回滚验证 that test the rolled-back state: before the rollback
+# they fail (the tables the rollback restores are not there yet) and say so; the plan's own
+# verification runs the same queries after it and they pass.
+CREDIT_POST_STATE = {"tables_exist", "fk_constraints", "integrity_report", "balance_accuracy"}
+
+
+@pytest.fixture
+def credit_db(pg) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The database as the simplified credit system (migration 0003) left it."""
+    import psycopg
+
+    from tests.test_seed_credit_db import DB, SCHEMA
+
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    with psycopg.connect(pg.dsn(DB), autocommit=True) as conn:
+        conn.execute(SCHEMA)
+    yield pg.dsn(DB)
+    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+def credit_lab(host: SeedHost, tmp_path: Path) -> dict[str, str]:
+    """The bastion's application checkout (tagged before the migration, then migration 0003 with
+    its rollback SQL) and the app deployed in the lab's kube context, running 0003."""
+    from tests.seed_support import load_seed
+
+    rb = load_seed("credit-db-rollback.toml")
+    repo = tmp_path / "watermark-remover"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / ".npmrc").write_text("update-notifier=false\nfund=false\naudit=false\n")
+    (repo / "package.json").write_text(json.dumps({"name": "watermark-remover", "private": True,
+                                                   "scripts": {"build": "cat VERSION > .next-build"}}))  # fmt: skip
+    (repo / ".gitignore").write_text(".next-build\n")
+    for version in ("credit-v1", "credit-0003"):
+        (repo / "VERSION").write_text(version + "\n")
+        if version == "credit-0003":
+            migration = repo / rb.vars["rollback_sql"]  # type: ignore[operator]
+            migration.parent.mkdir(parents=True)
+            migration.write_text("\n".join(s.query for s in rb.plans["sqlfix"].steps), encoding="utf-8")  # type: ignore[attr-defined]
+        git(repo, "add", "-A")
+        git(repo, "-c", "user.name=lab", "-c", "user.email=lab@localhost", "commit", "-q", "-m", version)
+        if version == "credit-v1":
+            git(repo, "tag", str(rb.vars["pre_migration_tag"]))
+    app = host.define("watermark-remover-lab", "credit", "kube", app_dir=repo, context="rbconsole-lab")
+    host.start("watermark-remover-lab")
+    return {"app_repo": str(repo), "app_url": app, "reason": "积分计算错误", "impact": "全部付费用户"}
+
+
+def test_seed_003_plan_quick_scales_down_rolls_back_and_up_for_real(
+    seed_host: SeedHost, prom: PromLab, credit_db: str, rbconsole_home: Path, tmp_path: Path
+) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    values = credit_lab(seed_host, tmp_path) | {"prometheus": prom.url}
+    before = seed_host.process("watermark-remover-lab")
+    assert before is not None and before["version"] == "credit-0003"
+    env = {"LAB_DATABASE_URL": credit_db, "LAB_NOTIFICATION_API": "http://127.0.0.1:1/",
+           # production's names point nowhere: a lab run that used them would fail, not pass
+           "DATABASE_URL": "postgresql://prod@127.0.0.1:1/watermark_remover", "NOTIFICATION_API": "http://127.0.0.1:2/"}  # fmt: skip
+    run = run_seed(seed_host, rbconsole_home, tmp_path, "credit-db-rollback.toml", "quick", values, env=env)
+    pre = run.finished("pre")
+    failed = {k for k, v in pre.items() if v != "ok"}
+    # "API响应时间 <100ms" is a timing threshold: on a loaded lab machine it may fail on time, and
+    # only on time (the suite asserts no timings); everything else must be exactly as said here
+    if "api_latency" in failed:
+        detail = next(
+            e.data["detail"] for e in run.events if e.type == ev.CHECK_FINISHED and e.data["id"] == "api_latency"
+        )
+        assert "expected at most 100 ms" in detail, detail
+        failed.discard("api_latency")
+    assert failed == CREDIT_POST_STATE | {"vercel_cli"}, {k: pre[k] for k in failed}
+    # the bastion has no vercel CLI (Stage 2's tool; the lab stands in for none): a warning, said so
+    assert pre.get("vercel_cli") == "failed"
+    assert_all_ok_but_pre(run, ["scale_down", "rollback_sql", "checkout", "build", "scale_up"],
+                          ["rollout", "verify_suite", "tables_exist", "negative_balances"])  # fmt: skip
+    assert_lab_only(run)
+    after = seed_host.process("watermark-remover-lab")
+    assert after is not None and after["pid"] != before["pid"] and after["version"] == "credit-v1"
+    repo = Path(values["app_repo"])
+    assert (repo / ".next-build").read_text() == "credit-v1\n"  # built from the pre-migration tag
+    with psycopg.connect(credit_db) as conn:
+        assert conn.execute("SELECT to_regclass('public.credit_packages') IS NOT NULL").fetchone() == (True,)
+    password = str(conninfo_to_dict(credit_db)["password"])
+    assert password not in run.journal + run.record + run.done.stdout + run.done.stderr
+    run.figure("credit-db-rollback", "quick", 15)
+
+
+def assert_all_ok_but_pre(run: Run, steps: list[str], verify: list[str]) -> None:
+    out = run.done.stdout[-4000:] + run.done.stderr[-3000:]
+    assert run.done.returncode == 0 and "== result: SUCCESS" in run.done.stdout, out
+    assert run.ended["result"] == "success"
+    assert run.finished("step") == dict.fromkeys(steps, "ok")
+    assert run.finished("verify") == dict.fromkeys(verify, "ok")

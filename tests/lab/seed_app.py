@@ -14,7 +14,8 @@ appended to ``DIR/requests.log`` ("METHOD path"); mutable state (wechat's featur
 - ``shop``: seed 002's backend — health, login (``DIR/test_password``), products, version
 - ``partytix-backend`` / ``partytix-frontend``: seed 000's services — health, login
   (``DIR/smoke_password``), the Stripe webhook status
-- ``meiyueart``: seed 004's admin backend — health, and which user_system.py it loaded
+- ``meiyueart``: seed 004's admin backend — health, and which user_system.py it loaded (it
+  compiles every ``routes/*.py`` at start: a file with a syntax error keeps it from starting)
 - ``credit``: seed 003's application — health
 - ``mongodb`` / ``redis``: ``/ping`` (what the lab ``mongo`` / ``redis-cli`` stand-ins ask)
 """
@@ -55,6 +56,9 @@ class App:
         if self.app_dir is None:
             return ""
         if self.kind == "meiyueart":
+            # the admin backend imports its routes at start: a broken file stops it from starting
+            for source in sorted((self.app_dir / "routes").glob("*.py")):
+                compile(source.read_text(encoding="utf-8"), str(source), "exec")
             routes = self.app_dir / "routes" / "user_system.py"
             return routes.read_text(encoding="utf-8").splitlines()[0] if routes.exists() else ""
         version = self.app_dir / "VERSION"
