@@ -11,21 +11,23 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from screens.question import ScrollingModal
 from tui.engine.session import Question
 
 
-class ConfirmScreen(ModalScreen[str]):
+class ConfirmScreen(ScrollingModal):
     """Dismisses with "yes" only when the typed text is one of the question's targets; else "no"."""
 
     AUTO_FOCUS = "#confirm-input"
+    BOX = "#confirm-box"
+    SCROLL = "#confirm-scroll"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "decline", "Do not run", id="confirm.decline"),
-        Binding("pageup", "scroll_describe(-1)", "Scroll up", show=False, id="confirm.up"),
-        Binding("pagedown", "scroll_describe(1)", "Scroll down", show=False, id="confirm.down"),
+        Binding("pageup", "scroll_text(-1)", "Scroll up", show=False, id="confirm.up"),
+        Binding("pagedown", "scroll_text(1)", "Scroll down", show=False, id="confirm.down"),
     ]
 
     def __init__(self, question: Question) -> None:
@@ -55,24 +57,6 @@ class ConfirmScreen(ModalScreen[str]):
             return
         self.query_one("#confirm-error", Static).update("That is not the name; nothing ran.")
         event.input.value = ""
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self.fit)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.fit)
-
-    def fit(self) -> None:
-        # The box may take 90% of the screen: the description gets what the answer's rows leave.
-        box = self.query_one("#confirm-box")
-        scroll = self.query_one("#confirm-scroll")
-        fixed = sum(w.outer_size.height for w in box.children if w is not scroll)
-        room = int(self.size.height * 0.9) - box.styles.gutter.height - fixed
-        scroll.styles.max_height = max(room, 1)
-
-    def action_scroll_describe(self, direction: int) -> None:
-        scroll = self.query_one("#confirm-scroll", VerticalScroll)
-        scroll.scroll_relative(y=direction * max(scroll.size.height - 1, 1), animate=False)
 
     def action_decline(self) -> None:
         self.dismiss("no")

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -29,12 +29,40 @@ LABELS = {
 NOTIFY_LABELS = {"yes": "Sent it myself", "no": "Not sent"}
 
 
-class ChoiceScreen(ModalScreen[Any]):
+class ScrollingModal(ModalScreen[Any]):
+    """A dialog whose long text scrolls inside it (pageup / pagedown) while its answers stay on
+    screen, at any size: the box may take 90% of the screen, the text gets what the rest leaves."""
+
+    BOX = "#question-box"
+    SCROLL = "#question-scroll"
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        box = self.query_one(self.BOX)
+        scroll = self.query_one(self.SCROLL)
+        fixed = sum(w.outer_size.height for w in box.children if w is not scroll)
+        room = int(self.size.height * 0.9) - box.styles.gutter.height - fixed
+        scroll.styles.max_height = max(room, 1)
+
+    def action_scroll_text(self, direction: int) -> None:
+        scroll = self.query_one(self.SCROLL, VerticalScroll)
+        scroll.scroll_relative(y=direction * max(scroll.size.height - 1, 1), animate=False)
+
+
+class ChoiceScreen(ScrollingModal):
     """Pick one option with the arrows and enter; escape answers ``cancel``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="choice.cancel"),
         Binding("c", "copy", "Copy text", id="choice.copy"),
+        # priority: the focused answer list would take pageup / pagedown for its two rows
+        Binding("pageup", "scroll_text(-1)", "Scroll up", show=False, priority=True, id="choice.up"),
+        Binding("pagedown", "scroll_text(1)", "Scroll down", show=False, priority=True, id="choice.down"),
     ]
 
     def __init__(
@@ -52,10 +80,11 @@ class ChoiceScreen(ModalScreen[Any]):
         with Vertical(id="question-box"):
             yield Static(Text(self.title_text, style="bold"), id="question-title")
             # Texts, never markup: they carry a runbook's and a command's words ("[docker]", "[/x]").
-            if self.text:
-                yield Static(Text(self.text))
-            if self.detail:
-                yield Static(Text(self.detail, style="dim"))
+            with VerticalScroll(id="question-scroll", can_focus=False):
+                if self.text:
+                    yield Static(Text(self.text))
+                if self.detail:
+                    yield Static(Text(self.detail, style="dim"))
             yield OptionList(*[Option(Text(label), id=str(i)) for i, (label, _) in enumerate(self.choices)])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -87,7 +88,7 @@ class RecordScreen(SessionScreen):
             self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error")
             return
         self.exported = path
-        self.query_one("#record-path", Static).update(f"Exported: {path}")
+        self.query_one("#record-path", Static).update(Text(f"Exported: {path}"))
         self.notify(f"Record written to {path}", title="Exported", timeout=15)
 
     def action_end(self) -> None:

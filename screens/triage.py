@@ -180,13 +180,13 @@ class TriageScreen(SessionScreen):
                 level, plan_id = by_severity
                 text.append(f"Severity {level} recommends plan {plan_id}: enter starts it; or answer below.\n")
                 title = self.runbook.plans[plan_id].title
-                options.add_option(Option(f"★ plan {plan_id}: {title} (severity {level})", id=f"plan:{plan_id}"))
+                options.add_option(Option(Text(f"★ plan {plan_id}: {title} (severity {level})"), id=f"plan:{plan_id}"))
             text.append(node.ask or node.text, style="bold")
             if node.ask:  # on a line of its own: wrapped after the question it read "(3." then the rest
                 text.append(f"\n{node.text}", style="dim")
             question.update(text)
             for index, option in enumerate(node.options):
-                options.add_option(Option(f"{index + 1}. {option.label}", id=f"answer:{index}"))
+                options.add_option(Option(Text(f"{index + 1}. {option.label}"), id=f"answer:{index}"))
         else:
             self.show_recommendation()
         options.highlighted = 0 if options.option_count else None
@@ -232,7 +232,7 @@ class TriageScreen(SessionScreen):
             plan = self.runbook.plans[plan_id]
             mark = "★ " if plan_id == recommended else "  "
             target = f" ({plan.target_minutes:g} min)" if plan.target_minutes else ""
-            options.add_option(Option(f"{mark}plan {plan_id}: {plan.title}{target}", id=f"plan:{plan_id}"))
+            options.add_option(Option(Text(f"{mark}plan {plan_id}: {plan.title}{target}"), id=f"plan:{plan_id}"))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -41,6 +41,16 @@ title = "Run [docker] prune [/q]"
 kind = "local"
 run = "echo '[/w] hi'; exit 3"
 
+[flow]
+start = "found"
+[flow.nodes.found]
+text = "Problem [/f] found"
+ask = "How bad [b]is it?"
+options = [ { label = "[/o] outage", next = "roll" }, { label = "[i] minor", next = "roll" } ]
+[flow.nodes.roll]
+text = "Roll [back]"
+plan = "A"
+
 [[contacts]]
 role = "DBA [/r]"
 name = "Wei [b]"
@@ -67,7 +77,7 @@ def shown(app) -> str:  # type: ignore[no-untyped-def]
 
 
 async def test_every_screen_shows_runbook_text_as_written(runbook: Path) -> None:
-    app = make_app(runbook, plan="A")
+    app = make_app(runbook)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
         text = shown(app)
@@ -81,6 +91,13 @@ async def test_every_screen_shows_runbook_text_as_written(runbook: Path) -> None
         await pilot.pause()
         assert "Why [/] it broke" in shown(app)
         await pilot.press(*"x [/y] z", "ctrl+s")
+        await settle(app, pilot)
+        text = shown(app)  # triage: the question, its answers
+        assert "How bad [b]is it?" in text and "1. [/o] outage" in text and "2. [i] minor" in text
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "plan A: Restore [b]now[/b] [/c]" in shown(app)
+        await pilot.press("enter")
         await settle(app, pilot)
         text = shown(app)
         assert "Shell [link=http://x]answers[/link] [/oops]" in text
