@@ -17,6 +17,8 @@ from screens.status import duration_text, resolved_target, status_text, target_o
 from tui.drill.drift import Baseline, drifts, plan_baselines
 from tui.drill.summary import summarise
 from tui.engine.events import OUTPUT, STEP_FINISHED, STEP_STARTED, Event
+from tui.runbook.hosts import fan_out
+from tui.runbook.kinds import step_kind
 from tui.runbook.model import SshAction, Step
 from tui.widgets.columns import FitTable, cell_width
 from tui.widgets.output_pane import OutputPane
@@ -129,7 +131,7 @@ class PlanScreen(SessionScreen):
     def where(self, step: Step, phase: str) -> str:
         """The step's target resolved with the session's values (a URL, a repo, a database),
         or as the runbook writes it while it waits on a value captured later."""
-        if step.kind in ("http", "git", "sql"):
+        if step_kind(step.kind).resolves_target:
             lines = self.session.describe(step, phase)
             if lines and not lines[0].startswith("(cannot resolve"):
                 return resolved_target({"kind": step.kind, "describe": lines}) or target_of(step)
@@ -173,11 +175,8 @@ class PlanScreen(SessionScreen):
     def hosts_of(self, step_id: str, phase: str) -> list[str]:
         """The hosts an ssh step fans out to (one pane each); other kinds have one output."""
         step = next((s for p, s in self.rows if p == phase and s.id == step_id), None)
-        if not isinstance(step, SshAction):
-            return []
-        if step.group:
-            return self.runbook.group_hosts(step.group)
-        return list(step.hosts) or ([step.host] if step.host else [])
+        # The session's runbook: a profile's groups are the ones the step runs on.
+        return fan_out(step, self.session.runbook) if isinstance(step, SshAction) else []
 
     def output(self, host: str, stream: str, text: str) -> None:
         if len(self.hosts) > 1:

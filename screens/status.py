@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from rich.text import Text
 
 from tui.engine.events import STATUS_WORDS
+from tui.runbook.kinds import STEP_KINDS, step_kind
 from tui.runbook.model import Step
 
 # Colours are the theme's variables, so a status reads in any theme (light, dark, high contrast).
@@ -64,26 +65,14 @@ def duration_text(seconds: float | None) -> str:
 
 def target_of(action: Step) -> str:
     """Where an action acts, as the operator names it."""
-    kind = action.kind
-    if kind == "ssh":
-        return action.host or action.group or ",".join(action.hosts)  # type: ignore[union-attr]
-    if kind == "http":
-        return f"{action.method} {action.url}"  # type: ignore[union-attr]
-    if kind == "sql":
-        return f"${action.dsn_env}" if action.dsn_env else "database"  # type: ignore[union-attr]
-    if kind == "git":
-        return f"{action.repo}@{action.tag or action.ref}"  # type: ignore[union-attr]
-    if kind == "prometheus":
-        return action.query  # type: ignore[union-attr]
-    if kind == "wait":
-        return f"until {action.until}" if action.until else f"{action.seconds:g}s"  # type: ignore[union-attr]
-    return kind
+    return step_kind(action.kind).target(action)
 
 
 def resolved_target(started: dict[str, object]) -> str:
     """For kinds whose target is a URL, a ref or a query: the engine's resolved first line."""
     describe = started.get("describe")
-    if started.get("kind") not in ("http", "git", "sql") or not isinstance(describe, list) or not describe:
+    kind = STEP_KINDS.get(str(started.get("kind")))
+    if kind is None or not kind.resolves_target or not isinstance(describe, list) or not describe:
         return ""
     first = str(describe[0])
     return first if len(first) <= 60 else first[:59] + "…"

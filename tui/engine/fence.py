@@ -17,6 +17,7 @@ from pathlib import Path as FsPath
 from urllib.parse import urlsplit
 
 from tui.engine.values import Values, ValuesError, resolve
+from tui.runbook.hosts import fan_out
 from tui.runbook.model import (
     HttpAction,
     LocalAction,
@@ -220,9 +221,7 @@ class _Fence:
             pass  # the polled check is a pre-check: it is fenced as one
 
     def ssh(self, at: Path, label: str, action: SshAction) -> None:
-        names = [action.host] if action.host else list(action.hosts)
-        if action.group:
-            names = self.runbook.group_hosts(action.group)
+        names = fan_out(action, self.runbook)
         config_now, config_was = self.values.ssh.config, self.raw.ssh.config
         config_was = str(FsPath(config_was).expanduser()) if config_was else None
         for name in names:

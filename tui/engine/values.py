@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.runbook.durations import parse_duration
+from tui.runbook.hosts import render_hosts, render_ssh
 from tui.runbook.model import Host, Param, Runbook, SshSettings
 from tui.runbook.placeholders import RenderError, Value, is_secret, is_trusted, names_in, render_text
 
@@ -183,24 +184,8 @@ def resolve(
         hosts.update(runbook.profiles[profile].hosts)
         ssh = runbook.profiles[profile].ssh or ssh
     try:
-        values.hosts = {
-            name: host.model_copy(
-                update={
-                    "address": render_text(host.address, scope),
-                    "user": render_text(host.user, scope) if host.user else host.user,
-                    "jump": render_text(host.jump, scope) if host.jump else host.jump,
-                }
-            )
-            for name, host in hosts.items()
-        }
-        update: dict[str, str | None] = {
-            "config": ssh_config or ssh.config,
-            "known_hosts": known_hosts or ssh.known_hosts,
-            "identity": ssh.identity,
-        }
-        values.ssh = ssh.model_copy(
-            update={k: str(Path(render_text(v, scope)).expanduser()) if v else v for k, v in update.items()}
-        )
+        values.hosts = render_hosts(hosts, scope)
+        values.ssh = render_ssh(ssh, scope, config=ssh_config, known_hosts=known_hosts)
     except RenderError as exc:
         raise ValuesError(f"hosts / [ssh]: {exc}") from None
     values.again = functools.partial(

@@ -28,7 +28,9 @@ OutputSink = Callable[[str, str, str], None]
 class ExecContext:
     runbook: Runbook
     scope: Mapping[str, Value]
-    hosts: Mapping[str, object]  # host name -> tui.runbook.model.Host after the profile's overrides
+    # host name -> Host and the ssh settings after the profile's overrides, placeholders filled in
+    # (tui.runbook.hosts.render_hosts / render_ssh): executors use them as they are.
+    hosts: Mapping[str, object]
     ssh: SshSettings
     check_mode: bool = False  # a pre-check or verification: read-only where the kind allows
     dry_run: bool = False

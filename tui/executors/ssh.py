@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from tui.executors.base import ExecContext, Executor, HostOutcome, Outcome, OutputSink, Status
 from tui.executors.capture import CaptureError, capture_values
+from tui.runbook.hosts import fan_out
 from tui.runbook.model import SshAction, SshSettings, Step
-from tui.runbook.placeholders import RenderError, render_shell, render_text
+from tui.runbook.placeholders import RenderError, render_shell
 
 if TYPE_CHECKING:
     from tui.executors.ssh_connect import Pool, Target
@@ -34,14 +35,6 @@ def _shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def host_names(action: SshAction, ctx: ExecContext) -> list[str]:
-    if action.host is not None:
-        return [action.host]
-    if action.hosts:
-        return list(action.hosts)
-    return ctx.runbook.group_hosts(action.group or "")
-
-
 def command_for(action: SshAction, ctx: ExecContext) -> str:
     """The remote command line: values shell-quoted; with ``sudo`` the whole line runs under ``sudo -n sh -c``."""
     command = render_shell(action.run, ctx.scope)
@@ -49,27 +42,6 @@ def command_for(action: SshAction, ctx: ExecContext) -> str:
         # -n: never wait for a password prompt nobody will answer.
         command = f"sudo -n -- sh -c {_shell_quote(command)}"
     return command
-
-
-def settings_for(ctx: ExecContext) -> SshSettings:
-    """ctx.ssh with any placeholders in its paths filled in."""
-    updates = {}
-    for key in ("config", "known_hosts", "identity"):
-        value = getattr(ctx.ssh, key)
-        if value and "{{" in value:
-            updates[key] = render_text(value, ctx.scope)
-    return ctx.ssh.model_copy(update=updates) if updates else ctx.ssh
-
-
-def hosts_for(ctx: ExecContext) -> dict[str, object]:
-    """ctx.hosts (falling back to the runbook's) with placeholders in address/user/jump filled in."""
-    hosts = dict(ctx.hosts) if ctx.hosts else dict(ctx.runbook.hosts)
-    for name, host in list(hosts.items()):
-        fields = {k: getattr(host, k, None) for k in ("address", "user", "jump")}
-        updates = {k: render_text(v, ctx.scope) for k, v in fields.items() if isinstance(v, str) and "{{" in v}
-        if updates:
-            hosts[name] = host.model_copy(update=updates)  # type: ignore[attr-defined]
-    return hosts
 
 
 def _overall(outcomes: dict[str, HostOutcome]) -> Status:
@@ -104,13 +76,12 @@ class SshExecutor(Executor):
         assert isinstance(action, SshAction)
         try:
             command = command_for(action, ctx)
-            settings, hosts = settings_for(ctx), hosts_for(ctx)
         except RenderError as exc:
             return [ctx.redact(f"step {action.id}: {exc}")]
         lines = []
-        for name in host_names(action, ctx):
+        for name in fan_out(action, ctx.runbook):
             try:
-                where = resolve(name, hosts, settings).where
+                where = resolve(name, ctx.hosts, ctx.ssh).where
             except ConnectError as exc:
                 where = f"({exc})"
             lines.append(ctx.redact(f"[{name}] {where} $ {command}"))
@@ -121,22 +92,21 @@ class SshExecutor(Executor):
 
         assert isinstance(action, SshAction)
         clock = time.monotonic()
-        names = host_names(action, ctx)
+        names = fan_out(action, ctx.runbook)
         if not names:
             return Outcome("error", detail=f"step {action.id}: no hosts (group {action.group!r} is empty)")
         try:
             command = command_for(action, ctx)
-            settings, hosts = settings_for(ctx), hosts_for(ctx)
         except RenderError as exc:
             return Outcome("error", detail=ctx.redact(f"step {action.id}: {exc}"))
         if ctx.dry_run:
             for line in self.describe(action, ctx):
                 sink("local", "info", line + "\n")
             return Outcome("skipped", detail="dry run")
-        pool = self._pool_for(settings)
+        pool = self._pool_for(ctx.ssh)
         try:
             await pool.refresh_known_hosts()
-            targets = await asyncio.to_thread(pool.resolve_all, names, hosts)
+            targets = await asyncio.to_thread(pool.resolve_all, names, ctx.hosts)
         except ConnectError as exc:
             return Outcome("error", detail=ctx.redact(str(exc)))
 

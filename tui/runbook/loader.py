@@ -12,7 +12,8 @@ import tomli as tomllib  # the same parser as the stdlib's tomllib, compiled: 3x
 from pydantic import ValidationError
 
 from tui.runbook.branching import check_branching
-from tui.runbook.model import ID_PATTERN, KINDS, SCHEMA_VERSION, Runbook
+from tui.runbook.kinds import KINDS
+from tui.runbook.model import ID_PATTERN, SCHEMA_VERSION, Runbook
 from tui.runbook.positions import Path, scan
 from tui.runbook.problems import Problem, RunbookError
 from tui.runbook.semantics import Report, ReportInValue, check_semantics

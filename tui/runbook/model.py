@@ -40,8 +40,6 @@ Seconds = Annotated[
         }
     ),
 ]
-Kind = Literal["ssh", "local", "http", "sql", "git", "manual", "notify", "wait", "prometheus"]
-KINDS: tuple[str, ...] = ("ssh", "local", "http", "sql", "git", "manual", "notify", "wait", "prometheus")
 # The numeric comparisons a metric is held to (the comparison forms of expect_value, SPEC).
 METRIC_COMPARISON = r"^\s*(<=|>=|==|!=|<|>)\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 NOTIFY_FORMATS = ("json", "slack", "dingtalk", "wecom", "feishu")
@@ -523,6 +521,8 @@ class WaitAction(Action):
         return self
 
 
+# One model per kind; tui/runbook/kinds.py holds what else each kind means (and checks it
+# lists exactly these).
 Step = Annotated[
     SshAction
     | LocalAction
