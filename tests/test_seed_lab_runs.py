@@ -3,6 +3,7 @@ known_hosts. The seeds' whole plans run for real in ``test_seed_whole_plans_lab.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,22 @@ def test_a_local_scp_uses_the_sessions_ssh_config_and_known_hosts(ssh_lab: SshLa
     done = run(ssh_lab.known_hosts)
     assert done.returncode == 0, done.stdout + done.stderr
     assert dest.read_text(encoding="utf-8") == "restored = True\n"
+
+
+def test_relative_ssh_flags_mean_the_operators_directory_in_a_local_step_with_its_own_cwd(
+    ssh_lab: SshLab, tmp_path: Path
+) -> None:
+    """``--ssh-config run/ssh_config`` is relative to where the operator typed it, not to a local
+    step's ``cwd`` (seed 004's scp steps run in the deploy checkout)."""
+    src, elsewhere = tmp_path / "backup.py", tmp_path / "deploy"
+    src.write_text("restored = True\n", encoding="utf-8")
+    elsewhere.mkdir()
+    runbook = tmp_path / "scp.toml"
+    runbook.write_text(SCP.format(src=src, dest="fetched.py") + f'cwd = "{elsewhere}"\n', encoding="utf-8")
+    argv = [sys.executable, "-m", "tui", "run", str(runbook), "--plan", "A", "--yes",
+            "--ssh-config", os.path.relpath(ssh_lab.config, ssh_lab.dir.parent),
+            "--known-hosts", os.path.relpath(ssh_lab.known_hosts, ssh_lab.dir.parent)]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                          cwd=ssh_lab.dir.parent)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (elsewhere / "fetched.py").read_text(encoding="utf-8") == "restored = True\n"

@@ -133,7 +133,7 @@ def test_drills_and_profiles(rb) -> None:
     assert drills["post-deploy"].setup[0].run == "./deploy_now.sh --dry-run"
     assert drills["unstable-service"].plan == "emergency" and drills["unstable-service"].profile == "staging"
     assert {"staging", "lab"} <= set(rb.profiles)
-    assert rb.profiles["staging"].hosts["prod"].address == "staging.meiyueart.com"
+    assert rb.profiles["staging"].hosts["server"].address == "staging.meiyueart.com"
 
 
 @pytest.mark.parametrize("plan", ["auto", "manual", "emergency"])
