@@ -374,6 +374,9 @@ _PIECES = [
     "\t", "    ", "=", "：", "P0", "回滚", "验证", "附录", "Issue: x", "**b**", "\x00", "\r\n", "😀",
     "watch -n 5 'curl -s http://x/<y>'\n", "kubectl exec -it p -- ls <d>\n", "kubectl get pods -w\n", " (5 min)",
     "docker logs -f x | grep '{{ a }}'\n",
+    "kubectl -n prod get pods\n", "cat /srv/my-app/x\n", "systemctl restart my-app\n", "v1.2.3", "(2 min)",
+    "TOKEN=$(curl -s http://x/y | jq -r .a.b)\n", "curl -H \"X: $TOKEN\" http://x/z\n", "## When to roll back\n",
+    "- error rate > 5%\n", "Do NOT roll back for:\n", "| Metric | Threshold |\n|---|---|\n| err | >5% |\n",
 ]  # fmt: skip
 
 

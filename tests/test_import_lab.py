@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from tests.lab.gitrepo import GitLab
+from tests.lab.web import WebLab
 
 pytestmark = pytest.mark.lab
 
@@ -87,3 +88,34 @@ def test_an_imported_plan_runs_for_real(git_repo: GitLab, pg_dsn: str, rbconsole
     assert head.stdout.strip() == "v1.0.0"
     with psycopg.connect(pg_dsn) as conn:
         assert conn.execute("select build from rollbacks").fetchall() == [("restored",)]
+
+
+def test_a_value_read_from_an_api_reaches_the_next_request_for_real(web: WebLab, tmp_path: Path) -> None:
+    """``ID=$(curl … | jq -r .data.id)`` imported as an http step with a capture: run against the lab
+    HTTP server, the id it answered is in the path and the header of the request after it."""
+    source = tmp_path / "api.md"
+    source.write_text(
+        "# API rollback\n\n## Option A: cancel the run\n\n```bash\n"
+        f"# find the run\nRUN_ID=$(curl -s {web.url('/json')} | jq -r .data.id)\n\n"
+        f'# cancel it\ncurl -X POST -H "X-Run: $RUN_ID" {web.url("/echo/runs/")}$RUN_ID/cancel\n```\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "api.toml"
+    made = subprocess.run(
+        [sys.executable, "-m", "tui", "import", str(source), "-o", str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert made.returncode == 0, made.stderr
+    steps = tomllib.loads(out.read_text(encoding="utf-8"))["plans"]["A"]["steps"]
+    assert [(s["kind"], s.get("capture")) for s in steps] == [("http", {"run_id": "json:data.id"}), ("http", None)]
+    web.reset()
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "run", str(out), "--plan", "A", "--yes", "--reason", "lab"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "RBCONSOLE_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    (cancel,) = web.received("/echo/runs/")
+    assert (cancel.method, cancel.path, cancel.headers.get("x-run")) == ("POST", "/echo/runs/exec-42/cancel", "exec-42")

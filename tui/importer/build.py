@@ -13,7 +13,9 @@ from typing import Any
 
 from tui.importer import sections as parts
 from tui.importer.coverage import UNPLACED, Coverage, unplaced
+from tui.importer.decisions import WHEN, decisions, table_monitors
 from tui.importer.flowchart import parse_chart, to_flow
+from tui.importer.literals import literal_vars
 from tui.importer.markdown import Section, field_value, labelled, parse, safe
 from tui.importer.plans import Found, Unit, build_plan, find, plan_key, plan_title, steps_of
 from tui.importer.steps import Context, placeholder
@@ -41,8 +43,9 @@ def build(text: str, source: str) -> Imported:
     everywhere = steps_of([s for v in found.verify for s in v.walk()], ctx, check=True, verify=True)
     plans, risks = _plans(found, sections, ctx, everywhere)
     _when_to_roll_back(sections, plans)
-    decisions = parts.matrix(sections, plans)
-    levels = parts.severity(sections, plans) or parts.matrix_levels(decisions, plans)
+    matrix = parts.matrix(sections, plans)
+    prose_levels, prose_monitors = decisions(sections)
+    levels = parts.severity(sections, plans) or parts.matrix_levels(matrix, plans) or _with_plan(prose_levels, plans)
     choices = _choices(found, plans)
     flow, chart_line = _chart_flow(root, plans, choices)
     flow = flow or parts.flow(levels, choices)
@@ -70,12 +73,12 @@ def build(text: str, source: str) -> Imported:
         "hosts": ctx.hosts,
         "severity": levels,
         "risks": risks,
-        "matrix": decisions,
+        "matrix": matrix,
         "flow": flow,
         "checks": checks,
         "plans": plans,
         "checklists": parts.checklists(sections),
-        "monitors": parts.monitors(sections),
+        "monitors": _monitors([parts.monitors(sections), table_monitors(sections), prose_monitors], levels),
         "contacts": parts.contacts(sections),
         "templates": parts.templates(sections),
         "record": parts.record(sections),
@@ -86,6 +89,8 @@ def build(text: str, source: str) -> Imported:
     for section in found.reference:
         coverage.reference(section)
     runbook["vars"] = _url_vars(runbook, {*runbook["params"], *runbook["secrets"]})
+    stated = {v: k for k in ("target_version", "current_version") if (v := runbook[k])}
+    runbook["vars"].update(literal_vars(_actions(runbook), {*runbook["vars"], *_names(runbook)}, stated))
     runbook = {key: value for key, value in runbook.items() if value not in ("", [], {}, None)}
     # what found no home goes to the appendix, by source line, and the report says so
     everything = "\n".join(_strings(finish(runbook)))
@@ -105,18 +110,53 @@ def build(text: str, source: str) -> Imported:
     return Imported(runbook, coverage)
 
 
-_WHEN = re.compile(r"when to (use|roll ?back)|回滚时机|何时回滚|回滚条件|rollback criteria|rollback triggers", re.I)
-
-
 def _when_to_roll_back(sections: list[Section], plans: dict[str, Any]) -> None:
     """A document-wide "when to roll back" list is when each plan applies (unless it says its own)."""
     for section in sections:
-        if _WHEN.search(section.title) and not section.children:
+        if WHEN.search(section.title) and not section.children:
             when = [safe(b.text) for b in section.blocks if b.kind in ("bullet", "numbered") and b.depth == 0]
             for plan in plans.values():
                 if when and "when" not in plan:
                     plan["when"] = when
             return
+
+
+def _with_plan(levels: list[dict[str, Any]], plans: dict[str, Any]) -> list[dict[str, Any]]:
+    """Levels read from prose: a rollback level leads to the one plan (with several, the flowchart asks)."""
+    for level in levels:
+        if level["action"] == "rollback" and len(plans) == 1:
+            level["plan"] = next(iter(plans))
+    return levels
+
+
+def _monitors(lists: list[list[dict[str, Any]]], levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Monitors from threshold lists, tables and the decision section, each once; a severity only
+    where the runbook has that level."""
+    known = {level["level"] for level in levels}
+    monitors: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for monitor in (m for group in lists for m in group):
+        key = (monitor["metric"].lower(), monitor["condition"])
+        if key in seen:
+            continue
+        seen.add(key)
+        if monitor.get("severity") and monitor["severity"] not in known:
+            del monitor["severity"]
+        monitors.append({**monitor, "id": f"monitor-{len(monitors) + 1}"})
+    return monitors
+
+
+def _actions(runbook: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        *runbook["checks"],
+        *(s for p in runbook["plans"].values() for s in (*p["steps"], *p.get("verify", []))),
+    ]
+
+
+def _names(runbook: dict[str, Any]) -> set[str]:
+    """Every name the runbook's placeholders already use (params, secrets, captured values)."""
+    used = re.findall("\x00([A-Za-z0-9_]+)\x00", "\n".join(_strings([runbook["plans"], runbook["checks"]])))
+    return {*runbook["params"], *runbook["secrets"], *used}
 
 
 def _chart_flow(
@@ -281,10 +321,7 @@ _BASE = re.compile(r"^(https?://[A-Za-z0-9.-]+(?::\d{1,5})?)(?=/|$)")
 def _url_vars(runbook: dict[str, Any], taken: set[str]) -> dict[str, str]:
     """A base URL that two or more http steps of the document use becomes a var (``{{ api }}/health``),
     so a profile or ``--var`` can point the whole runbook elsewhere."""
-    actions = [
-        *runbook["checks"],
-        *(s for p in runbook["plans"].values() for s in (*p["steps"], *p.get("verify", []))),
-    ]
+    actions = _actions(runbook)
     http = [(a, m.group(1)) for a in actions if a.get("kind") == "http" and (m := _BASE.match(a["url"]))]
     lines: dict[str, set[str]] = {}
     for action, base in http:

@@ -10,14 +10,15 @@ other subsections are parts of the plan they sit in.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.importer.markdown import Block, Section, clean, inline_code, labelled, safe
+from tui.importer.markdown import Block, Section, clean, field_value, inline_code, labelled, safe
 from tui.importer.sections import APPENDIX, minutes
 from tui.importer.shell import SHELL, SQL, Chunk, Command, looks_like_shell, shell_chunks, sql_chunks
-from tui.importer.steps import Context, command_steps, manual, placeholder, sql_steps, why_manual
+from tui.importer.steps import Context, captured_http, command_steps, manual, placeholder, sql_steps, why_manual
 
 ALTERNATIVE = re.compile(
     r"^(方案|预案|方式|方法|办法|Plan|Option|Method|Approach|Way|Scenario|场景|情形|选项|Stage|阶段|Strategy|策略)\s*([A-Za-z0-9一二三四五六七八九十]+)\b\s*[:：.、-]?\s*(.*)$",
@@ -275,7 +276,7 @@ def build_plan(unit: Unit, ctx: Context, everywhere: list[dict[str, Any]]) -> di
     when = [safe(b.text) for b in labelled(head, "适用场景", "触发条件", "When", "When to use")]
     if when:
         plan["when"] = when
-    target = minutes(head.title)
+    target = _target(unit)
     if target:
         plan["target_minutes"] = target
     plan["steps"] = steps_of(unit.parts, ctx, check=False)
@@ -283,6 +284,36 @@ def build_plan(unit: Unit, ctx: Context, everywhere: list[dict[str, Any]]) -> di
     if verify:
         plan["verify"] = [{**v, "id": f"v{n}"} for n, v in enumerate(verify, 1)]
     return plan
+
+
+# "(Within 24 hours)", "（30 分钟内）", "every 5 min": when, not how long
+_DEADLINE = re.compile(r"within|by |after|every|each|以内|之内|内[)）]|后[)）]|每", re.I)
+_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[-–~]\s*(\d+(?:\.\d+)?)\s*(分钟|min)", re.I)
+
+
+def _target(unit: Unit) -> float | None:
+    """The plan's target time: what its heading says, else the sum of what its parts say they take
+    ("步骤 1（约 5 分钟）", "Duration: 10 min"). Parts stamped with a running clock ("Step 2 (5-10
+    minutes)", "Step 3 (10-15 minutes)") give the time the last one ends, not a sum."""
+    own = minutes(unit.head.title)
+    if own:
+        return own
+    parts = [p for p in unit.parts if p is not unit.head and not _DEADLINE.search(p.title)]
+    took = [m for p in parts if (m := minutes(p.title) or _stated(p))]
+    ranges = [(float(m.group(1)), float(m.group(2))) for p in parts if (m := _RANGE.search(p.title))]
+    pairs = list(itertools.pairwise(ranges))
+    rising = all(a[0] <= b[0] and a[1] <= b[1] for a, b in pairs)
+    if pairs and rising and any(b[0] == a[1] for a, b in pairs):
+        return max(took)
+    return round(sum(took), 1) if took else None
+
+
+def _stated(section: Section) -> float | None:
+    for block in section.blocks:
+        said = field_value(block.text, "预计时间", "预计耗时", "耗时", "Estimated time", "Duration", "Time")
+        if said and (found := minutes(said)):
+            return found
+    return None
 
 
 def steps_of(sections: list[Section], ctx: Context, *, check: bool, verify: bool = False) -> list[dict[str, Any]]:
@@ -332,8 +363,9 @@ def _shell_steps(block: Block, ctx: Context, check: bool, cwd: str | None) -> tu
             chunk, here = _cd(chunk, here, ctx)
             if not chunk.commands:
                 continue
-            made = command_steps(chunk, ctx, check=check, cwd=here, plain=bool(capture))
-            if capture:
+            answer = captured_http(chunk, ctx, capture, check=check) if capture and not ctx.remote else None
+            made = [answer] if answer else command_steps(chunk, ctx, check=check, cwd=here, plain=bool(capture))
+            if capture and not answer:
                 if not made or made[-1]["kind"] not in ("local", "ssh"):
                     kept = False
                     break

@@ -129,10 +129,17 @@ def monitors(sections: list[Section]) -> list[dict[str, Any]]:
         titles = [section.title, *(a.title for a in section.ancestors())]
         if not any(_MONITORING.search(t) for t in titles):
             continue
+        above: dict[int, str] = {}  # the list item each depth sits under
         for block in section.blocks:
             if block.kind not in ("bullet", "check", "numbered"):
                 continue
-            match = _THRESHOLD.match(block.text)
+            above[block.depth] = block.text
+            match = None
+            if block.depth and (parent := above.get(block.depth - 1)) and not _THRESHOLD.match(parent):
+                # "- Latency:" / "  - p99 < 800ms": the item it sits under says what is measured
+                head = re.sub(r"[:：]\s*$", "", parent)
+                match = _THRESHOLD.match(f"{head} {block.text}")
+            match = match or _THRESHOLD.match(block.text)
             if not match:
                 continue
             op = {"≤": "<=", "≥": ">="}.get(match.group("op"), match.group("op"))

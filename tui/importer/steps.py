@@ -241,7 +241,13 @@ def command_steps(
             flush()
             steps.append(manual(ctx, title, command, "another way to do the step before (never both)", chunk.notes))
             continue
-        special = None if chunk.together else _special(command, ctx, title, chunk, check, cwd, plain)
+        # a command that reads a variable the pending ones set runs in their shell, whatever it is
+        reads = any(re.search(rf"\${{?{name}\b", command.text) for name in _assigned(pending))
+        if reads and not chunk.together and (why := why_manual(command.text)):
+            flush()
+            steps.append(manual(ctx, title, command, why, chunk.notes))
+            continue
+        special = None if chunk.together or reads else _special(command, ctx, title, chunk, check, cwd, plain)
         if special is None:
             pending.append(command)
             if check and not chunk.together:  # one check per command: a writing one stops no other
@@ -251,6 +257,10 @@ def command_steps(
         steps.append(special)
     flush()
     return steps
+
+
+def _assigned(commands: list[Command]) -> set[str]:
+    return {n for c in commands for n in re.findall(r"^\s*(?:export\s+|local\s+)?([A-Za-z_]\w*)=", c.text, re.M)}
 
 
 _LOGIN = re.compile(r"(?:sudo\s+)?ssh(?:\s+-p\s*(\d+)|\s+-[tTqvA46C]+)*\s+((?:[\w.-]+@)?[\w.-]+)")
@@ -400,7 +410,8 @@ def _secrets_out(run: str, ctx: Context) -> str:
         return f"{match.group(1)}{ctx.secret(f'API_{key}')}{match.group(4)}"
 
     secretish = r"[A-Za-z_]*(?:passw(?:or)?d|secret|token|api_?key)[A-Za-z_]*"
-    return re.sub(rf"(\"({secretish})\"\s*:\s*\")([^\"$\x00]+)(\")", in_json, run, flags=re.I)
+    # the value is a credential, not a pattern (`grep -o '"token":"[^"]*"'` reads one, it holds none)
+    return re.sub(rf"(\"({secretish})\"\s*:\s*\")([^\"$\x00\[\]*^\\]+)(\")", in_json, run, flags=re.I)
 
 
 def _ssh(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool) -> dict[str, Any] | None:
@@ -541,6 +552,36 @@ def _http(command: Command, ctx: Context, title: str, chunk: Chunk, check: bool)
     return step
 
 
+_JQ = re.compile(
+    r"^(?P<curl>curl\s.+?)\s*\|\s*jq\s+(?:-r\s+)?(?P<q>['\"]?)\.(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?P=q)\s*$",
+    re.S,
+)
+_GREP_KEY = re.compile(
+    r"^(?P<curl>curl\s.+?)\s*\|\s*grep\s+-o\s+'\"(?P<path>[A-Za-z_]\w*)\":\s*\"\[\^\"\]\*\"'\s*\|\s*cut\s+-d\s*'\"'\s+-f\s*4\s*$",
+    re.S,
+)
+
+
+def captured_http(chunk: Chunk, ctx: Context, name: str, *, check: bool) -> dict[str, Any] | None:
+    """``NAME=$(curl … | jq -r .data.token)`` (or ``| grep -o '"token":"[^"]*"' | cut -d'"' -f4``)
+    as an http step that captures ``json:data.token``; None when the use is not that plain."""
+    if len(chunk.commands) != 1:
+        return None
+    command = chunk.commands[0]
+    text = command.text.replace("\\\n", " ")
+    match = _JQ.match(text) or _GREP_KEY.match(text)
+    if not match:
+        return None
+    curl = Command(_secrets_out(match.group("curl"), ctx), command.line)
+    step = _http(curl, ctx, chunk.title or curl.text.split("\n")[0][:60], chunk, check)
+    if step is None or step["kind"] != "http":
+        if step is not None:  # a check that would change something: the shell line is judged again
+            ctx.outcomes.pop(command.line, None)
+        return None
+    step["capture"] = {name: f"json:{match.group('path')}"}
+    return step
+
+
 def _json_secrets(value: Any, ctx: Context) -> Any:
     """A credential in a JSON body (``{"password": "test123"}``) is read from the environment."""
     if isinstance(value, dict):
@@ -558,6 +599,8 @@ def _json_secrets(value: Any, ctx: Context) -> Any:
 def _header_value(value: str, name: str, ctx: Context) -> str:
     """A credential in a header (``YOUR_ADMIN_KEY``, ``$TOKEN``, ``Bearer xxx``) becomes a secret."""
     scheme, _, credential = value.rpartition(" ")
+    if "\x00" in value:
+        return value  # a value an earlier step captured (`Bearer $TOKEN` after TOKEN=$(…)): no secret
     env = None
     if var := re.fullmatch(r"\$\{?([A-Za-z_]\w*)\}?", credential):
         env = var.group(1)
