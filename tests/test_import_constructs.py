@@ -217,7 +217,7 @@ def test_a_variable_shared_across_chunks_keeps_the_block_one_step_when_it_cannot
 ) -> None:
     source = tmp_path / "plan.md"
     source.write_text(
-        "# Plan\n\n## Option A\n\n```bash\n# pick\nDIR=/srv/app\n\n# restart\ncd $DIR && ./restart.sh\n```\n\n"
+        "# Plan\n\n## Option A\n\n```bash\n# pick\nDIR=/srv/app-$(date +%F)\n\n# restart\ncd $DIR && ./restart.sh\n```\n\n"
         "## Option B\n\n```bash\n# find\nLAST=$(ls -t /backups | head -1)\n\n# restore\ncp /backups/$LAST /srv/app/\n```\n",
         encoding="utf-8",
     )
@@ -227,7 +227,7 @@ def test_a_variable_shared_across_chunks_keeps_the_block_one_step_when_it_cannot
     assert out.returncode == 0, out.stderr
     plans = tomllib.loads(out.stdout)["plans"]
     (whole,) = plans["A"]["steps"]
-    assert whole["run"] == "DIR=/srv/app\ncd $DIR && ./restart.sh", "steps run in separate shells"
+    assert whole["run"] == "DIR=/srv/app-$(date +%F)\ncd $DIR && ./restart.sh", "steps run in separate shells"
     find, restore = plans["B"]["steps"]
     assert (find["run"], find["capture"]) == ("ls -t /backups | head -1", {"last": "stdout"})
     assert restore["run"] == "cp /backups/{{ last }} /srv/app/"

@@ -206,6 +206,46 @@ def test_a_command_reading_a_variable_set_before_it_stays_in_that_shell() -> Non
     assert "secrets" not in runbook, "$TOKEN is the shell's own variable here, not a secret"
 
 
+def test_a_constant_set_once_is_written_where_later_steps_read_it() -> None:
+    """Each step runs in its own shell: `BACKUP_DIR=…` set in one and read in the next would be
+    empty there, so its value (or the param its blank asks for) is written where it is read."""
+    source = (
+        "# Plan\n\n## Option A\n\n```bash\n"
+        'BACKUP_DIR="/var/backups/app/YYYYMMDD_HHMMSS"\n\n'
+        '# restore\nsudo cp "$BACKUP_DIR/app.bin" /usr/local/bin/app\n\n'
+        '# database\nmysql -u root -p app < "${BACKUP_DIR}/app.sql"\n\n'
+        "# where\nAPP=/srv/app\n\n# start\ncd $APP && ./start.sh\n```\n"
+    )
+    result = build(source, "x.md")
+    runbook = finish(result.runbook)
+    steps = runbook["plans"]["A"]["steps"]
+    assert [s.get("run") or s["instruction"].split("\n")[-1] for s in steps] == [
+        'BACKUP_DIR="{{ backup_dir }}"',
+        'sudo cp "{{ backup_dir }}/app.bin" /usr/local/bin/app',
+        'mysql -u root -p app < "{{ backup_dir }}/app.sql"',
+        "APP=/srv/app",
+        "cd /srv/app && ./start.sh",
+    ]
+    assert steps[2]["kind"] == "manual", "mysql -p asks for a password: a manual step, its path filled in"
+    assert list(runbook["params"]) == ["reason", "backup_dir"], "one param for the one blank"
+
+
+def test_a_value_built_from_a_command_is_captured_and_read_by_the_steps_after_it() -> None:
+    source = (
+        "# Plan\n\n## Option A\n\n```bash\n"
+        '# where\nBACKUP_DIR="/var/backups/app/$(date +%Y%m%d)"\nmkdir -p "$BACKUP_DIR"\n\n'
+        '# copy\ncp /srv/app/app.bin "$BACKUP_DIR/"\n\n'
+        '# dump\nmysqldump -u root -p app > "$BACKUP_DIR/app.sql"\n```\n'
+    )
+    steps = finish(build(source, "x.md").runbook)["plans"]["A"]["steps"]
+    assert [(s["kind"], s.get("run") or s["instruction"].split("\n")[-1], s.get("capture")) for s in steps] == [
+        ("local", """printf '%s\\n' "/var/backups/app/$(date +%Y%m%d)\"""", {"backup_dir": "stdout"}),
+        ("local", 'mkdir -p "{{ backup_dir }}"', None),
+        ("local", 'cp /srv/app/app.bin "{{ backup_dir }}/"', None),
+        ("manual", 'mysqldump -u root -p app > "{{ backup_dir }}/app.sql"', None),
+    ], "each step has the value in its own shell; mysqldump -p asks for a password"
+
+
 def test_a_grep_pattern_is_not_taken_for_a_credential() -> None:
     source = (
         "# Plan\n\n## Option A\n\n```bash\n"

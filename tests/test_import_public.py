@@ -29,7 +29,7 @@ FIGURES = {
     "after_sales-OPERATIONS_RUNBOOK.md": (48, 47, 1),
     "crypto_arbitrage-rollback.md": (5, 5, 0),
     "labels_lab-ROLLBACK.md": (26, 25, 1),
-    "ops_scaffold-ROLLBACK.md": (65, 61, 4),
+    "ops_scaffold-ROLLBACK.md": (65, 60, 5),
     "teei-deployment_rollback.md": (54, 51, 3),
     "teei-rollback.md": (57, 55, 2),
 }
@@ -118,16 +118,17 @@ def test_labels_lab_watches_and_follows_are_made_to_end_and_say_what_the_documen
     plan = runbook["plans"]["A"]
     by_line = {int(s["notes"].split(":")[1].split(";")[0]): s for s in (*plan["steps"], *plan["verify"])}
     pods = by_line[65]
-    assert pods["run"] == "kubectl wait --for=condition=Ready pods -n production --all --timeout=180s"
+    assert pods["run"] == "kubectl wait --for=condition=Ready pods -n {{ namespace }} --all --timeout=180s"
+    assert runbook["vars"] == {"deployment": "app", "namespace": "production"}, "what every command repeats"
     assert "`kubectl get pods -n production -w`" in pods["notes"], "the note says what the document wrote"
     assert pods["timeout"] == "240s", "the step outlasts the command's own bound (the section says 3 min)"
     watch = by_line[80]
     assert watch["run"] == (
         "for _ in $(seq 60); do curl -s https://metrics.example.com/api/errors/1m; echo; sleep 5; done"
     ), "watch -n 5 for the section's 5 minutes"
-    assert by_line[83]["run"] == "kubectl logs deployment/app -n production --tail=100"
+    assert by_line[83]["run"] == "kubectl logs deployment/{{ deployment }} -n {{ namespace }} --tail=100"
     stuck = runbook["plans"]["plan-2"]["steps"]
-    assert stuck[0]["run"] == "kubectl exec deploy/migration-job -n production -- npm run migrate:down"
+    assert stuck[0]["run"] == "kubectl exec deploy/migration-job -n {{ namespace }} -- npm run migrate:down"
     assert stuck[0]["confirm"] is True, "a rewritten command that changes something still asks"
     assert sorted(result.coverage.rewritten) == [65, 80, 83, 158, 167]
     report = result.coverage.report("labels_lab-ROLLBACK.md")

@@ -18,7 +18,7 @@ from typing import Any
 from tui.importer.markdown import Block, Section, clean, field_value, inline_code, labelled, safe
 from tui.importer.sections import APPENDIX, minutes
 from tui.importer.shell import SHELL, SQL, Chunk, Command, looks_like_shell, shell_chunks, sql_chunks
-from tui.importer.steps import Context, captured_http, command_steps, manual, placeholder, sql_steps, why_manual
+from tui.importer.steps import BLANKS, Context, captured_http, command_steps, manual, placeholder, sql_steps, why_manual
 
 ALTERNATIVE = re.compile(
     r"^(方案|预案|方式|方法|办法|Plan|Option|Method|Approach|Way|Scenario|场景|情形|选项|Stage|阶段|Strategy|策略)\s*([A-Za-z0-9一二三四五六七八九十]+)\b\s*[:：.、-]?\s*(.*)$",
@@ -359,7 +359,7 @@ def _shell_steps(block: Block, ctx: Context, check: bool, cwd: str | None) -> tu
         steps: list[dict[str, Any]] = []
         here = cwd
         kept = True
-        for chunk, capture in carried(shell_chunks(block.text, block.line), captures):
+        for chunk, capture in carried(shell_chunks(block.text, block.line), captures, ctx):
             chunk, here = _cd(chunk, here, ctx)
             if not chunk.commands:
                 continue
@@ -386,16 +386,18 @@ def _cd(chunk: Chunk, cwd: str | None, ctx: Context) -> tuple[Chunk, str | None]
             ctx.outcomes[command.line] = ("runnable", "cwd")
             continue
         kept.append(command)
-    return Chunk(chunk.title, kept, chunk.notes, chunk.line, chunk.alternative), cwd
+    return Chunk(chunk.title, kept, chunk.notes, chunk.line, chunk.alternative, chunk.together), cwd
 
 
 _CAPTURED = re.compile(r"^(?:export\s+|local\s+)?([A-Za-z_]\w*)=\"?\$\((.+)\)\"?$", re.S)
 
 
-def carried(chunks: list[Chunk], captures: bool = True) -> list[tuple[Chunk, str | None]]:
+def carried(chunks: list[Chunk], captures: bool = True, ctx: Context | None = None) -> list[tuple[Chunk, str | None]]:
     """Each step runs in its own shell, so a shell variable set in one step is gone in the next.
     ``NAME=$(cmd)`` read by later chunks becomes a step that captures ``cmd``'s output as a
     placeholder those chunks use; any other variable shared across chunks keeps the block one step."""
+    if ctx is not None:
+        _inline_constants(chunks, ctx)
     shared = _shared(chunks)
     if shared - (_capturable(chunks) if captures else set()):
         whole = Chunk(chunks[0].title, line=chunks[0].line, together=True)
@@ -406,26 +408,73 @@ def carried(chunks: list[Chunk], captures: bool = True) -> list[tuple[Chunk, str
     out: list[tuple[Chunk, str | None]] = []
     for i, chunk in enumerate(chunks):
         pending = Chunk(chunk.title, [], list(chunk.notes), chunk.line, chunk.alternative)
+        renamed: dict[str, str] = {}  # captured in this chunk: what the commands after it read
         for command in chunk.commands:
-            match = _CAPTURED.match(command.text.strip())
-            if not (match and match.group(1) in shared):
+            for name, key in renamed.items():
+                command = Command(_reads(name).sub(placeholder(key), command.text), command.line)
+            found = _capture(command.text)
+            if not (found and found[0] in shared):
                 pending.commands.append(command)
                 continue
-            name = match.group(1)
+            name, run = found
             if pending.commands:
                 out.append((pending, None))
-            key = name.lower()
+            key = renamed[name] = name.lower()
             for other in chunks[i + 1 :]:
-                other.commands = [
-                    Command(re.sub(rf"\$\{{{name}\}}|\${name}\b", placeholder(key), c.text), c.line)
-                    for c in other.commands
-                ]
+                other.commands = [Command(_reads(name).sub(placeholder(key), c.text), c.line) for c in other.commands]
             title = pending.title if not pending.commands else ""
-            out.append((Chunk(title or chunk.title, [Command(match.group(2), command.line)], [], command.line), key))
+            out.append((Chunk(title or chunk.title, [Command(run, command.line)], [], command.line), key))
             pending = Chunk("", [], [], command.line)
         if pending.commands:
             out.append((pending, None))
     return out
+
+
+# NAME="/var/backups/app/$(date +%F)": the value is what printing it gives
+_COMPOSED = re.compile(r"""^(?:export\s+|local\s+)?([A-Za-z_]\w*)="([^"`\\]*\$\([^"`\\]*)"$""")
+
+
+def _capture(text: str) -> tuple[str, str] | None:
+    """``NAME=$(cmd)`` → (NAME, cmd); ``NAME="…$(cmd)…"`` → (NAME, a command printing the value)."""
+    if match := _CAPTURED.match(text.strip()):
+        return match.group(1), match.group(2)
+    if match := _COMPOSED.match(text.strip()):
+        return match.group(1), f"printf '%s\\n' \"{match.group(2)}\""
+    return None
+
+
+def _reads(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\$\{{{name}\}}|\${name}\b")
+
+
+_CONSTANT = re.compile(r"""^(?:export\s+)?([A-Za-z_]\w*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`\\;|&<>()]*))$""")
+_PLAIN_VALUE = re.compile(r"[\w./:@%+=,\x00-]+")
+
+
+def _inline_constants(chunks: list[Chunk], ctx: Context) -> None:
+    """A variable set once to a plain constant (``BACKUP_DIR="/var/backups/app"``) and read by later
+    chunks: its value is written where it is read, so each step has it in its own shell."""
+    assignments = [
+        (i, m) for i, chunk in enumerate(chunks) for c in chunk.commands if (m := _CONSTANT.match(c.text.strip()))
+    ]
+    names = [m.group(1) for _, m in assignments]
+    for i, match in assignments:
+        name = match.group(1)
+        value = next((g for g in match.groups()[1:] if g is not None), "")
+        set_again = names.count(name) > 1 or any(
+            re.search(rf"^\s*(?:export\s+)?{name}=", c.text, re.M) and not _CONSTANT.match(c.text.strip())
+            for chunk in chunks
+            for c in chunk.commands
+        )
+        if set_again or not _PLAIN_VALUE.fullmatch(value):
+            continue  # set twice, or a value with spaces or globs: the shell would read it differently
+        if BLANKS.search(value):  # BACKUP_DIR="…/YYYYMMDD_HHMMSS": the one param its assignment asks for
+            value = ctx.param(name, f"{name} (the document writes {value})")
+        for later in chunks[i + 1 :]:
+            later.commands = [
+                Command(re.sub(rf"\$\{{{name}\}}|\${name}\b", lambda _, v=value: v, c.text), c.line)
+                for c in later.commands
+            ]
 
 
 def _shared(chunks: list[Chunk]) -> set[str]:
@@ -440,8 +489,5 @@ def _shared(chunks: list[Chunk]) -> set[str]:
 
 def _capturable(chunks: list[Chunk]) -> set[str]:
     return {
-        m.group(1)
-        for chunk in chunks
-        for c in chunk.commands
-        if (m := _CAPTURED.match(c.text.strip())) and not why_manual(m.group(2))
+        found[0] for chunk in chunks for c in chunk.commands if (found := _capture(c.text)) and not why_manual(found[1])
     }

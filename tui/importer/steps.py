@@ -33,7 +33,7 @@ _ENDLESS = re.compile(
     re.M,
 )
 _INTERACTIVE = re.compile(
-    r"\bmysql\b[^|<]*\s-p\s*$|\bmysql\b[^|]*\s-p(\s|$)|^\s*(sudo\s+)?(vi|vim|nano|emacs|crontab\s+-e)\b|"
+    r"\bmysql(dump)?\b[^|<]*\s-p\s*$|\bmysql(dump)?\b[^|]*\s-p(\s|$)|^\s*(sudo\s+)?(vi|vim|nano|emacs|crontab\s+-e)\b|"
     r"\b(docker|kubectl|docker-compose|oc)\s+(exec|run)\s+(-\w*t\w*\s)|\bsudo\s+(-i|-s|su)\b|^\s*su(\s|$)|"
     r"^\s*(psql|mysql|redis-cli|mongo|mongosh|sqlite3)(\s+(?!-c\b|-e\b|-f\b|--command|--execute|--file)[^\s<|]+)*\s*$|"
     r"\bread\s+-p\b",
@@ -215,6 +215,10 @@ def command_steps(
     ``plain``: a command whose output is captured stays a shell line (or ssh), never http or wait."""
     steps: list[dict[str, Any]] = []
     pending: list[Command] = []
+    if chunk.together:
+        chunk, why = _bounded_together(chunk, ctx)
+        if why:
+            return [_whole_manual(chunk, ctx, why)]
 
     def flush() -> None:
         if pending:
@@ -257,6 +261,33 @@ def command_steps(
         steps.append(special)
     flush()
     return steps
+
+
+def _bounded_together(chunk: Chunk, ctx: Context) -> tuple[Chunk, str | None]:
+    """Commands held in one shell (they share its variables): each that would never end rewritten
+    to end, or why the block cannot run unattended at all."""
+    commands, notes, rewrites = [], list(chunk.notes), {}
+    for command in chunk.commands:
+        if why := why_manual(command.text):
+            rewrite = bounded(command.text, ctx.window, interactive=why == _NEEDS_TERMINAL)
+            if rewrite is None or why_manual(rewrite.run):
+                return chunk, why
+            rewrites[command.line] = rewrite.note
+            notes.append(rewrite.note)
+            command = Command(rewrite.run, command.line)
+        commands.append(command)
+    ctx.rewrites.update(rewrites)
+    return Chunk(chunk.title, commands, notes, chunk.line, chunk.alternative, together=True), None
+
+
+def _whole_manual(chunk: Chunk, ctx: Context, why: str) -> dict[str, Any]:
+    """A block that shares its shell's variables and holds a command that cannot run unattended:
+    one manual step for the whole block (split, the variables would be lost)."""
+    whole = Command("\n".join(c.text for c in chunk.commands), chunk.commands[0].line)
+    step = manual(ctx, chunk.title or whole.text.split("\n")[0][:60], whole, why, chunk.notes)
+    for command in chunk.commands:
+        ctx.outcomes[command.line] = ("manual", why)
+    return step
 
 
 def _assigned(commands: list[Command]) -> set[str]:
