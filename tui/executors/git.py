@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -151,9 +152,29 @@ def _rev_parse(repo: git.Repo, plan: _Plan, timeout: float) -> str | None:
 
     try:
         out = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", plan.spec, kill_after_timeout=timeout)
-    except git.GitCommandError:
+    except git.GitCommandError as exc:
+        _refused(plan, exc)
         return None
     return str(out).strip() or None
+
+
+def _refused(plan: _Plan, exc: git.GitCommandError) -> None:
+    """Raise when git refused the repository itself; a missing ref is not this.
+
+    ``rev-parse --quiet`` says nothing when a ref is missing, so anything on stderr is git refusing
+    to work here. Git words its refusal in the operator's language, but the config key it asks for
+    (safe.directory) is never translated: that is how a repository owned by another user is told.
+    """
+    stderr = str(exc.stderr or "").strip().removeprefix("stderr:").strip().strip("'").strip()
+    if "safe.directory" in stderr:
+        raise _Failed(
+            f"git refuses the repository: it is owned by another user (git's safe.directory check), "
+            f"so whether {plan.what} exists is unknown; if the repository is trusted: "
+            f"git config --global --add safe.directory {shlex.quote(plan.repo)}"
+        )
+    if stderr:
+        first = next((line for line in stderr.splitlines() if line.strip()), stderr)
+        raise _Failed(f"git refused: {first.strip()[:300]}")
 
 
 def _between(repo: git.Repo, head: str, target: str, timeout: float) -> list[str]:
