@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from tui.engine.events import Event
 from tui.record.build import build
+from tui.record.json_record import as_json
 from tui.record.markdown import render
 
 
@@ -17,7 +18,8 @@ def render_markdown(events: Iterable[Event], *, live: bool = False) -> str:
 
 
 def render_json(events: Iterable[Event], *, live: bool = False) -> str:
-    return json.dumps(build(events, live=live), ensure_ascii=False, indent=2) + "\n"
+    """The JSON record: ``schema_version`` and RFC 3339 times (``rbconsole schema --record``)."""
+    return json.dumps(as_json(build(events, live=live)), ensure_ascii=False, indent=2) + "\n"
 
 
 __all__ = ["build", "render_json", "render_markdown"]
