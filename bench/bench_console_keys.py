@@ -49,6 +49,7 @@ from screens.question import ChoiceScreen  # noqa: E402
 from tests.lab.prometheus import _prometheus_server  # noqa: E402
 from tests.lab.sshd import SshLab  # noqa: E402
 from tui.app import RbConsoleApp, create_app  # noqa: E402
+from tui.engine.api import StartOptions  # noqa: E402
 
 ASKS = (ConfirmScreen, ChoiceScreen)
 BASELINE_KEYS = 61
@@ -292,23 +293,30 @@ async def runs_of(
     return [
         await measure(
             "demo (drill bad-release, real steps)",
-            create_app(demo, drill=True, scenario="bad-release", values=demo_values()),
+            create_app(demo, start=StartOptions(mode="drill", scenario="bad-release", values=demo_values())),
             form_then_severity,
         ),
         await measure(
             "seed 001 (lab profile, against the lab)",
             create_app(
                 seed,
-                profile="lab",
-                values={**tree, "api": api, "admin_api": api},
-                ssh_config=str(lab.config),
-                known_hosts=str(lab.known_hosts),
+                start=StartOptions(
+                    profile="lab",
+                    values={**tree, "api": api, "admin_api": api},
+                    ssh_config=str(lab.config),
+                    known_hosts=str(lab.known_hosts),
+                ),
             ),
             form_then_severity,
         ),
         await measure(
             "demo via open --plan A --reason",
-            create_app(demo, drill=True, scenario="bad-release", plan="A", reason="v2 errors", values=demo_values()),
+            create_app(
+                demo,
+                start=StartOptions(
+                    mode="drill", scenario="bad-release", plan="A", reason="v2 errors", values=demo_values()
+                ),
+            ),
             launched_on_plan,
         ),
     ]

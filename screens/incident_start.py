@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import re
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -14,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from screens.base import ConsoleScreen
+from tui.engine.api import StartOptions
 from tui.runbook.durations import parse_duration
 from tui.runbook.model import Param, Runbook
 from tui.widgets.tick_box import TickBox
@@ -40,15 +42,10 @@ def param_problem(param: Param, value: str) -> str:
     return ""
 
 
-def command_line(
-    rb: Runbook,
-    values: tuple[tuple[str, str], ...],
-    ssh_config: str | None,
-    known_hosts: str | None,
-    profile: str | None,
-) -> list[str]:
+def command_line(rb: Runbook, start: StartOptions) -> list[str]:
     """What the targeting flags set that the form has no field for (params show in their own)."""
-    lines = [f"--var {name}={value}" for name, value in values if name not in rb.params]
+    lines = [f"--var {name}={value}" for name, value in start.values.items() if name not in rb.params]
+    profile, ssh_config, known_hosts = start.profile, start.ssh_config, start.known_hosts
     if profile and profile not in rb.profiles:
         known = ", ".join(rb.profiles) or "none"
         lines.append(f"--profile {profile}: not a profile of this runbook (known: {known}); not used")
@@ -73,14 +70,14 @@ class IncidentStartScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         rb = self.runbook
-        options = self.console.options
+        options = self.console.options.start
         yield from self.compose_top(rb)
         with VerticalScroll(id="start-form"):
             yield Label("Operator")
             yield Input(options.operator or getpass.getuser(), compact=True, id="start-operator")
             reason_param = rb.params.get("reason")
             yield Label((reason_param.prompt if reason_param else "") or "Reason", id="label-reason", markup=False)
-            reason = options.reason or dict(options.values).get("reason", "")
+            reason = options.reason or options.values.get("reason", "")
             yield Input(reason, placeholder="what went wrong? (required)", compact=True, id="start-reason")
             if rb.severity:
                 yield Label("Severity")
@@ -101,12 +98,12 @@ class IncidentStartScreen(ConsoleScreen):
                     compact=True,
                     id="start-profile",
                 )
-            given = command_line(rb, options.values, options.ssh_config, options.known_hosts, options.profile)
+            given = command_line(rb, options)
             if given:
                 yield Label("From the command line")
                 yield Static("\n".join(given), id="start-given", markup=False)
             yield Label("Mode")
-            yield TickBox("Drill (rehearsal)", options.drill, compact=True, id="start-drill")
+            yield TickBox("Drill (rehearsal)", options.mode == "drill", compact=True, id="start-drill")
             yield Label("")
             yield TickBox("Dry run (run nothing)", options.dry_run, compact=True, id="start-dry-run")
             yield Label("")
@@ -126,7 +123,7 @@ class IncidentStartScreen(ConsoleScreen):
         return self.form_values() != self.initial
 
     def _param_widget(self, name: str, param: Param) -> Widget:
-        given = dict(self.console.options.values)
+        given = self.console.options.start.values
         default = given.get(name, "" if param.default is None else str(param.default))
         if param.type == "choice":
             return Select(
@@ -172,8 +169,6 @@ class IncidentStartScreen(ConsoleScreen):
         self.app.pop_screen()
 
     def action_start(self) -> None:
-        from tui.engine.session import StartOptions
-
         rb = self.runbook
         reason = self.query_one("#start-reason", Input).value.strip()
         problems: list[str] = []
@@ -195,13 +190,15 @@ class IncidentStartScreen(ConsoleScreen):
         if problems:
             self.notify("; ".join(problems), title="Check the form", severity="error")
             return
-        for name, value in self.console.options.values:
+        given = self.console.options.start
+        for name, value in given.values.items():
             values.setdefault(name, value)  # --var overrides of [vars] ride along
         severity: Any = self.query_one("#start-severity", Select).value if rb.severity else None
         profile: Any = self.query_one("#start-profile", Select).value if rb.profiles else None
-        options = self.console.options
+        # The command line's options with what the form says over them (scenario, plan, ssh files stay).
         self.console.start_session(
-            StartOptions(
+            replace(
+                given,
                 operator=self.query_one("#start-operator", Input).value.strip() or None,
                 reason=reason,
                 severity=None if severity is Select.NULL else severity,
@@ -209,9 +206,5 @@ class IncidentStartScreen(ConsoleScreen):
                 profile=None if profile is Select.NULL else profile,
                 mode="drill" if self.query_one("#start-drill", Checkbox).value else "live",
                 dry_run=self.query_one("#start-dry-run", Checkbox).value,
-                scenario=options.scenario,
-                plan=options.plan,
-                ssh_config=options.ssh_config,
-                known_hosts=options.known_hosts,
             )
         )

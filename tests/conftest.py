@@ -32,8 +32,19 @@ pytest_textual_snapshot.SVGImageExtension = _TopLevelSnapshots
 
 @pytest.fixture(autouse=True)
 def rbconsole_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own data dir, so nothing touches a real operator's sessions."""
+    """Every test gets its own data dir and an empty config file, so nothing touches (or reads) a
+    real operator's sessions and settings."""
     home = tmp_path / "rbhome"
     monkeypatch.setenv("RBCONSOLE_HOME", str(home))
-    monkeypatch.delenv("RBCONSOLE_PATH", raising=False)
+    config = tmp_path / "rbconfig.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("RBCONSOLE_CONFIG", str(config))
+    for name in (
+        "RBCONSOLE_PATH",
+        "RBCONSOLE_OPERATOR",
+        "RBCONSOLE_SSH_CONFIG",
+        "RBCONSOLE_KNOWN_HOSTS",
+        "RBCONSOLE_THEME",
+    ):
+        monkeypatch.delenv(name, raising=False)
     return home

@@ -27,8 +27,8 @@ def assert_no_traceback(out: subprocess.CompletedProcess[str]) -> None:
 def test_a_valid_runbook_exits_0_and_prints_no_problem() -> None:
     out = rbconsole("validate", GOOD)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout == ""
-    assert f"{GOOD}: ok" in out.stderr
+    assert out.stdout == f"{GOOD}: ok\n"  # a result: on stdout, where a script reads it
+    assert out.stderr == ""
 
 
 def test_every_bundled_runbook_validates() -> None:
@@ -56,12 +56,12 @@ def test_several_files_report_each_and_fail_if_any_fails() -> None:
     first, second = BROKEN / "unknown_step_key.toml", BROKEN / "several_problems.toml"
     out = rbconsole("validate", GOOD, first, second)
     assert out.returncode == 1
-    lines = out.stdout.splitlines()
+    ok, *lines = out.stdout.splitlines()
+    assert ok == f"{GOOD}: ok"
     assert all(LINE.match(line) for line in lines), lines
     files = [LINE.match(line)["file"] for line in lines]  # type: ignore[index]
     assert files == [str(first)] + [str(second)] * 5
-    assert f"{GOOD}: ok" in out.stderr
-    assert "2 of 3 runbook(s) invalid" in out.stderr
+    assert out.stderr == "2 of 3 runbook(s) invalid\n"  # a diagnostic: on stderr
 
 
 def test_relative_paths_are_reported_as_given() -> None:
@@ -89,7 +89,7 @@ def test_a_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert_no_traceback(out)
     assert out.stdout.startswith(f"{tmp_path / 'nope.toml'}:1:1: cannot read the file: No such file")
-    assert f"{GOOD}: ok" in out.stderr, "the other files are still checked"
+    assert f"{GOOD}: ok" in out.stdout, "the other files are still checked"
 
 
 def test_a_binary_file_is_reported_not_raised(tmp_path: Path) -> None:

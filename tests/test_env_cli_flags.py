@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Select, Static
 
-from tests.tui_helpers import make_app, settle
+from tests.tui_helpers import fixed_clock, settle
+from tui.app import create_app
 from tui.cli import parse_args
-from tui.commands.open import console_targets
+from tui.commands.options import start_options
 from tui.engine.headless import resume_headless
 from tui.engine.journal import read_events
 from tui.engine.session import Session, StartOptions
@@ -118,7 +119,7 @@ async def test_the_form_shows_and_uses_what_the_flags_set(tmp_path: Path) -> Non
     args = parse_args(
         ["open", str(path), "--var", "api=http://127.0.0.1:7", "--var", "reason=lab try", "--profile", "lab", *files]
     )
-    app = make_app(path, **console_targets(args))
+    app = create_app(path, start=start_options(args), clock=fixed_clock)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("enter")
         await pilot.pause()

@@ -8,6 +8,7 @@ from textual.pilot import Pilot
 from textual.screen import ModalScreen
 
 from tui.app import RbConsoleApp, create_app
+from tui.engine.api import StartOptions
 
 DATA = Path(__file__).parent / "data"
 FLOW = DATA / "tui_flow.toml"
@@ -18,8 +19,12 @@ def fixed_clock() -> float:
     return 1000.0
 
 
-def make_app(runbook: Path | None = FLOW, **options: object) -> RbConsoleApp:
-    return create_app(runbook, clock=fixed_clock, **options)  # type: ignore[arg-type]
+def make_app(
+    runbook: Path | None = FLOW, *, resume: str | None = None, drill: bool = False, **start: object
+) -> RbConsoleApp:
+    """The console with a fixed clock; ``start`` are :class:`StartOptions` fields (``drill``: its mode)."""
+    options = StartOptions(**start, mode="drill" if drill else "live")  # type: ignore[arg-type]
+    return create_app(runbook, resume=resume, start=options, clock=fixed_clock)
 
 
 async def settle(app: RbConsoleApp, pilot: Pilot[int], rounds: int = 200) -> None:

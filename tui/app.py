@@ -1,8 +1,9 @@
 """The console: a Textual app that presents a session and sends it the operator's intent.
 
 Build it with :func:`create_app` (tests, ``rbconsole``, ``open``, ``drill`` and ``resume`` all do):
-on a runbook's overview, on a session to resume, or on the picker; its keywords are the
-:class:`ConsoleOptions`, plus ``clock`` (what stopwatches read; tests pass a fixed one).
+on a runbook's overview, on a session to resume, or on the picker, with the session's
+:class:`~tui.engine.api.StartOptions` (the type the CLI fills from its flags), plus ``clock`` (what
+stopwatches read; tests pass a fixed one). ``textual run tui.app:RbConsoleApp`` opens the picker.
 
 The app never runs a command itself: every engine call runs in a worker (``App.engine``) and
 engine events reach the screens as batched :class:`EngineEvents` messages, ~20 a second,
@@ -15,8 +16,8 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,6 +27,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from tui.engine.api import StartOptions
 from tui.engine.events import ESCALATION_DUE
 from tui.runbook.loader import Loaded, load
 from tui.widgets.keys import screen_bindings
@@ -34,7 +36,7 @@ from tui.widgets.messages import EngineEvents
 if TYPE_CHECKING:
     from tui.drill.live import ScenarioGuard
     from tui.engine.events import Event
-    from tui.engine.session import Question, Session, StartOptions
+    from tui.engine.session import Question, Session
 
 FLUSH_HZ = 20
 
@@ -52,21 +54,19 @@ SESSION_SCREENS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ConsoleOptions:
-    """What the console opens on (a runbook, a session to resume, else the picker) and how a session starts."""
+    """What the console opens on (a runbook, a session to resume, else the picker), how it looks,
+    and the session it starts: ``start`` (the incident form shows it and edits a copy). With
+    ``start.plan`` and ``start.reason`` the incident starts at once (the form only if it lacks a value)."""
 
     runbook: str | None = None
     resume: str | None = None
     runbook_dirs: tuple[str, ...] = ()
-    operator: str | None = None
-    drill: bool = False
-    plan: str | None = None
-    reason: str | None = None  # with plan: start the incident at once (the form only if it lacks a value)
-    scenario: str | None = None
-    profile: str | None = None
-    dry_run: bool = False
-    ssh_config: str | None = None
-    known_hosts: str | None = None
-    values: tuple[tuple[str, str], ...] = ()
+    theme: str | None = None
+    start: StartOptions = field(default_factory=StartOptions)
+
+    @property
+    def drill(self) -> bool:
+        return self.start.mode == "drill"
 
 
 class RbConsoleApp(App[int]):
@@ -86,9 +86,9 @@ class RbConsoleApp(App[int]):
         Binding("f8", "show('contacts')", "Contacts", show=False, id="nav.contacts"),
     ]
 
-    def __init__(self, options: ConsoleOptions, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, options: ConsoleOptions | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self.options = options
+        self.options = options or ConsoleOptions()  # none: the picker (as `textual run tui.app:RbConsoleApp`)
         self.clock = clock
         self.loaded: Loaded | None = None
         self.session: Session | None = None
@@ -111,6 +111,8 @@ class RbConsoleApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_interval(1 / FLUSH_HZ, self.flush_events, name="engine-events")
+        if self.options.theme:
+            self.theme = self.options.theme
         if self.options.drill:
             self.sub_title = "DRILL"
         if self.options.resume:
@@ -142,7 +144,7 @@ class RbConsoleApp(App[int]):
                 self.push_screen(PickerScreen())
             return
         self.push_screen(OverviewScreen(self.loaded))
-        if self.options.plan and self.options.reason:
+        if self.options.start.plan and self.options.start.reason:
             from screens.incident_start import IncidentStartScreen
 
             self.push_screen(IncidentStartScreen(submit=True))
@@ -187,7 +189,7 @@ class RbConsoleApp(App[int]):
         state = self.session.state
         if state.plan is not None and state.in_phase("step"):
             self.action_show("plan")
-        elif self.session.runbook.flow is not None and self.options.plan is None and state.plan is None:
+        elif self.session.runbook.flow is not None and self.options.start.plan is None and state.plan is None:
             self.action_show("triage")
         else:
             self.action_show("prechecks")
@@ -205,16 +207,7 @@ class RbConsoleApp(App[int]):
             from tui.engine.session import Session, SessionError
 
             try:
-                session = await asyncio.to_thread(
-                    Session.open,
-                    ref,
-                    ask=self.ask,
-                    ssh_config=self.options.ssh_config,
-                    known_hosts=self.options.known_hosts,
-                    operator=self.options.operator,
-                    values=dict(self.options.values),
-                    profile=self.options.profile,
-                )
+                session = await asyncio.to_thread(Session.open, ref, ask=self.ask, **self.options.start.reopening())
             except SessionError:
                 if len(self.screen_stack) <= 1:  # started on this session: land somewhere useful
                     from screens.picker import PickerScreen
@@ -310,9 +303,14 @@ class RbConsoleApp(App[int]):
             except SessionError as exc:
                 self.notify(str(exc), title=what, severity="error", timeout=10)
             except Exception as exc:
-                # The edge of the UI: whatever went wrong is a one-line message, never a traceback.
-                self.log.error(what, repr(exc))
-                self.notify(f"{type(exc).__name__}: {exc}", title=what, severity="error", timeout=10)
+                # The edge of the UI: a one-line message; the traceback goes to the log it names.
+                from tui.logs import report
+
+                session_dir = self.session.dir if self.session is not None else None
+                log = await asyncio.to_thread(report, what, exc, session_dir)
+                self.notify(
+                    f"{type(exc).__name__}: {exc} (the cause is in {log})", title=what, severity="error", timeout=10
+                )
             return None
 
         return self.run_worker(guarded(), group=group, exit_on_error=False, description=what)
@@ -488,33 +486,17 @@ class RbConsoleApp(App[int]):
 def create_app(
     runbook: str | Path | None = None,
     *,
+    start: StartOptions | None = None,
     resume: str | None = None,
     runbook_dirs: Iterable[str] = (),
-    operator: str | None = None,
-    drill: bool = False,
-    plan: str | None = None,
-    reason: str | None = None,
-    scenario: str | None = None,
-    profile: str | None = None,
-    dry_run: bool = False,
-    ssh_config: str | None = None,
-    known_hosts: str | None = None,
-    values: Mapping[str, str] | None = None,
+    theme: str | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RbConsoleApp:
     options = ConsoleOptions(
         runbook=str(runbook) if runbook is not None else None,
         resume=resume,
         runbook_dirs=tuple(runbook_dirs),
-        operator=operator,
-        drill=drill,
-        plan=plan,
-        reason=reason,
-        scenario=scenario,
-        profile=profile,
-        dry_run=dry_run,
-        ssh_config=ssh_config,
-        known_hosts=known_hosts,
-        values=tuple((values or {}).items()),
+        theme=theme,
+        start=start or StartOptions(),
     )
     return RbConsoleApp(options, clock=clock)

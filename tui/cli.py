@@ -1,6 +1,8 @@
-"""The ``rbconsole`` command line: argument parsing only; each command lives in ``tui.commands``.
+"""The ``rbconsole`` command line: argument parsing, the user's config, and the edge where an
+error becomes one line (its cause goes to a log file); each command lives in ``tui.commands``.
 
-Commands are imported when chosen, so ``rbconsole --version`` loads nothing heavy.
+Commands are imported when chosen, so ``rbconsole --version`` loads nothing heavy. Results go
+to stdout, diagnostics to stderr; ``-`` names standard input or output where a file is taken.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from tui import __version__
 
@@ -26,7 +30,7 @@ _SUB = "_after_command"
 
 
 def _flags(p: argparse.ArgumentParser, which: str, *, sub: bool) -> None:
-    def add(*names: str, repeat: bool = False, **kw: object) -> None:
+    def add(*names: str, repeat: bool = False, **kw: object) -> argparse.Action:
         dest = names[0].lstrip("-").replace("-", "_")
         if sub:
             kw["default"] = argparse.SUPPRESS
@@ -34,13 +38,20 @@ def _flags(p: argparse.ArgumentParser, which: str, *, sub: bool) -> None:
                 kw["dest"] = dest + _SUB
         elif repeat:
             kw["default"] = []
-        p.add_argument(*names, action="append" if repeat else "store", **kw)  # type: ignore[arg-type]
+        return p.add_argument(*names, action="append" if repeat else "store", **kw)  # type: ignore[arg-type]
 
     if which == GLOBAL:
-        add("--runbooks", repeat=True, metavar="DIR", help="another runbook folder (repeatable)")
-        add("--operator", metavar="NAME", help="who the record names (default: the login name)")
-        add("--ssh-config", metavar="F", help="ssh_config file (overrides the runbook's [ssh] config)")
-        add("--known-hosts", metavar="F", help="known_hosts file (overrides the runbook's [ssh] known_hosts)")
+        _completes(
+            add("--runbooks", repeat=True, metavar="DIR", help="another runbook folder (repeatable)"), "DIRECTORY"
+        )
+        add("--operator", metavar="NAME", help="who the record names (default: the config file's, else the login name)")
+        _completes(
+            add("--ssh-config", metavar="F", help="ssh_config file (overrides the runbook's [ssh] config)"), "FILE"
+        )
+        _completes(
+            add("--known-hosts", metavar="F", help="known_hosts file (overrides the runbook's [ssh] known_hosts)"),
+            "FILE",
+        )
     else:
         add("--var", repeat=True, metavar="K=V", help="set a param or var (repeatable)")
         add("--profile", metavar="P", help="a [profiles.P] of the runbook (e.g. staging, lab)")
@@ -63,8 +74,23 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="answer every confirmation and manual step with yes (recorded)")
     p.add_argument("--reason", metavar="TEXT", help="why this rollback is happening")
     p.add_argument("--severity", metavar="LEVEL", help="the incident's severity level (e.g. P0)")
-    p.add_argument("--record", metavar="OUT.md", help="write the rollback record here when done")
-    _add_override(p)
+    _add_record(p)
+    _add_headless_choices(p)
+
+
+def _add_record(p: argparse.ArgumentParser) -> None:
+    _completes(p.add_argument("--record", metavar="OUT.md", help="write the rollback record here when done"), "FILE")
+
+
+def _add_headless_choices(p: argparse.ArgumentParser) -> None:
+    """The decisions a headless run cannot ask about: failed pre-checks to go past, optional steps to run."""
+    p.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="CHECK_ID=REASON",
+        help="go past a failed blocking pre-check on purpose, saying why (repeatable; journaled)",
+    )
     p.add_argument(
         "--with",
         dest="with_steps",
@@ -75,22 +101,94 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_override(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--override",
-        action="append",
-        default=[],
-        metavar="CHECK_ID=REASON",
-        help="go past a failed blocking pre-check on purpose, saying why (repeatable; journaled)",
-    )
+def _file(p: argparse.ArgumentParser, *names: str, **kw: Any) -> None:
+    _completes(p.add_argument(*names, **kw), "FILE")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# What `rbconsole completion` completes a value with (shtab's FILE / DIRECTORY), set only while it
+# builds the parser: shtab is imported for that command alone.
+_completions: dict[str, Any] = {}
+
+
+def _completes(action: argparse.Action, kind: str) -> None:
+    if kind in _completions:
+        action.complete = _completions[kind]  # type: ignore[attr-defined]
+
+
+class _Version(argparse.Action):
+    """``--version``: the version, the runbook folders searched and the config file in use."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kw.get("help"))
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kw: Any) -> None:
+        # Light on purpose (no pydantic): whether the file exists and what it lists; the commands validate it.
+        import tomli
+
+        from tui import paths
+
+        config = paths.config_file()
+        listed: object = []
+        state = "not found: the defaults apply"
+        if config.is_file():
+            state = "exists"
+            try:
+                listed = tomli.loads(config.read_text(encoding="utf-8")).get("runbooks", [])
+            except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError) as exc:
+                state = f"exists, but cannot be read: {getattr(exc, 'msg', None) or exc}"
+        searched = os.environ.get("RBCONSOLE_PATH")
+        if searched:
+            folders, source = [e for e in searched.split(os.pathsep) if e], "RBCONSOLE_PATH"
+        else:
+            folders = [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
+            source = "the config file"
+        lines = [f"rbconsole {__version__}", f"runbooks: {paths.bundled_runbooks()} (bundled)"]
+        lines += [f"          {Path(d).expanduser()} (from {source})" for d in folders]
+        lines.append(f"config:   {config} ({state})")
+        sys.stdout.write("\n".join(lines) + "\n")  # a result, on stdout (argparse's exit message is stderr)
+        parser.exit()
+
+
+EXAMPLES: dict[str, str] = {
+    "": "rbconsole --runbooks ~/runbooks           the picker over the bundled runbooks and ~/runbooks",
+    "open": "rbconsole open runbooks/shop.toml --plan A --reason 'v2 errors'",
+    "validate": "rbconsole validate runbooks/*.toml\n  rbconsole import plan.md | rbconsole validate -",
+    "run": "rbconsole run shop.toml --plan A --var release=v1.4.2 --yes --record out.md",
+    "drill": "rbconsole drill shop.toml --scenario bad-release --headless --dry-run",
+    "export": "rbconsole export 20261201-224400-ee8a64 --format json -o - | jq .basic",
+    "sessions": "rbconsole sessions",
+    "resume": "rbconsole resume ee8a64 --headless --yes",
+    "schema": "rbconsole schema > runbook.schema.json\n  rbconsole schema --record > record.schema.json",
+    "import": "rbconsole import plan.md -o runbooks/plan.toml",
+    "completion": "rbconsole completion bash > ~/.local/share/bash-completion/completions/rbconsole\n"
+    "  rbconsole completion zsh > ~/.zfunc/_rbconsole        (with fpath+=~/.zfunc before compinit)",
+}
+
+
+def _epilog(name: str) -> str:
+    return "example:\n  " + EXAMPLES[name]
+
+
+def build_parser(completions: Mapping[str, Any] | None = None) -> argparse.ArgumentParser:
+    """The parser; ``completions`` ("FILE", "DIRECTORY" -> shtab's) marks what values complete with."""
+    _completions.clear()
+    _completions.update(completions or {})
+    try:
+        return _build()
+    finally:
+        _completions.clear()
+
+
+def _build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rbconsole",
         description="A terminal runbook console for production rollbacks, incident response and drills.",
+        epilog=_epilog("") + "\n\n`rbconsole COMMAND --help` shows a command's flags and an example.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"rbconsole {__version__}")
+    parser.add_argument(
+        "--version", action=_Version, help="print the version, the runbook folders and the config file, and exit"
+    )
     _flags(parser, GLOBAL, sub=False)
     _flags(parser, TARGETING, sub=False)  # for the console on the picker (no subcommand)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -101,23 +199,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help: str, *, targets: bool = False) -> argparse.ArgumentParser:
         parents = [common, targeting] if targets else [common]
-        return sub.add_parser(name, help=help, parents=parents)
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help[:1].upper() + help[1:] + ".",
+            parents=parents,
+            epilog=_epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     p = command("open", "the console straight on one runbook", targets=True)
-    p.add_argument("file", metavar="FILE")
+    _file(p, "file", metavar="FILE")
     p.add_argument("--plan", metavar="ID", help="with --reason: start the incident on this plan at once")
     p.add_argument("--reason", metavar="TEXT", help="what went wrong (the incident form's reason)")
 
     p = command("validate", "check runbooks; file:line:col: message per problem")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    _file(p, "files", metavar="FILE", nargs="+", help="a runbook file, or - for standard input")
 
     p = command("run", "headless execution for automation and CI", targets=True)
-    p.add_argument("file", metavar="FILE")
+    _file(p, "file", metavar="FILE")
     _add_run_options(p)
     p.add_argument("--force", action="store_true", help="run even while another live session runs this plan")
 
     p = command("drill", "a timed, clearly marked rehearsal (console, or --headless)", targets=True)
-    p.add_argument("file", metavar="FILE")
+    _file(p, "file", metavar="FILE")
     p.add_argument("--scenario", metavar="S", help="a [[drills]] scenario id")
     p.add_argument("--headless", action="store_true", help="run without the console")
     _add_run_options(p)
@@ -125,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("export", "render the record of a recorded session")
     p.add_argument("session", metavar="SESSION")
     p.add_argument("--format", choices=["md", "json"], default="md")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    _file(p, "-o", "--output", metavar="FILE", help="write here instead of stdout (- is stdout)")
 
     command("sessions", "list recorded sessions")
 
@@ -133,23 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session", metavar="SESSION")
     p.add_argument("--headless", action="store_true", help="continue without the console")
     p.add_argument("--yes", action="store_true", help="answer confirmations with yes (recorded)")
-    p.add_argument("--record", metavar="OUT.md")
-    _add_override(p)
-    p.add_argument(
-        "--with",
-        dest="with_steps",
-        action="append",
-        default=[],
-        metavar="STEP_ID",
-        help="run this optional step headless (repeatable; otherwise optional steps are skipped)",
-    )
+    _add_record(p)
+    _add_headless_choices(p)
 
-    command("schema", "print the JSON Schema of the runbook format")
+    p = command("schema", "print the JSON Schema of the runbook format (or of the JSON record)")
+    p.add_argument("--record", action="store_true", help="the schema of `export --format json` instead")
 
     p = command("import", "turn a Markdown rollback plan into a runbook skeleton")
-    p.add_argument("plan", metavar="PLAN.md")
-    p.add_argument("-o", "--output", metavar="FILE")
+    _file(p, "plan", metavar="PLAN.md")
+    _file(p, "-o", "--output", metavar="FILE", help="write the runbook here instead of stdout")
     p.add_argument("--force", action="store_true", help="write the runbook even when it does not validate")
+
+    p = command("completion", "print a shell completion script")
+    p.add_argument("shell", choices=["bash", "zsh"])
     return parser
 
 
@@ -163,17 +264,69 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _apply_config(args: argparse.Namespace) -> None:
+    """Flags over the environment over the config file over the defaults (README: Configuration)."""
+    from tui import config
+
+    settings = config.load({"operator": args.operator, "ssh_config": args.ssh_config, "known_hosts": args.known_hosts})
+    args.operator = settings.operator
+    args.ssh_config = settings.ssh_config
+    args.known_hosts = settings.known_hosts
+    args.theme = settings.theme  # the search path: tui.paths reads it (the picker rescans)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    args = parse_args(argv)  # --version and --help end here, having loaded nothing heavy
     command = args.command
+    from tui import logs
+    from tui.config import ConfigError
+
+    logs.configure()
+    try:
+        _apply_config(args)
+    except ConfigError as exc:
+        print(f"rbconsole: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     # Local steps reach the interpreter rbconsole runs on (the demo's service lives in this
     # package, which a bare `python3` on PATH may not have).
     os.environ.setdefault("RBCONSOLE_PYTHON", sys.executable)
-    module = importlib.import_module(f"tui.commands.{command.replace('-', '_')}")
+    before = _sessions()
     try:
+        module = importlib.import_module(f"tui.commands.{command.replace('-', '_')}")
         return int(module.main(args) or 0)
     except KeyboardInterrupt:
         print("rbconsole: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_FAILED
+    except Exception as exc:  # the edge: one line for the operator, the traceback in the log it names
+        log = logs.report(f"rbconsole {command}", exc, _this_session(args, before))
+        name = "rbconsole" if command == "console" else f"rbconsole {command}"
+        print(f"{name}: internal error ({type(exc).__name__}); the cause is in {log}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _sessions() -> set[str]:
+    from tui import paths
+
+    root = paths.sessions_dir()
+    return set(os.listdir(root)) if root.is_dir() else set()
+
+
+def _this_session(args: argparse.Namespace, before: set[str]) -> Path | None:
+    """The folder of the session this command ran (resumed, or the one it created), if one."""
+    from tui import paths
+
+    root = paths.sessions_dir()
+    new = sorted(_sessions() - before)
+    if len(new) == 1:
+        return root / new[0]
+    ref = getattr(args, "session", None)
+    if args.command == "resume" and ref:
+        from tui.engine.store import SessionNotFound, find
+
+        try:
+            return find(ref)
+        except SessionNotFound:
+            return None
+    return None

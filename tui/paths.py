@@ -1,7 +1,9 @@
 """Every place rbconsole reads or writes, decided in one module.
 
 ``RBCONSOLE_HOME`` moves all state (sessions, drill history) so tests and drills never touch a
-real operator's data; ``RBCONSOLE_PATH`` (os.pathsep-separated) adds runbook folders.
+real operator's data. Runbook folders: the bundled ones, then the search path of the user's
+settings (``$RBCONSOLE_PATH``, os.pathsep-separated, else the config file's ``runbooks``, see
+:mod:`tui.config`), then ``--runbooks``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ def log_file(name: str) -> Path:
     return home() / "logs" / f"{name}.log"
 
 
+def config_file() -> Path:
+    """The user's config file (read by :mod:`tui.config`): ``$RBCONSOLE_CONFIG``, else the user config dir's."""
+    override = os.environ.get("RBCONSOLE_CONFIG")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
 def bundled_runbooks() -> Path:
     """The runbooks shipped with the package (``runbooks/`` in a source checkout)."""
     package = Path(tui.__file__).resolve().parent
@@ -44,10 +56,10 @@ def bundled_runbooks() -> Path:
 
 
 def runbook_dirs(extra: list[str] | None = None) -> list[Path]:
+    from tui.config import search_path
+
     dirs = [bundled_runbooks()]
-    for entry in os.environ.get("RBCONSOLE_PATH", "").split(os.pathsep):
-        if entry:
-            dirs.append(Path(entry).expanduser())
+    dirs.extend(Path(entry).expanduser() for entry in search_path())
     dirs.extend(Path(e).expanduser() for e in extra or [])
     seen: set[Path] = set()
     unique = []

@@ -9,14 +9,14 @@ from tui.cli import EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:
-    from tui.commands.open import console_targets
+    from tui.commands.options import start_options
 
     try:
-        targets = console_targets(args)
+        start = start_options(args)
     except ValueError as exc:
         print(f"rbconsole: {exc}", file=sys.stderr)
         return EXIT_USAGE
     from tui.app import create_app
 
-    app = create_app(runbook_dirs=args.runbooks, **targets)
+    app = create_app(start=start, runbook_dirs=args.runbooks, theme=getattr(args, "theme", None))
     return app.run() or 0

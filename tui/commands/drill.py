@@ -16,25 +16,22 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui.cli import EXIT_FAILED, EXIT_USAGE
-from tui.commands.run import parse_overrides, parse_vars
+from tui.commands.options import load_runbook, parse_overrides, parse_vars, start_options
 from tui.drill.scenario import DrillChoice, DrillChoiceError, choose
-from tui.runbook.loader import load
 from tui.runbook.model import Runbook
 
 if TYPE_CHECKING:
+    from tui.engine.api import StartOptions
     from tui.engine.headless import HeadlessOptions
 
 
 def main(args: argparse.Namespace) -> int:
-    loaded = load(args.file)
-    if not loaded.ok or loaded.runbook is None:
-        for problem in loaded.problems:
-            print(problem, file=sys.stderr)
+    runbook = load_runbook(args.file)
+    if runbook is None:
         return EXIT_USAGE
-    runbook = loaded.runbook
     try:
         choice = choose(runbook, args.plan, args.scenario, args.profile)
         values = parse_vars(args.var)
@@ -54,21 +51,23 @@ def main(args: argparse.Namespace) -> int:
     return _headless(args, runbook, choice, values)
 
 
+def _chosen(choice: DrillChoice, values: dict[str, str]) -> dict[str, Any]:
+    """What the drill decided over the flags: a drill, of this plan and scenario, under this profile."""
+    return {
+        "mode": "drill",
+        "plan": choice.plan,
+        "scenario": choice.scenario_id,
+        "profile": choice.profile,
+        "values": values,
+    }
+
+
 def _console(args: argparse.Namespace, choice: DrillChoice, values: dict[str, str]) -> int:
     from tui.app import create_app
 
-    app = create_app(
-        runbook=args.file,
-        operator=args.operator,
-        drill=True,
-        plan=choice.plan,
-        scenario=choice.scenario_id,
-        profile=choice.profile,
-        dry_run=args.dry_run,
-        ssh_config=args.ssh_config,
-        known_hosts=args.known_hosts,
-        values=values,
-    )
+    # The console asks its own questions: --yes and --with are for --headless.
+    start = start_options(args, **_chosen(choice, values), yes=False, with_steps=())
+    app = create_app(args.file, start=start, theme=getattr(args, "theme", None))
     app.run()
     return int(app.return_code or 0)
 
@@ -77,7 +76,6 @@ def _headless(
     args: argparse.Namespace, runbook: Runbook, choice: DrillChoice, values: dict[str, str], out: TextIO | None = None
 ) -> int:
     from tui.engine.headless import HeadlessOptions
-    from tui.engine.session import StartOptions
     from tui.engine.store import session_dirs
 
     out = out or sys.stdout
@@ -87,21 +85,8 @@ def _headless(
     target = f"target {choice.target_minutes:g} min" if choice.target_minutes else "no target time"
     about = f"scenario {scenario.id}: {scenario.title}" if scenario else "no scenario: the plan alone"
     print(f"== DRILL == {runbook.id} plan {choice.plan} ({target}); {about}", file=out, flush=True)
-    start = StartOptions(
-        operator=args.operator,
-        reason=args.reason or f"drill: {scenario.title if scenario else runbook.plans[choice.plan].title}",
-        severity=args.severity,
-        values=values,
-        profile=choice.profile,
-        mode="drill",
-        dry_run=args.dry_run,
-        yes=args.yes,
-        scenario=choice.scenario_id,
-        plan=choice.plan,
-        ssh_config=args.ssh_config,
-        known_hosts=args.known_hosts,
-        with_steps=tuple(args.with_steps),
-    )
+    reason = args.reason or f"drill: {scenario.title if scenario else runbook.plans[choice.plan].title}"
+    start: StartOptions = start_options(args, **_chosen(choice, values), reason=reason)
     options = HeadlessOptions(
         start,
         record=args.record,

@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     live = is_live(directory)
     text = render_json(events, live=live) if args.format == "json" else render_markdown(events, live=live)
-    if not args.output:
+    if not args.output or args.output == "-":
         sys.stdout.write(text)
         return EXIT_OK
     try:

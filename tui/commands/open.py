@@ -5,22 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from tui.cli import EXIT_USAGE
-
-
-def console_targets(args: argparse.Namespace) -> dict[str, Any]:
-    """What the targeting flags set for a console session (the incident form shows them)."""
-    from tui.commands.run import parse_vars
-
-    return {
-        "operator": args.operator,
-        "profile": args.profile,
-        "ssh_config": args.ssh_config,
-        "known_hosts": args.known_hosts,
-        "values": parse_vars(args.var),
-    }
+from tui.commands.options import start_options
 
 
 def main(args: argparse.Namespace) -> int:
@@ -28,7 +15,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"rbconsole: {args.file}: no such runbook file", file=sys.stderr)
         return EXIT_USAGE
     try:
-        targets = console_targets(args)
+        start = start_options(args)
     except ValueError as exc:
         print(f"rbconsole open: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -43,5 +30,5 @@ def main(args: argparse.Namespace) -> int:
             print(f"rbconsole: {args.file}: plan {args.plan!r} is not defined (known: {known})", file=sys.stderr)
             return EXIT_USAGE
 
-    app = create_app(args.file, runbook_dirs=args.runbooks, plan=args.plan, reason=args.reason, **targets)
+    app = create_app(args.file, start=start, runbook_dirs=args.runbooks, theme=getattr(args, "theme", None))
     return app.run() or 0

@@ -12,51 +12,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
-from tui.cli import EXIT_FAILED, EXIT_USAGE
+from tui.cli import EXIT_USAGE
+
+if TYPE_CHECKING:
+    from tui.engine.api import StartOptions
 
 
 def main(args: argparse.Namespace) -> int:
-    from tui.commands.run import parse_vars
+    from tui.commands.options import headless_flags
 
     try:
-        values = parse_vars(args.var)
+        start, overrides = headless_flags(args)
     except ValueError as exc:
         print(f"rbconsole resume: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
-        return _console(args, values)
-    from tui.commands.run import parse_overrides
+        return _console(args, start)
     from tui.engine.headless import cancel_on_signals, resume_headless
 
-    try:
-        overrides = parse_overrides(args.override)
-    except ValueError as exc:
-        print(f"rbconsole resume: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        return asyncio.run(
-            cancel_on_signals(
-                resume_headless(
-                    args.session,
-                    yes=args.yes,
-                    record=args.record,
-                    ssh_config=args.ssh_config,
-                    known_hosts=args.known_hosts,
-                    operator=args.operator,
-                    values=values,
-                    profile=args.profile,
-                    overrides=overrides,
-                    with_steps=tuple(getattr(args, "with_steps", ())),
-                )
-            )
-        )
-    except Exception as exc:  # the command's edge: one line for the operator, never a traceback
-        print(f"rbconsole resume: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    # An unexpected error is one line at the command line's edge (tui.cli), its cause in the session's log.
+    resumed = resume_headless(
+        args.session,
+        yes=args.yes,
+        record=args.record,
+        overrides=overrides,
+        with_steps=start.with_steps,
+        **start.reopening(),
+    )
+    return asyncio.run(cancel_on_signals(resumed))
 
 
-def _console(args: argparse.Namespace, values: dict[str, str]) -> int:
+def _console(args: argparse.Namespace, start: StartOptions) -> int:
     from tui.engine.store import SessionNotFound, find
 
     if args.yes or args.record or args.override or getattr(args, "with_steps", ()):
@@ -69,12 +57,5 @@ def _console(args: argparse.Namespace, values: dict[str, str]) -> int:
         return EXIT_USAGE
     from tui.app import create_app
 
-    app = create_app(
-        resume=args.session,
-        operator=args.operator,
-        ssh_config=args.ssh_config,
-        known_hosts=args.known_hosts,
-        profile=args.profile,
-        values=values,
-    )
+    app = create_app(resume=args.session, start=start, theme=getattr(args, "theme", None))
     return app.run() or 0

@@ -1,13 +1,19 @@
-"""``rbconsole schema``: the JSON Schema of the runbook format."""
+"""``rbconsole schema [--record]``: the JSON Schema of the runbook format, or of the JSON record."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from tui.runbook.schema import runbook_schema
-
 
 def main(args: argparse.Namespace) -> int:
-    print(json.dumps(runbook_schema(), indent=2, ensure_ascii=False))
+    if getattr(args, "record", False):
+        from tui.record.schema import record_schema
+
+        schema = record_schema()
+    else:
+        from tui.runbook.schema import runbook_schema
+
+        schema = runbook_schema()
+    print(json.dumps(schema, indent=2, ensure_ascii=False))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from tui.engine.events import Event
 
@@ -61,6 +61,17 @@ class StartOptions:
     known_hosts: str | None = None
     headless: bool = False  # nobody decides optional steps: only those in with_steps run
     with_steps: tuple[str, ...] = ()  # --with: optional steps to run headless
+
+    def reopening(self) -> dict[str, Any]:
+        """What reopening a session takes from these options (``Session.open``, ``resume_headless``):
+        the rest was journaled when it started."""
+        return {
+            "ssh_config": self.ssh_config,
+            "known_hosts": self.known_hosts,
+            "operator": self.operator,
+            "values": dict(self.values),
+            "profile": self.profile,
+        }
 
 
 @dataclass(frozen=True)

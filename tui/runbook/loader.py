@@ -41,6 +41,11 @@ def load(path: str | FsPath) -> Loaded:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         return Loaded(name, None, [Problem(name, 1, 1, f"cannot read the file: {exc.strerror or exc}")])
+    return load_bytes(raw, name)
+
+
+def load_bytes(raw: bytes, name: str) -> Loaded:
+    """A runbook's bytes (a file's, or standard input's for ``validate -``), checked as :func:`load` does."""
     if len(raw) > MAX_BYTES:
         return Loaded(name, None, [Problem(name, 1, 1, f"file is larger than {MAX_BYTES // 1024} KiB")])
     try:
