@@ -297,8 +297,8 @@ def test_the_zsh_script_is_a_compdef_of_every_command() -> None:
     assert done.returncode == 0 and done.stdout.startswith("#compdef rbconsole")
     for name in ("validate", "run", "drill", "export", "resume", "schema", "import", "completion"):
         assert f"    {name}:'" in done.stdout, name
-    if shutil.which("zsh"):
-        assert subprocess.run(["zsh", "-n"], input=done.stdout, text=True, timeout=30).returncode == 0
+    assert shutil.which("zsh"), "zsh is installed by .ci/run"
+    assert subprocess.run(["zsh", "-n"], input=done.stdout, text=True, timeout=30).returncode == 0
 
 
 # --- causes to a log file -------------------------------------------------------------------

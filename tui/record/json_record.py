@@ -44,4 +44,11 @@ def as_json(record: dict[str, Any]) -> dict[str, Any]:
             return rfc3339(node)
         return node
 
-    return {"schema_version": SCHEMA_VERSION, **convert(record)}
+    converted = convert(record)
+    # "final" and "notice" stay first (no reader of a mid-session export mistakes it for the final record).
+    return {
+        "final": converted.pop("final"),
+        "notice": converted.pop("notice"),
+        "schema_version": SCHEMA_VERSION,
+        **converted,
+    }
