@@ -43,16 +43,17 @@ def param_problem(param: Param, value: str) -> str:
 
 
 def command_line(rb: Runbook, start: StartOptions) -> list[str]:
-    """What the targeting flags set that the form has no field for (params show in their own)."""
+    """What the targeting flags set that the form has no field for (params show in their own); the ssh
+    files may come from the flags, the environment or the config file, so they are named, not flagged."""
     lines = [f"--var {name}={value}" for name, value in start.values.items() if name not in rb.params]
     profile, ssh_config, known_hosts = start.profile, start.ssh_config, start.known_hosts
     if profile and profile not in rb.profiles:
         known = ", ".join(rb.profiles) or "none"
         lines.append(f"--profile {profile}: not a profile of this runbook (known: {known}); not used")
     if ssh_config:
-        lines.append(f"--ssh-config {ssh_config}")
+        lines.append(f"ssh config: {ssh_config}")
     if known_hosts:
-        lines.append(f"--known-hosts {known_hosts}")
+        lines.append(f"known hosts: {known_hosts}")
     return lines
 
 
@@ -100,7 +101,7 @@ class IncidentStartScreen(ConsoleScreen):
                 )
             given = command_line(rb, options)
             if given:
-                yield Label("From the command line")
+                yield Label("From the command line and the config")
                 yield Static("\n".join(given), id="start-given", markup=False)
             yield Label("Mode")
             yield TickBox("Drill (rehearsal)", options.mode == "drill", compact=True, id="start-drill")

@@ -125,7 +125,7 @@ async def test_the_form_shows_and_uses_what_the_flags_set(tmp_path: Path) -> Non
         await pilot.pause()
         shown = str(app.screen.query_one("#start-given", Static).render())
         assert "--var api=http://127.0.0.1:7" in shown
-        assert f"--ssh-config {tmp_path / 'cfg'}" in shown and f"--known-hosts {tmp_path / 'kh'}" in shown
+        assert f"ssh config: {tmp_path / 'cfg'}" in shown and f"known hosts: {tmp_path / 'kh'}" in shown
         assert app.screen.query_one("#start-profile", Select).value == "lab"
         await pilot.click("#param-pin")
         await pilot.press(*"4321")
