@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-import shtab
-
-from tui.cli import build_parser
+from tui.cli import EXIT_FAILED, build_parser
 
 
 def main(args: argparse.Namespace) -> int:
+    try:
+        import shtab
+    except ImportError:  # an install that skipped the dependency (a stale virtualenv)
+        print("rbconsole completion: needs the shtab package (pip install shtab)", file=sys.stderr)
+        return EXIT_FAILED
     parser = build_parser({"FILE": shtab.FILE, "DIRECTORY": shtab.DIRECTORY})
     script = shtab.complete(parser, shell=args.shell)
     sys.stdout.write(script if script.endswith("\n") else script + "\n")
