@@ -328,7 +328,7 @@ def test_an_internal_error_is_one_line_naming_the_log_with_the_traceback_in_it(
 def test_an_error_during_a_session_goes_to_its_folder(
     runbook: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import tui.engine.headless as headless
+    import tui.headless.runner as headless
 
     real = headless.Session.start
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tui.engine import events as ev
-from tui.engine.headless_print import Printer
+from tui.headless.printer import Printer
 
 FLOOD = """schema = 1
 id = "print-flood"

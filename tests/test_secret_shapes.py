@@ -18,7 +18,7 @@ import pytest
 
 from tests.lab.web import WebLab
 from tui.engine.api import StartOptions
-from tui.engine.headless import HeadlessOptions, run_headless
+from tui.headless.runner import HeadlessOptions, run_headless
 from tui.engine.journal import read_events
 from tui.engine.redact import Redactor
 from tui.executors.base import ExecContext

@@ -28,7 +28,7 @@ import pytest
 
 from tests.lab.tmpfs import PAGE, SmallDisk, small_disk  # noqa: F401  (the fixture)
 from tui.engine import events as ev
-from tui.engine.headless import HeadlessOptions, resume_headless, run_headless
+from tui.headless.runner import HeadlessOptions, resume_headless, run_headless
 from tui.engine.journal import JOURNAL_NAME, read_events
 from tui.engine.session import StartOptions
 from tui.runbook.loader import load

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tui import __version__
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
+from tui.engine.results import EXIT_FAILED
 
 # Global flags work on either side of the subcommand (``rbconsole --operator ana run ...`` and
 # ``rbconsole run ... --operator ana``). The top-level parser holds their defaults; each

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli import EXIT_FAILED, build_parser
+from tui.engine.results import EXIT_FAILED, build_parser
 
 
 def main(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli import EXIT_USAGE
+from tui.engine.results import EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:

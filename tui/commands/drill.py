@@ -18,14 +18,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tui.cli import EXIT_FAILED, EXIT_USAGE
 from tui.commands.options import load_runbook, parse_overrides, parse_vars, start_options
 from tui.drill.scenario import DrillChoice, DrillChoiceError, choose
+from tui.engine.results import EXIT_FAILED, EXIT_USAGE
 from tui.runbook.model import Runbook
 
 if TYPE_CHECKING:
     from tui.engine.api import StartOptions
-    from tui.engine.headless import HeadlessOptions
+    from tui.headless.runner import HeadlessOptions
 
 
 def main(args: argparse.Namespace) -> int:
@@ -75,8 +75,8 @@ def _console(args: argparse.Namespace, choice: DrillChoice, values: dict[str, st
 def _headless(
     args: argparse.Namespace, runbook: Runbook, choice: DrillChoice, values: dict[str, str], out: TextIO | None = None
 ) -> int:
-    from tui.engine.headless import HeadlessOptions
     from tui.engine.store import session_dirs
+    from tui.headless.runner import HeadlessOptions
 
     out = out or sys.stdout
     if args.dry_run:
@@ -128,7 +128,7 @@ def _dry_run_stand_ins(runbook: Runbook, values: dict[str, str], out: TextIO) ->
 async def _run(runbook: Runbook, path: str, options: HeadlessOptions, out: TextIO) -> tuple[int, bool]:
     """The headless run with Ctrl-C and SIGTERM turned into a cancel, so teardown still runs; the exit
     status and whether it was interrupted (the runner turns the cancel into an aborted session)."""
-    from tui.engine.headless import run_headless
+    from tui.headless.runner import run_headless
 
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from tui.engine.results import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:

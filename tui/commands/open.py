@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.cli import EXIT_USAGE
 from tui.commands.options import start_options
+from tui.engine.results import EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING
 
-from tui.cli import EXIT_USAGE
+from tui.engine.results import EXIT_USAGE
 
 if TYPE_CHECKING:
     from tui.engine.api import StartOptions
@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not args.headless and sys.stdin.isatty() and sys.stdout.isatty():
         return _console(args, start)
-    from tui.engine.headless import cancel_on_signals, resume_headless
+    from tui.headless.runner import cancel_on_signals, resume_headless
 
     # An unexpected error is one line at the command line's edge (tui.cli), its cause in the session's log.
     resumed = resume_headless(

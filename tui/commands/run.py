@@ -10,12 +10,12 @@ import argparse
 import asyncio
 import sys
 
-from tui.cli import EXIT_USAGE
+from tui.engine.results import EXIT_USAGE
 
 
 def main(args: argparse.Namespace) -> int:
     from tui.commands.options import headless_flags, load_runbook
-    from tui.engine.headless import HeadlessOptions, cancel_on_signals, run_headless
+    from tui.headless.runner import HeadlessOptions, cancel_on_signals, run_headless
 
     runbook = load_runbook(args.file)
     if runbook is None:

@@ -8,7 +8,7 @@ import shutil
 import time
 import unicodedata
 
-from tui.cli import EXIT_OK
+from tui.engine.results import EXIT_OK
 
 OPERATOR_CELLS = 12
 

@@ -9,6 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+# The command line's exit statuses: 0 only for success (or a dry run that found no problem),
+# 1 for a session that did not succeed or a failure on the way, 2 for bad input (usage).
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+
 # Journaled in ``session_ended``: how the session ended.
 RESULTS: Final = ("success", "partial", "failed", "aborted", "dry_run")
 # Never journaled: a session that did not end is "running" while its process holds the lock,
@@ -45,4 +51,4 @@ def mode_label(meta: Mapping[str, Any]) -> str:
 
 def exit_status(result: str) -> int:
     """0 for success, and for a dry run whose walk found no problem (CI relies on it); else 1."""
-    return 0 if result in ("success", "dry_run") else 1
+    return EXIT_OK if result in ("success", "dry_run") else EXIT_FAILED

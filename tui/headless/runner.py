@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.engine import store
-from tui.engine.headless_print import Printer, terminal_ask
+from tui.headless.printer import Printer, terminal_ask
 from tui.engine.results import exit_status, label
 from tui.engine.session import Session, SessionError, StartOptions
 from tui.runbook.model import Runbook, Step
