@@ -14,8 +14,6 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static, Tab, Tabs
 
 from screens.base import SessionScreen
 from screens.status import duration_text, resolved_target, status_text, target_of
-from tui.drill.drift import Baseline, drifts, plan_baselines
-from tui.drill.summary import summarise
 from tui.engine.events import OUTPUT, STEP_FINISHED, STEP_STARTED, Event
 from tui.runbook.hosts import fan_out
 from tui.runbook.kinds import step_kind
@@ -53,7 +51,6 @@ class PlanScreen(SessionScreen):
         self.latest_host = ""
         self.running: str | None = None
         self.rows: list[tuple[str, Step]] = []
-        self.baselines: dict[str, Baseline] = {}  # from earlier drills of this plan: a step's usual time
         self.drifted: set[str] = set()
         self.passed_in_batch = False
         self.steps_share: int | None = None  # wide: the steps table's share of the width, in percent
@@ -106,8 +103,6 @@ class PlanScreen(SessionScreen):
                 Text.assemble(("Plan ", "bold"), (f"{self.session.state.plan} ", "bold"), plan.title)
             )
         self.query_one("#output-search", Input).display = False
-        if plan is not None:
-            self.baselines = plan_baselines(self.runbook.id, str(self.session.state.plan))
         super().on_mount()
         self.redraw()
         self.move_to_next()  # a resumed session: the cursor on where it stopped
@@ -318,18 +313,29 @@ class PlanScreen(SessionScreen):
             text, style = "All steps done (this plan has no verification) · F7 record", "bold $success"
         return Text(text, style=self.themed(style))
 
+    @property
+    def baselines(self) -> dict[str, Any]:
+        """Step id -> {seconds, samples}: the drill baselines the engine journaled with the plan choice."""
+        return dict(self.session.state.plan_event.get("baselines") or {})
+
     def show_drift(self, table: DataTable[Any]) -> None:
-        """Mark steps far off their drill time ("step 4 (checkout): 3.1x its drill time") and say so once."""
-        if not self.baselines:
-            return
-        for found in drifts(summarise(self.session.events), self.baselines):
-            action = self.session.state.action("step", found.step_id)
-            shown = duration_text(action.last.get("duration") if action and action.last else None)
-            marked = Text.assemble(shown, (f" {found.ratio:.1f}x", self.themed("bold $warning")))
-            table.update_cell(f"step:{found.step_id}", "time", marked)
-            if found.step_id not in self.drifted:
-                self.drifted.add(found.step_id)
-                self.notify(found.text(), title="Drift against earlier drills", severity="warning", timeout=10)
+        """Mark the steps the engine journaled as far off their drill time ("step 4 (checkout): 3.1x
+        its drill time") and say so once: the record and the printer say the same, from the same event."""
+        for phase, step in self.rows:
+            action = self.session.state.action(phase, step.id)
+            if phase != "step" or action is None or action.status != "ok":
+                continue
+            found = action.last.get("drift")
+            if not isinstance(found, dict) or not found.get("flagged"):
+                continue
+            ratio = f" {found['ratio']:.1f}x" if isinstance(found.get("ratio"), int | float) else " ∞x"
+            marked = Text.assemble(duration_text(action.last.get("duration")), (ratio, self.themed("bold $warning")))
+            table.update_cell(f"step:{step.id}", "time", marked)
+            if step.id not in self.drifted:
+                self.drifted.add(step.id)
+                self.notify(
+                    str(found.get("text")), title="Drift against earlier drills", severity="warning", timeout=10
+                )
 
     def follow(self, key: str) -> None:
         """Keep the running step in view (a plan longer than the table runs off its bottom)."""

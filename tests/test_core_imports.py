@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORE_DIRS = ["runbook", "engine", "executors", "record", "drill", "demo", "importer"]
+CORE_DIRS = ["runbook", "engine", "executors", "record", "drill", "headless", "demo", "importer"]
 HEAVY = ["asyncssh", "psycopg", "git", "httpx"]
 UI = ("textual", "tui.app", "tui.widgets", "screens")
 

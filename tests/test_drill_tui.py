@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from tests.test_drill_demo import (
 from tests.tui_helpers import make_app, settle
 from tui.drill import history
 from tui.drill.finish import REPORT_NAME
+from tui.engine.events import STEP_FINISHED, Event
+from tui.engine.journal import JOURNAL_NAME, read_events
+from tui.paths import history_dir, sessions_dir
 from tui.widgets.drill_banner import DrillBanner
 
 
@@ -159,10 +163,36 @@ async def test_plan_screen_flags_drift_against_earlier_drills(tmp_path: Path) ->
         await pilot.press("enter")  # no pre-checks: on to the plan
         await settle(app, pilot)
         assert isinstance(app.screen, PlanScreen)
-        assert app.screen.baselines["nap"].seconds == earlier.steps[1].seconds
+        assert app.screen.baselines["nap"]["seconds"] == round(earlier.steps[1].seconds, 3), "journaled"
         await pilot.press("g")
         await until(pilot, lambda: not app.session.pending_steps())
         await settle(app, pilot)
         assert app.screen.drifted == {"nap"}, "only the slow step is flagged"
+        assert journaled_drift(app.session.events) == {"nap"}, "the screen shows what the engine journaled"
         cell = app.screen.query_one("#steps", DataTable).get_cell("step:nap", "time")
         assert str(cell).endswith("x") and "quick" not in app.screen.drifted
+
+
+def journaled_drift(events: list[Event]) -> set[str]:
+    return {e.data["id"] for e in events if e.type == STEP_FINISHED and (e.data.get("drift") or {}).get("flagged")}
+
+
+async def test_plan_screen_shows_the_journaled_drift_when_the_history_is_gone(tmp_path: Path) -> None:
+    runbook = tmp_path / "napping.toml"
+    runbook.write_text(NAPPING, encoding="utf-8")
+    assert rbconsole("drill", str(runbook), "--headless", "--yes", "--var", "nap=0").returncode == 0
+    live = rbconsole("run", str(runbook), "--plan", "A", "--yes", "--var", "nap=1.6")
+    assert live.returncode == 0, live.stdout + live.stderr
+    assert "  drift: step 2 (nap): " in live.stdout
+    shutil.rmtree(history_dir())  # what the screen shows is what the session journaled, not today's history
+    journals = [(d.name, read_events(d / JOURNAL_NAME)) for d in sessions_dir().iterdir()]
+    [(session_id, events)] = [(name, events) for name, events in journals if events[0].data["mode"] == "live"]
+    assert journaled_drift(events) == {"nap"}
+
+    app = make_app(None, resume=session_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, PlanScreen) and app.session is not None and app.session.read_only
+        assert app.screen.drifted == {"nap"}
+        cell = app.screen.query_one("#steps", DataTable).get_cell("step:nap", "time")
+        assert str(cell).endswith("x")

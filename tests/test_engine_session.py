@@ -11,7 +11,7 @@ import pytest
 
 from tui.engine import events as ev
 from tui.engine.events import Event
-from tui.engine.journal import read_events
+from tui.engine.journal import JOURNAL_NAME, read_events
 from tui.engine.session import Question, Session, SessionError, StartOptions
 from tui.runbook.loader import load_or_raise
 
@@ -349,6 +349,18 @@ pre = [{ text = "must passes", check = "must" }, "people told"]
     assert session.state.notes[0]["text"] == "paged the DBA"
 
 
+def open_fd(path: Path) -> int:
+    """The descriptor this process holds open on ``path`` (read from /proc, not from the session)."""
+    target = str(path.resolve())
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}") == target:
+                return int(name)
+        except OSError:
+            continue
+    raise AssertionError(f"{path} is not open")
+
+
 async def test_journal_that_cannot_be_written_refuses_destructive_steps(tmp_path: Path) -> None:
     path = write_runbook(tmp_path, DESTRUCTIVE)
     session = start(path, values={"dir": str(tmp_path)}, yes=True)
@@ -357,7 +369,7 @@ async def test_journal_that_cannot_be_written_refuses_destructive_steps(tmp_path
     await session.choose_plan("A")
     # The disk fills up: the journal's descriptor now points at /dev/full (ENOSPC on write).
     full = os.open("/dev/full", os.O_WRONLY)
-    os.dup2(full, session._journal._fd)  # type: ignore[union-attr]
+    os.dup2(full, open_fd(session.dir / JOURNAL_NAME))
     os.close(full)
     await session.note("this cannot be written")
     assert warnings and "No space left on device" in warnings[0]

@@ -18,9 +18,9 @@ from tests.tui_helpers import fixed_clock, settle
 from tui.app import create_app
 from tui.cli import parse_args
 from tui.commands.options import start_options
-from tui.headless.runner import resume_headless
 from tui.engine.journal import read_events
 from tui.engine.session import Session, StartOptions
+from tui.headless.runner import resume_headless
 from tui.runbook.loader import load_or_raise
 
 RUNBOOK = """schema = 1

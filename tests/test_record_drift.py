@@ -148,7 +148,7 @@ async def test_a_step_far_faster_than_its_drills_is_flagged_and_a_retry_counts_e
     path = tmp_path / "flaky.toml"
     path.write_text(FLAKY, encoding="utf-8")
     options = StartOptions(values={"flag": str(tmp_path / "flag")})
-    session = Session.start(load_or_raise(path), str(path), options)
+    session = Session.start(load_or_raise(path), str(path), options, baselines=plan_baselines)
     await session.choose_plan("A")
     assert (await session.run_step("quick")).ok
     assert (await session.run_step("flaky")).status == "failed"
@@ -167,12 +167,19 @@ async def test_a_step_far_faster_than_its_drills_is_flagged_and_a_retry_counts_e
     assert f"- ⚠️ {quick['text']}" in render_markdown(session.events)
 
 
-async def test_dry_runs_and_drills_journal_no_baselines(runbook: Path) -> None:
+async def test_a_dry_run_or_a_session_without_history_journals_no_baselines_and_a_drill_does(runbook: Path) -> None:
     saved_drill("d1", quick=100.0)
-    for options in (StartOptions(dry_run=True), StartOptions(mode="drill", scenario="practice")):
-        session = Session.start(load_or_raise(runbook), str(runbook), options)
+    cases = [(StartOptions(dry_run=True), plan_baselines), (StartOptions(), None)]
+    cases.append((StartOptions(mode="drill", scenario="practice"), plan_baselines))
+    for options, source in cases:
+        session = Session.start(load_or_raise(runbook), str(runbook), options, baselines=source)
         await session.choose_plan("A")
         assert (await session.run_step("quick")).ok
         await session.close()
-        assert "baselines" not in session.state.plan_event
-        assert "drift" not in finished_steps(session.events)["quick"]
+        if options.mode == "drill":
+            # The plan screen flags a drill's drift too; it shows what was journaled here.
+            assert session.state.plan_event["baselines"] == {"quick": {"seconds": 100.0, "samples": 1}}
+            assert finished_steps(session.events)["quick"]["drift"]["flagged"]
+        else:
+            assert "baselines" not in session.state.plan_event
+            assert "drift" not in finished_steps(session.events)["quick"]

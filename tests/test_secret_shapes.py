@@ -18,11 +18,11 @@ import pytest
 
 from tests.lab.web import WebLab
 from tui.engine.api import StartOptions
-from tui.headless.runner import HeadlessOptions, run_headless
 from tui.engine.journal import read_events
 from tui.engine.redact import Redactor
 from tui.executors.base import ExecContext
 from tui.executors.ssh import command_for
+from tui.headless.runner import HeadlessOptions, run_headless
 from tui.record import render_json, render_markdown
 from tui.runbook.loader import load_or_raise
 from tui.runbook.model import SshAction, SshSettings

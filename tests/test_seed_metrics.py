@@ -58,7 +58,7 @@ async def read(rb: Runbook, prom: PromLab) -> tuple[dict[str, str], str | None, 
     try:
         readings, suggested = await session.read_monitors("start")
         executor = PrometheusExecutor()
-        ctx: ExecContext = session._context("pre")  # the session's own values: the lab profile's
+        ctx: ExecContext = session.context("pre")  # the session's own values: the lab profile's
         try:
             checks = {
                 i: (await executor.run(a, ctx, lambda *_: None)).status for i, a in prometheus_actions(rb).items()

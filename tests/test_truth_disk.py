@@ -28,9 +28,9 @@ import pytest
 
 from tests.lab.tmpfs import PAGE, SmallDisk, small_disk  # noqa: F401  (the fixture)
 from tui.engine import events as ev
-from tui.headless.runner import HeadlessOptions, resume_headless, run_headless
 from tui.engine.journal import JOURNAL_NAME, read_events
 from tui.engine.session import StartOptions
+from tui.headless.runner import HeadlessOptions, resume_headless, run_headless
 from tui.runbook.loader import load
 
 DATA = Path(__file__).parent / "data"

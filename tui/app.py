@@ -155,10 +155,14 @@ class RbConsoleApp(App[int]):
         """Start a session from the incident form (in a worker: it creates files and fsyncs)."""
 
         async def start() -> None:
+            from tui.drill.drift import plan_baselines
             from tui.engine.session import Session
 
             assert self.loaded is not None and self.loaded.runbook is not None
-            session = await asyncio.to_thread(Session.start, self.loaded.runbook, self.loaded.path, options, self.ask)
+            runbook, path = self.loaded.runbook, self.loaded.path
+            session = await asyncio.to_thread(
+                lambda: Session.start(runbook, path, options, self.ask, baselines=plan_baselines)
+            )
             # Setup first: the pre-checks screen runs the checks as it opens, and they check what setup made.
             await self.drill_setup(session)
             if options.plan is not None and session.state.plan is None:  # drill/open --plan: no triage
@@ -204,10 +208,13 @@ class RbConsoleApp(App[int]):
         """Reopen a recorded session (read-only if another process holds it) where it stopped."""
 
         async def resume() -> None:
+            from tui.drill.drift import plan_baselines
             from tui.engine.session import Session, SessionError
 
             try:
-                session = await asyncio.to_thread(Session.open, ref, ask=self.ask, **self.options.start.reopening())
+                session = await asyncio.to_thread(
+                    Session.open, ref, ask=self.ask, baselines=plan_baselines, **self.options.start.reopening()
+                )
             except SessionError:
                 if len(self.screen_stack) <= 1:  # started on this session: land somewhere useful
                     from screens.picker import PickerScreen

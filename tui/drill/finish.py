@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.drill import history
-from tui.drill.drift import Drift, baselines, drifts
+from tui.drill.drift import baselines, drifts
 from tui.drill.report import render_report
 from tui.drill.summary import DrillRun, summarise
+from tui.engine.drift import Drift
 from tui.engine.events import Event
 from tui.runbook.model import Runbook
 

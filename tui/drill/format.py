@@ -5,20 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tui.engine.results import label
+from tui.runbook.durations import seconds_text
 
 _BARS = "▁▂▃▄▅▆▇█"
-
-
-def seconds_text(seconds: float) -> str:
-    """``0.31s``, ``4.2s``, ``42s``, ``3m 05s``, ``1h 02m``."""
-    if seconds < 10:
-        return f"{seconds:.2f}s" if seconds < 1 else f"{seconds:.1f}s"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m {whole % 60:02d}s"
-    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
 def against_target(seconds: float, target_minutes: float | None, result: str = "success") -> str:

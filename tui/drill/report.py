@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from tui.drill.drift import Baseline, Drift, baselines, drifts
-from tui.drill.format import against_target, percent, seconds_text, sparkline
+from tui.drill.drift import baselines, drifts
+from tui.drill.format import against_target, percent, sparkline
 from tui.drill.summary import CheckResult, DrillRun, StepTime
+from tui.engine.drift import Baseline, Drift
 from tui.engine.events import STATUS_WORDS
 from tui.engine.results import label as result_label
+from tui.runbook.durations import seconds_text
 
 CHECKLISTS = ("pre", "during", "post", "followup")
 

@@ -1,7 +1,9 @@
 """Creating a session folder, and reopening one from its journal (resume or read-only view).
 
-The two halves of :meth:`Session.start` and :meth:`Session.open`, kept here so the session
-module is about the flow of an incident rather than about files.
+:func:`create` and :func:`reopen` do the file and value work of :meth:`Session.start` and
+:meth:`Session.open` and hand back an :class:`Opening`: everything a session is made of, and
+the events its opening journals (``session_started`` or ``session_resumed``, and warnings).
+The session is built from it; nothing here reaches into a session.
 """
 
 from __future__ import annotations
@@ -13,28 +15,72 @@ import secrets as random
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, TypedDict, Unpack
 
 from tui import paths
 from tui.engine import events as ev
 from tui.engine import fence
-from tui.engine.api import Ask, SessionError, StartOptions
+from tui.engine.api import SessionError, StartOptions
 from tui.engine.journal import JOURNAL_NAME, Journal, fsync_dir, read_events
 from tui.engine.lock import SessionLock
+from tui.engine.record_source import record_source
 from tui.engine.redact import MIN_LENGTH
 from tui.engine.store import SessionNotFound, find
-from tui.engine.values import ValuesError, resolve
+from tui.engine.values import Values, ValuesError, resolve
 from tui.runbook.loader import load
 from tui.runbook.model import Runbook, Step
-from tui.runbook.placeholders import PLACEHOLDER, Value
+from tui.runbook.placeholders import Value
 from tui.runbook.profiles import with_profile
 from tui.runbook.uses import secrets_needed
 
-if TYPE_CHECKING:
-    from tui.engine.session import Session
+
+@dataclass
+class Opening:
+    """What a session is made of when it starts or reopens, and what its opening journals."""
+
+    session_id: str
+    directory: Path
+    runbook: Runbook
+    runbook_path: str
+    values: Values
+    journal: Journal | None  # None: read-only (locked elsewhere, or ended)
+    lock: SessionLock
+    history: list[ev.Event]  # what the journal held before (empty for a new session)
+    yes: bool
+    dry_run: bool
+    live: bool  # this process started it (a reopened one's running steps are "unknown")
+    headless: bool
+    with_steps: tuple[str, ...]
+    # The runbook without the profile applied and the operator's --var values: what a fenced
+    # session's targets are compared with.
+    fence_source: tuple[Runbook, Mapping[str, str]]
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # to journal, in order
+
+
+class Reopening(TypedDict, total=False):
+    """How :func:`reopen` (and :meth:`Session.open`) reopens a session."""
+
+    yes: bool
+    read_only: bool
+    ssh_config: str | None
+    known_hosts: str | None
+    operator: str | None
+    values: Mapping[str, str] | None
+    profile: str | None
+    headless: bool
+    with_steps: tuple[str, ...]
+
+
+def plan_scope(runbook: Runbook, plan_id: str) -> dict[str, Value]:
+    """The placeholders a chosen plan sets: ``plan``, ``plan_title`` and its own ``target_version``."""
+    plan = runbook.plans[plan_id]
+    scope = {"plan": Value(plan_id, trusted=True), "plan_title": Value(plan.title, trusted=True)}
+    if plan.target_version is not None:
+        scope["target_version"] = Value(plan.target_version, trusted=True)
+    return scope
 
 
 def login_name() -> str:
@@ -65,9 +111,9 @@ def _builtins(runbook: Runbook, session_id: str, operator: str, options: StartOp
     return scope
 
 
-def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: StartOptions, ask: Ask | None) -> Session:
-    """Create the session folder, take its lock, resolve params/vars/secrets and journal
-    ``session_started``. Raises :class:`SessionError` for bad input."""
+def create(runbook: Runbook, runbook_path: str, options: StartOptions) -> Opening:
+    """Create the session folder, take its lock and resolve params/vars/secrets; the opening
+    journals ``session_started``. Raises :class:`SessionError` for bad input."""
     if options.plan is not None and options.plan not in runbook.plans:
         raise SessionError(f"plan {options.plan!r} is not defined (known: {', '.join(runbook.plans)})")
     levels = [s.level for s in runbook.severity]
@@ -113,94 +159,72 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
         journal = Journal.create(directory)
     except OSError as exc:
         raise SessionError(f"cannot create the session in {directory}: {exc.strerror or exc}") from None
-    session = cls(
+    resolved_path = str(Path(runbook_path).resolve())
+    started_data = {
+        "session": session_id,
+        "runbook_id": runbook.id,
+        "runbook_path": resolved_path,
+        "runbook_title": runbook.title,
+        "runbook_sha256": _sha256(runbook_path),
+        **record_source(runbook, values.scope),
+        "checks": [{"id": c.id, "title": c.title, "kind": c.kind, "severity": c.severity} for c in runbook.checks],
+        "service": runbook.service,
+        "current_version": runbook.current_version,
+        "target_version": runbook.target_version,
+        "operator": operator,
+        "reason": options.reason or values.params.get("reason", ""),
+        "severity": options.severity,
+        "params": values.params,
+        "given": {k: values.params.get(k, v) for k, v in given.items()},
+        "profile": options.profile,
+        "mode": options.mode,
+        "dry_run": options.dry_run,
+        "yes": options.yes,
+        "scenario": options.scenario,
+        "plan": options.plan,
+        "user": login_name(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        **({"targets": fence.summary(found)} if fenced else {}),
+    }
+    events: list[tuple[str, dict[str, Any]]] = [(ev.SESSION_STARTED, started_data)]
+    events += [(ev.WARNING, {"message": f"dry run: {message}"}) for message in values.stand_ins]
+    for name, value in values.scope.items():
+        if value.secret and 0 < len(value.text) < MIN_LENGTH:
+            message = f"secret {name} is shorter than {MIN_LENGTH} characters: too short to mask, it may show in output"
+            events.append((ev.WARNING, {"message": message}))
+    return Opening(
         session_id=session_id,
         directory=directory,
         runbook=runbook,
-        runbook_path=str(Path(runbook_path).resolve()),
+        runbook_path=resolved_path,
         values=values,
         journal=journal,
         lock=lock,
         history=[],
-        ask=ask,
         yes=options.yes,
         dry_run=options.dry_run,
         live=True,
         headless=options.headless,
         with_steps=with_steps,
+        fence_source=(raw, given),
+        events=events,
     )
-    session.fence_source = (raw, given)
-    session._record_now(
-        ev.SESSION_STARTED,
-        {
-            "session": session_id,
-            "runbook_id": runbook.id,
-            "runbook_path": session.runbook_path,
-            "runbook_title": runbook.title,
-            "runbook_sha256": _sha256(runbook_path),
-            "record": _fill_known(runbook.record.model_dump(exclude={"fields"}), values.scope)
-            | {"fields": _field_parts(runbook.record.fields, values.scope)},
-            "checklists": {
-                name: [
-                    item if isinstance(item, str) else item.model_dump() for item in getattr(runbook.checklists, name)
-                ]
-                for name in ("pre", "during", "post", "followup")
-            },
-            "checks": [{"id": c.id, "title": c.title, "kind": c.kind, "severity": c.severity} for c in runbook.checks],
-            "service": runbook.service,
-            "current_version": runbook.current_version,
-            "target_version": runbook.target_version,
-            "operator": operator,
-            "reason": options.reason or values.params.get("reason", ""),
-            "severity": options.severity,
-            "params": values.params,
-            "given": {k: values.params.get(k, v) for k, v in given.items()},
-            "profile": options.profile,
-            "mode": options.mode,
-            "dry_run": options.dry_run,
-            "yes": options.yes,
-            "scenario": options.scenario,
-            "plan": options.plan,
-            "user": login_name(),
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            **({"targets": fence.summary(found)} if fenced else {}),
-        },
-    )
-    for message in values.stand_ins:
-        session._record_now(ev.WARNING, {"message": f"dry run: {message}"})
-    for name, value in values.scope.items():
-        if value.secret and 0 < len(value.text) < MIN_LENGTH:
-            message = f"secret {name} is shorter than {MIN_LENGTH} characters: too short to mask, it may show in output"
-            session._record_now(ev.WARNING, {"message": message})
-    return session
 
 
-def reopen(
-    cls: type[Session],
-    ref: str,
-    *,
-    ask: Ask | None = None,
-    yes: bool = False,
-    read_only: bool = False,
-    ssh_config: str | None = None,
-    known_hosts: str | None = None,
-    operator: str | None = None,
-    values: Mapping[str, str] | None = None,
-    profile: str | None = None,
-    headless: bool = False,
-    with_steps: tuple[str, ...] = (),
-) -> Session:
+def reopen(ref: str, **how: Unpack[Reopening]) -> Opening:
     """Reopen a recorded session by id or unique id prefix. If another process holds its
     lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it; an
     ended session is always read-only. ``values`` (``--var``) may supply what the journal never
-    kept (a secret param) but not change what the session ran with; nor may ``profile``."""
+    kept (a secret param) but not change what the session ran with; nor may ``profile``; the
+    opening journals ``session_resumed`` when it may write."""
+    yes, profile = how.get("yes", False), how.get("profile")
     try:
         directory = find(ref)
     except SessionNotFound as exc:
         raise SessionError(str(exc)) from None
     lock = SessionLock(directory)
-    writable = not read_only and lock.acquire()
+    writable = not how.get("read_only", False) and lock.acquire()
     try:
         journal = Journal.open(directory) if writable else None
         history = journal.events if journal else _read_only_events(directory)
@@ -236,7 +260,7 @@ def reopen(
         lock.release()
         was = f"profile {meta['profile']!r}" if meta.get("profile") else "no profile"
         raise SessionError(f"session {directory.name} ran with {was}; a resume cannot change it to {profile!r}")
-    for name, text in (values or {}).items():
+    for name, text in (how.get("values") or {}).items():
         if given.get(name) not in (text, "••••••"):
             lock.release()
             was = f"{name}={given[name]!r}" if name in given else f"{name} as the runbook sets it"
@@ -254,8 +278,8 @@ def reopen(
             given,
             builtins=_builtins(runbook, directory.name, meta.get("operator", ""), options, history[0].ts),
             profile=options.profile,
-            ssh_config=ssh_config,
-            known_hosts=known_hosts,
+            ssh_config=how.get("ssh_config"),
+            known_hosts=how.get("known_hosts"),
             secrets=None if writable else dict.fromkeys(runbook.secrets, ""),
             dry_run=options.dry_run,
             needed=secrets_needed(
@@ -268,7 +292,16 @@ def reopen(
     except ValuesError as exc:
         lock.release()
         raise SessionError(str(exc)) from None
-    session = cls(
+    plan = _plan_of(history) or meta.get("plan")
+    with_steps = _with_steps(runbook, replace(options, plan=plan, with_steps=how.get("with_steps", ())), lock)
+    events: list[tuple[str, dict[str, Any]]] = []
+    if writable:
+        data = {"operator": how.get("operator") or login_name(), "user": login_name(), "host": socket.gethostname()}
+        data |= {"pid": os.getpid(), "yes": yes, "repaired": journal.repaired if journal else False}
+        if _sha256(meta.get("runbook_path", "")) != meta.get("runbook_sha256"):
+            data["warning"] = "the runbook file changed since the session started"
+        events.append((ev.SESSION_RESUMED, data))
+    return Opening(
         session_id=directory.name,
         directory=directory,
         runbook=runbook,
@@ -277,27 +310,14 @@ def reopen(
         journal=journal,
         lock=lock,
         history=history,
-        ask=ask,
         yes=yes,
         dry_run=options.dry_run,
         live=False,
-        headless=headless,
-        with_steps=_with_steps(
-            runbook, replace(options, plan=_plan_of(history) or meta.get("plan"), with_steps=with_steps), lock
-        ),
+        headless=how.get("headless", False),
+        with_steps=with_steps,
+        fence_source=(raw, given),
+        events=events,
     )
-    session.fence_source = (raw, given)
-    for name, text in session.state.captured.items():
-        session._scope[name] = Value(text)
-    if session.state.plan:
-        session._set_plan_scope(session.state.plan)
-    if writable:
-        data = {"operator": operator or login_name(), "user": login_name(), "host": socket.gethostname()}
-        data |= {"pid": os.getpid(), "yes": yes, "repaired": journal.repaired if journal else False}
-        if _sha256(session.runbook_path) != meta.get("runbook_sha256"):
-            data["warning"] = "the runbook file changed since the session started"
-        session._record_now(ev.SESSION_RESUMED, data)
-    return session
 
 
 def _plan_of(history: list[ev.Event]) -> str | None:
@@ -332,35 +352,3 @@ def _sha256(path: str) -> str:
 
 def _read_only_events(directory: Path) -> list[ev.Event]:
     return read_events(directory / JOURNAL_NAME)
-
-
-def _field_parts(fields: dict[str, str], scope: dict[str, Value]) -> dict[str, list[list[str]]]:
-    """Each ``[record.fields]`` value split into the author's text, the values known now, and
-    the names only the run will fill (``["text", ...]``, ``["value", ...]``, ``["later", name]``):
-    the record fills the later ones from the journal, and a value is never read again as a
-    template (an operator's "{{ x }}" stays those characters)."""
-    out: dict[str, list[list[str]]] = {}
-    for label, text in fields.items():
-        parts: list[list[str]] = []
-        end = 0
-        for match in PLACEHOLDER.finditer(text):
-            parts.append(["text", text[end : match.start()]])
-            name = match.group(1)
-            parts.append(["value", scope[name].text] if name in scope else ["later", name])
-            end = match.end()
-        parts.append(["text", text[end:]])
-        out[label] = [p for p in parts if p[0] != "text" or p[1]]
-    return out
-
-
-def _fill_known(data: object, scope: dict[str, Value]) -> object:
-    """The record's own texts with the values known at start filled in; a value captured later
-    keeps its placeholder (the journal states what was known when, and secrets are masked
-    on the way in)."""
-    if isinstance(data, str):
-        return PLACEHOLDER.sub(lambda m: scope[m.group(1)].text if m.group(1) in scope else m.group(0), data)
-    if isinstance(data, list):
-        return [_fill_known(item, scope) for item in data]
-    if isinstance(data, dict):
-        return {key: _fill_known(item, scope) for key, item in data.items()}
-    return data

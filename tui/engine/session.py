@@ -24,23 +24,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Unpack
 
 from tui.engine import events as ev
 from tui.engine import fence, monitors
 from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
 from tui.engine.branching import FAILED, OPTIONAL_OPTIONS, alternatives, has_alternative, lookup, secret
-from tui.engine.core import SessionCore, one_line
-from tui.engine.drift import plan_baselines
+from tui.engine.drift import BaselineSource, plan_baselines
+from tui.engine.escalation import Escalations
+from tui.engine.events import Event
 from tui.engine.monitors import MonitorReading
-from tui.engine.opening import create, outline, reopen
+from tui.engine.opening import Opening, Reopening, create, outline, plan_scope, reopen
+from tui.engine.recorder import Recorder, one_line
+from tui.engine.redact import Redactor
 from tui.engine.results import RESULTS
-from tui.engine.state import plan_window
+from tui.engine.runner import Runner
+from tui.engine.state import SessionState, plan_window
 from tui.engine.store import live_runs
+from tui.engine.values import ValuesError
+from tui.executors.base import ExecContext
 from tui.runbook.conditions import ConditionError, evaluate, parse
 from tui.runbook.model import Checklists, ManualAction, NotifyAction, Plan, Runbook, Step
 from tui.runbook.placeholders import RenderError, Value
+from tui.runbook.uses import secrets_needed, var_templates
 
 __all__ = ["ActionResult", "Ask", "Phase", "Question", "Session", "SessionError", "StartOptions", "Subscriber"]
 
@@ -52,48 +59,159 @@ UNKNOWN_OPTIONS = ("rerun", "done", "failed", "skip")
 _OPEN = frozenset({"pending", "running", "unknown"})
 
 
-class Session(SessionCore):
-    """One session. Create with :meth:`start` (new) or :meth:`open` (resume / read-only view)."""
+class Session:
+    """One session, composed of its parts: the :class:`Recorder` (journal, state, subscribers),
+    the :class:`Runner` (one action through its executor), :class:`Escalations`, and the
+    :class:`Opening` it was built from. Create with :meth:`start` (new) or :meth:`open`
+    (resume / read-only view); ``baselines`` (the drill history,
+    :func:`tui.drill.drift.plan_baselines`) lets a live or drill session journal its drift."""
+
+    def __init__(self, opening: Opening, *, ask: Ask | None = None, baselines: BaselineSource | None = None) -> None:
+        self.id = opening.session_id
+        self.dir = opening.directory
+        self.runbook = opening.runbook
+        self.runbook_path = opening.runbook_path
+        self.locked_by = opening.lock.holder
+        self.fence_source = opening.fence_source
+        self._lock = opening.lock
+        self._values = opening.values
+        self._scope: dict[str, Value] = opening.values.scope
+        self._redact = Redactor(opening.values.secrets)
+        self._ask = ask
+        self._yes = opening.yes
+        self._dry_run = opening.dry_run
+        self._headless = opening.headless
+        self._with = frozenset(opening.with_steps)
+        self._baselines = baselines
+        self._recorder = Recorder(
+            opening.session_id, opening.journal, opening.lock, self._redact, opening.history, live=opening.live
+        )
+        self._runner = Runner(self.runbook, self._recorder, self._values, self._redact, self.dir, dry_run=self._dry_run)
+        self._escalations = Escalations(self.runbook, self._recorder, dry_run=self._dry_run)
+        self._stop_reason = ""
+        self._declined = False  # the plan stopped because a confirmation was refused or impossible
+        self.unanswered = False  # a question came up that nobody was there to answer
+        self._closed = False
+        for name, text in self.state.captured.items():
+            self._scope[name] = Value(text)
+        if self.state.plan in self.runbook.plans:
+            self._scope.update(plan_scope(self.runbook, self.state.plan))
+        for kind, data in opening.events:
+            self._recorder.record_now(kind, data)
 
     @classmethod
-    def start(cls, runbook: Runbook, runbook_path: str, options: StartOptions, ask: Ask | None = None) -> Session:
+    def start(
+        cls,
+        runbook: Runbook,
+        runbook_path: str,
+        options: StartOptions,
+        ask: Ask | None = None,
+        *,
+        baselines: BaselineSource | None = None,
+    ) -> Session:
         """Create the session folder, take its lock, resolve params/vars/secrets and journal
         ``session_started``. Raises :class:`SessionError` for bad input."""
-        return create(cls, runbook, runbook_path, options, ask)
+        return cls(create(runbook, runbook_path, options), ask=ask, baselines=baselines)
 
     @classmethod
     def open(
-        cls,
-        ref: str,
-        *,
-        ask: Ask | None = None,
-        yes: bool = False,
-        read_only: bool = False,
-        ssh_config: str | None = None,
-        known_hosts: str | None = None,
-        operator: str | None = None,
-        values: Mapping[str, str] | None = None,
-        profile: str | None = None,
-        headless: bool = False,
-        with_steps: Sequence[str] = (),
+        cls, ref: str, *, ask: Ask | None = None, baselines: BaselineSource | None = None, **how: Unpack[Reopening]
     ) -> Session:
-        """Reopen a recorded session by id or unique id prefix. If another process holds its
-        lock (or ``read_only``), the session is read-only and ``locked_by`` says who has it;
-        otherwise ``session_resumed`` is journaled and the session continues."""
-        return reopen(
-            cls,
-            ref,
-            ask=ask,
-            yes=yes,
-            read_only=read_only,
-            ssh_config=ssh_config,
-            known_hosts=known_hosts,
-            operator=operator,
-            values=values,
-            profile=profile,
-            headless=headless,
-            with_steps=tuple(with_steps),
+        """Reopen a recorded session by id or unique id prefix (see :func:`~tui.engine.opening.reopen`).
+        If another process holds its lock (or ``read_only``), the session is read-only and
+        ``locked_by`` says who has it; otherwise ``session_resumed`` is journaled and it continues."""
+        return cls(reopen(ref, **how), ask=ask, baselines=baselines)
+
+    # --- what the session holds ----------------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """``subscriber`` gets every event from now on (journaled first); returns the unsubscribe."""
+        return self._recorder.subscribe(subscriber)
+
+    @property
+    def events(self) -> list[Event]:
+        return self._recorder.events
+
+    @property
+    def state(self) -> SessionState:
+        return self._recorder.state
+
+    @property
+    def read_only(self) -> bool:
+        return self._recorder.read_only
+
+    @property
+    def yes(self) -> bool:
+        """Confirmations are answered by ``--yes``."""
+        return self._yes
+
+    @property
+    def journal_ok(self) -> bool:
+        return self._recorder.journal_ok
+
+    @property
+    def broken(self) -> str | None:
+        """Why nothing more may run (the journal or an output file failed), or None."""
+        return self._recorder.broken
+
+    @property
+    def redact(self) -> Callable[[str], str]:
+        return self._redact
+
+    def describe(self, action: Step, phase: str = "step") -> list[str]:
+        """What ``action`` would run, resolved and with secrets masked."""
+        return self._runner.describe(action, phase)
+
+    @staticmethod
+    def targets(action: Step) -> tuple[str, ...]:
+        return Runner.targets(action)
+
+    def context(self, phase: str) -> ExecContext:
+        """The context the session's executors run ``phase`` actions in (its values, hosts, ssh)."""
+        return self._runner.context(phase)
+
+    # --- secrets for the chosen plan ------------------------------------------------------------
+
+    def _read_secrets_for(self, plan_id: str) -> list[str]:
+        """Read the secrets ``plan_id`` needs that the session has not read yet; returns the dry
+        run's stand-in lines. Raises SessionError naming every secret that cannot be read."""
+        meta = self.state.meta
+        needed = secrets_needed(self.runbook, plan=plan_id, scenario=meta.get("scenario"), profile=meta.get("profile"))
+        if needed <= self._values.read or self._values.again is None:
+            return []
+        known = {name: self._scope[name].text for name in self._values.read}
+        try:
+            fresh = self._values.again(secrets=known, needed=needed | self._values.read)
+        except ValuesError as exc:
+            raise SessionError(f"plan {plan_id}: {exc}") from None
+        names = set(self.runbook.secrets) | set(var_templates(self.runbook, meta.get("profile")))
+        for name in names & set(fresh.scope):
+            self._scope[name] = fresh.scope[name]
+        self._redact.add(fresh.secrets)
+        self._values.secrets = fresh.secrets
+        self._values.read = fresh.read
+        self._values.hosts, self._values.ssh = fresh.hosts, fresh.ssh
+        return fresh.stand_ins
+
+    # --- asking the operator -------------------------------------------------------------------
+
+    async def _question(self, question: Question) -> tuple[str | None, str]:
+        """The answer and who gave it; None when nobody could answer or the answer was not
+        one of the options (the caller then stops rather than guess)."""
+        if self._yes and question.kind != "optional":  # --yes confirms; it never decides to run more
+            answer, by = question.options[0], "--yes"
+        elif self._ask is None:
+            answer, by = None, "no-tty"
+            self.unanswered = True
+        else:
+            answer, by = await self._ask(question), "operator"
+            if answer not in question.options:
+                answer = None  # an answer that is not one of the options is no answer at all
+        await self._recorder.emit(
+            ev.CONFIRMATION,
+            {"id": question.step_id, "phase": question.phase, "question": question.kind, "answer": answer, "by": by},
         )
+        return answer, by
 
     # --- triage and plan ------------------------------------------------------------------
 
@@ -106,7 +224,7 @@ class Session(SessionCore):
         if not 0 <= option < len(current.options):
             raise SessionError(f"flow node {node!r} has no option {option + 1}")
         chosen = current.options[option]
-        await self._emit(
+        await self._recorder.emit(
             ev.TRIAGE_ANSWERED,
             {"node": node, "text": current.text, "ask": current.ask, "option": option, "label": chosen.label},
         )
@@ -119,7 +237,7 @@ class Session(SessionCore):
             target = step.next
         leaf = flow.nodes[target]
         if leaf.plan is not None or leaf.action is not None:
-            await self._emit(
+            await self._recorder.emit(
                 ev.TRIAGE_REACHED, {"node": target, "text": leaf.text, "plan": leaf.plan, "action": leaf.action}
             )
         return target
@@ -135,7 +253,9 @@ class Session(SessionCore):
         triage screen refreshes with this every few seconds)."""
         if not self.has_live_monitors:
             return [], None
-        readings = await monitors.read_all(self.runbook, self._context("pre"), self._executor("prometheus"))  # type: ignore[arg-type]
+        readings = await monitors.read_all(
+            self.runbook, self._runner.context("pre"), self._runner.executor("prometheus")
+        )  # type: ignore[arg-type]
         return readings, monitors.suggest(self.runbook, readings)
 
     async def read_monitors(self, at: str) -> tuple[list[MonitorReading], str | None]:
@@ -143,7 +263,7 @@ class Session(SessionCore):
         readings, suggested = await self.peek_monitors()
         if readings:
             data = {"at": at, "readings": [r.as_data() for r in readings], "suggested": suggested}
-            await self._emit(ev.MONITORS_READ, data)
+            await self._recorder.emit(ev.MONITORS_READ, data)
         return readings, suggested
 
     async def set_severity(self, level: str, suggested: str | None = None) -> None:
@@ -154,7 +274,7 @@ class Session(SessionCore):
         previous = self.state.meta.get("severity")
         self._scope["severity"] = Value(level, trusted=True)
         data = {"level": level, "previous": previous, "suggested": suggested, "by": self.state.operator}
-        await self._emit(ev.SEVERITY_SET, data)
+        await self._recorder.emit(ev.SEVERITY_SET, data)
 
     @property
     def recommended_plan(self) -> str | None:
@@ -163,13 +283,6 @@ class Session(SessionCore):
             return str(self.state.reached["plan"])
         level = self.state.meta.get("severity")
         return next((s.plan for s in self.runbook.severity if s.level == level and s.plan), None)
-
-    def _set_plan_scope(self, plan_id: str) -> None:
-        plan = self.runbook.plans[plan_id]
-        self._scope["plan"] = Value(plan_id, trusted=True)
-        self._scope["plan_title"] = Value(plan.title, trusted=True)
-        if plan.target_version is not None:
-            self._scope["target_version"] = Value(plan.target_version, trusted=True)
 
     async def choose_plan(self, plan_id: str, reason: str = "") -> None:
         """Choose the plan; ``reason`` says why when it differs from the recommendation."""
@@ -180,7 +293,7 @@ class Session(SessionCore):
         found, refused = self._fence(plan_id)
         if refused and not self._dry_run:
             raise SessionError(refused)
-        self._set_plan_scope(plan_id)
+        self._scope.update(plan_scope(self.runbook, plan_id))
         data = {
             "plan": plan_id,
             "title": plan.title,
@@ -193,18 +306,21 @@ class Session(SessionCore):
         }
         if found is not None:
             data["targets"] = fence.summary(found)
-        if self.state.meta.get("mode") == "live" and not self._dry_run:
-            # A drill is compared with its history by its own report; a live step, here.
-            data["baselines"] = await plan_baselines(self.runbook.id, plan_id, (s.id for s in plan.steps))
-        await self._emit(ev.PLAN_CHOSEN, data)
+        if self._baselines is not None and not self._dry_run:
+            # Journaled, so the record, the printer and the plan screen compare with the same
+            # history, whatever it holds later (a dry run ran nothing to compare).
+            data["baselines"] = await plan_baselines(
+                self._baselines, self.runbook.id, plan_id, (s.id for s in plan.steps)
+            )
+        await self._recorder.emit(ev.PLAN_CHOSEN, data)
         if self.state.meta.get("mode") == "live" and not self._dry_run:
             for other in await asyncio.to_thread(live_runs, self.runbook.id, plan_id, self.id):
-                await self._emit(ev.WARNING, {"message": f"plan {plan_id} is already running live: {other}"})
+                await self._recorder.emit(ev.WARNING, {"message": f"plan {plan_id} is already running live: {other}"})
         for message in stand_ins:
-            await self._emit(ev.WARNING, {"message": f"dry run: {message}"})
-        self._arm_overdue()
+            await self._recorder.emit(ev.WARNING, {"message": f"dry run: {message}"})
+        self._escalations.arm_overdue()
         for line in fence.summary(found)["production"] if found and self._dry_run else []:
-            await self._emit(ev.WARNING, {"message": f"dry run: a live drill would refuse: {line}"})
+            await self._recorder.emit(ev.WARNING, {"message": f"dry run: a live drill would refuse: {line}"})
 
     def _fence(self, plan_id: str) -> tuple[list[fence.Target] | None, str]:
         """The plan's targets when the session is fenced in (None when it is not), and the refusal."""
@@ -227,9 +343,9 @@ class Session(SessionCore):
 
     async def run_checks(self, ids: Sequence[str] | None = None) -> list[ActionResult]:
         """Run pre-checks (all, or ``ids``) in parallel; re-running one is ``run_checks([id])``."""
-        self._aborted = None
+        self._runner.clear_abort()
         chosen = [c for c in self.runbook.checks if ids is None or c.id in ids]
-        results = await asyncio.gather(*(self._run_action(check, "pre") for check in chosen))
+        results = await asyncio.gather(*(self._runner.run(check, "pre") for check in chosen))
         for result in results:
             await self._tick_from_check(result)
         return list(results)
@@ -239,7 +355,9 @@ class Session(SessionCore):
         if not reason.strip():
             raise SessionError("overriding a pre-check needs a reason")
         by = self.state.operator
-        await self._emit(ev.CHECK_OVERRIDDEN, {"id": check_id, "phase": "pre", "reason": reason, "by": by or ""})
+        await self._recorder.emit(
+            ev.CHECK_OVERRIDDEN, {"id": check_id, "phase": "pre", "reason": reason, "by": by or ""}
+        )
 
     def blocking_failures(self) -> list[str]:
         """Ids of blocking pre-checks that did not pass and were not overridden."""
@@ -275,7 +393,7 @@ class Session(SessionCore):
                     continue
                 current = self.state.ticks.get((name, index), {}).get("ticked", False)
                 if current != result.ok:
-                    await self._emit(
+                    await self._recorder.emit(
                         ev.CHECKLIST_TICKED,
                         {
                             "list": name,
@@ -341,7 +459,7 @@ class Session(SessionCore):
         whose outcome is unknown is asked about first; no step runs past another such one."""
         index, step = self._step(step_id)
         self._refuse_past_unknown(step_id)
-        self._aborted = None
+        self._runner.clear_abort()
         action = self.state.action("step", step_id)
         if action is not None and action.status == "unknown":
             answer = await self._resolve_unknown(step, "step")
@@ -363,7 +481,7 @@ class Session(SessionCore):
             try:
                 holds, seen = evaluate(parse(step.when), lookup(self.state, self._scope), secret(self._scope))
             except ConditionError as exc:
-                return await self._refuse(step, phase, index, f"cannot evaluate when = {step.when}: {exc}")
+                return await self._runner.refuse(step, phase, index, f"cannot evaluate when = {step.when}: {exc}")
             why = {"when": step.when, "values": seen}
             if not holds:
                 reason = f"condition false ({step.when}{'; ' + seen if seen else ''})"
@@ -381,7 +499,7 @@ class Session(SessionCore):
     async def _decide_optional(self, step: Step, phase: str) -> tuple[str | None, str]:
         if step.id in self._with or (self._headless or self._ask is None):
             answer, by = ("run", "--with") if step.id in self._with else ("skip", "headless")
-            await self._emit(
+            await self._recorder.emit(
                 ev.CONFIRMATION, {"id": step.id, "phase": phase, "question": "optional", "answer": answer, "by": by}
             )
             return answer, by
@@ -396,7 +514,7 @@ class Session(SessionCore):
         self, step: Step, phase: str, index: int | None, reason: str, by: str, why: dict[str, str]
     ) -> ActionResult:
         data = {"id": step.id, "phase": phase, "index": index, "reason": reason, "by": by, **why}
-        await self._emit(ev.STEP_SKIPPED, data)
+        await self._recorder.emit(ev.STEP_SKIPPED, data)
         return ActionResult(step.id, phase, "skipped", reason)
 
     async def _confirm_and_run(self, step: Step, phase: str, index: int | None) -> ActionResult:
@@ -408,14 +526,14 @@ class Session(SessionCore):
         plan = self.plan
         covered = plan is not None and has_alternative(plan, step.id)
         if phase == "step" and result.status in FAILED - {"declined"} and not covered:
-            await self._escalate("failed", f"step {step.id} {result.status}: {result.detail}".rstrip(": "))
+            await self._escalations.escalate("failed", f"step {step.id} {result.status}: {result.detail}".rstrip(": "))
         return result
 
     async def _confirm_then_run(self, step: Step, phase: str, index: int | None, gate: dict[str, str]) -> ActionResult:
         manual = isinstance(step, ManualAction)
         if (step.confirm or manual) and not self._dry_run:
-            if self._broken:
-                return ActionResult(step.id, phase, "error", f"not started: {self._broken}")
+            if self._recorder.broken:
+                return ActionResult(step.id, phase, "error", f"not started: {self._recorder.broken}")
             kind = "manual" if manual and not step.confirm else "destructive"
             text = step.instruction if isinstance(step, ManualAction) and step.instruction else step.title or step.id
             question = Question(
@@ -430,16 +548,16 @@ class Session(SessionCore):
             # Nothing here can send it: the operator sends the text and says so. Headless (or
             # --yes, which is no operator) it is printed and "printed, not sent".
             try:
-                text = self._executor("notify").message(step, self._context(phase))  # type: ignore[attr-defined]
+                text = self._runner.executor("notify").message(step, self._runner.context(phase))  # type: ignore[attr-defined]
             except RenderError:
-                return await self._run_action(step, phase, index, gate)  # the step reports why it cannot render
+                return await self._runner.run(step, phase, index, gate)  # the step reports why it cannot render
             question = Question(
                 "notify", step.id, phase, step.title or step.id, self._redact(text), DESTRUCTIVE_OPTIONS,
                 tuple(self.describe(step, phase)), self.targets(step),
             )  # fmt: skip
             answer, _ = await self._question(question)
-            return await self._run_action(step, phase, index, gate, confirmed=answer == "yes")
-        return await self._run_action(step, phase, index, gate)
+            return await self._runner.run(step, phase, index, gate, confirmed=answer == "yes")
+        return await self._runner.run(step, phase, index, gate)
 
     @staticmethod
     def _hand_sent(step: Step) -> bool:
@@ -447,7 +565,7 @@ class Session(SessionCore):
 
     async def skip_step(self, step_id: str, reason: str = "") -> None:
         index, _ = self._step(step_id)
-        await self._emit(ev.STEP_SKIPPED, {"id": step_id, "phase": "step", "index": index, "reason": reason})
+        await self._recorder.emit(ev.STEP_SKIPPED, {"id": step_id, "phase": "step", "index": index, "reason": reason})
 
     async def _resolve_unknown(self, step: Step, phase: str) -> str | None:
         question = Question(
@@ -458,7 +576,7 @@ class Session(SessionCore):
         answer, by = await self._question(question)
         if answer is not None:
             attempt = self.state.actions[(phase, step.id)].attempts
-            await self._emit(
+            await self._recorder.emit(
                 ev.STEP_RESOLVED, {"id": step.id, "phase": phase, "attempt": attempt, "answer": answer, "by": by}
             )
         return answer
@@ -468,12 +586,13 @@ class Session(SessionCore):
         plan = self.plan
         if plan is None:
             raise SessionError("choose a plan first")
-        self._stop_reason, self._aborted = "", None
-        self._arm_overdue()  # a resumed session's plan clock still runs from its choice
+        self._stop_reason = ""
+        self._runner.clear_abort()
+        self._escalations.arm_overdue()  # a resumed session's plan clock still runs from its choice
         for index, step in enumerate(plan.steps):
-            while not self._aborted:
-                if self._broken:
-                    self._stop_reason = self._broken  # nothing more may run unrecorded
+            while not self._runner.aborted:
+                if self._recorder.broken:
+                    self._stop_reason = self._recorder.broken  # nothing more may run unrecorded
                     return False
                 action = self.state.action("step", step.id)
                 if action is not None and action.done:
@@ -494,7 +613,7 @@ class Session(SessionCore):
                 result = await self._confirm_and_run(step, "step", index)
                 if result.finished:
                     break
-                if self._broken:
+                if self._recorder.broken:
                     continue  # no on_failure answer (retry, skip, continue) goes on past it
                 if result.status == "declined":
                     self._stop_reason, self._declined = result.detail, True
@@ -515,8 +634,8 @@ class Session(SessionCore):
                     break
                 self._stop_reason = f"step {step.id} {result.status}: {result.detail}".rstrip(": ")
                 return False
-            if self._aborted:
-                self._stop_reason = self._aborted
+            if self._runner.aborted:
+                self._stop_reason = self._runner.aborted
                 return False
         return all(a.done or a.status == "skipped" for a in self.state.in_phase("step")) and not self.pending_steps()
 
@@ -541,16 +660,18 @@ class Session(SessionCore):
         if plan is None:
             raise SessionError("choose a plan first")
         self._refuse_past_unknown()
-        self._aborted = None
+        self._runner.clear_abort()
         results = []
         for index, check in enumerate(plan.verify):
-            if self._aborted or self._broken:
+            if self._runner.aborted or self._recorder.broken:
                 break
             gate = await self._gate(check, "verify", index)
-            result = gate if isinstance(gate, ActionResult) else await self._run_action(check, "verify", index, gate)
+            result = gate if isinstance(gate, ActionResult) else await self._runner.run(check, "verify", index, gate)
             await self._tick_from_check(result)
             if result.status in FAILED and check.severity == "blocking":
-                await self._escalate("failed", f"verification {check.id} {result.status}: {result.detail}".rstrip(": "))
+                await self._escalations.escalate(
+                    "failed", f"verification {check.id} {result.status}: {result.detail}".rstrip(": ")
+                )
             results.append(result)
         return results
 
@@ -562,14 +683,14 @@ class Session(SessionCore):
             raise SessionError(f"checklist {checklist!r} has no item {index + 1}")
         item = items[index]
         text = item if isinstance(item, str) else item.text
-        await self._emit(
+        await self._recorder.emit(
             ev.CHECKLIST_TICKED, {"list": checklist, "index": index, "text": text, "ticked": ticked, "by": "operator"}
         )
 
     def resume_clock(self) -> None:
         """A reopened session's overdue escalation, counted from the plan's choice as before."""
         if not self.read_only and not self.state.result:
-            self._arm_overdue()
+            self._escalations.arm_overdue()
 
     async def answer_escalation(self, reason: str, answer: str) -> None:
         """Journal what the operator said when shown whom to call for ``reason``."""
@@ -580,11 +701,11 @@ class Session(SessionCore):
             raise SessionError(f"an escalation is answered {' or '.join(ev.ESCALATION_ANSWERS)}, not {answer!r}")
         if due.get("answer") is None:
             by = self.state.operator
-            await self._emit(ev.ESCALATION_ANSWERED, {"reason": reason, "answer": answer, "by": by})
+            await self._recorder.emit(ev.ESCALATION_ANSWERED, {"reason": reason, "answer": answer, "by": by})
 
     async def note(self, text: str) -> None:
         if text.strip():
-            await self._emit(ev.NOTE, {"text": text, "by": self.state.operator})
+            await self._recorder.emit(ev.NOTE, {"text": text, "by": self.state.operator})
 
     def result(self) -> str:
         """The result the session would end with now: success | partial | failed | aborted, or
@@ -595,10 +716,10 @@ class Session(SessionCore):
         return result
 
     def _live_result(self) -> str:
-        if self._broken:
+        if self._recorder.broken:
             return "failed"  # the record can no longer be trusted to be whole
         plan = self.plan
-        if self._aborted or plan is None:
+        if self._runner.aborted or plan is None:
             return "aborted"
         steps = [self.state.action("step", s.id) for s in plan.steps]
         if any(a is not None and a.status == "aborted" for a in steps):
@@ -645,20 +766,22 @@ class Session(SessionCore):
             try:
                 await self.read_monitors("end")
             except Exception as exc:  # a blind monitor must not stop the session from ending
-                await self._emit(ev.WARNING, {"message": f"monitors not read at the end: {one_line(str(exc))}"})
+                await self._recorder.emit(
+                    ev.WARNING, {"message": f"monitors not read at the end: {one_line(str(exc))}"}
+                )
         started = self.state.started or time.time()
-        reason = reason or self._aborted or self.stop_reason or self._broken or ""
-        if self._broken and self._broken not in reason:
-            reason = f"{reason}; {self._broken}" if reason else self._broken
+        reason = reason or self._runner.aborted or self.stop_reason or self._recorder.broken or ""
+        if self._recorder.broken and self._recorder.broken not in reason:
+            reason = f"{reason}; {self._recorder.broken}" if reason else self._recorder.broken
         if result == "dry_run" and not reason:
             reason = self._walked()
         plan_seconds = plan_window(self.state)
 
         def unrecorded_end(data: dict[str, Any]) -> dict[str, Any]:
             # Whatever happened, the journal does not say how it ended: that is a failure.
-            return {**data, "result": "failed", "reason": f"{data['reason']}; {self._broken}".lstrip("; ")}
+            return {**data, "result": "failed", "reason": f"{data['reason']}; {self._recorder.broken}".lstrip("; ")}
 
-        event = await self._emit(
+        event = await self._recorder.emit(
             ev.SESSION_ENDED,
             {
                 "result": result,
@@ -678,3 +801,23 @@ class Session(SessionCore):
         ]
         parts = [f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in counts if n or noun == "step"]
         return f"walked {' and '.join(parts)}, nothing executed"
+
+    # --- stopping -------------------------------------------------------------------------------
+
+    def abort(self, reason: str = "aborted by the operator") -> None:
+        """Stop the work under way (its commands are signalled). The next run, retry or
+        verification the operator starts clears it; ending now ends "aborted"."""
+        self._runner.abort(reason)
+
+    @property
+    def aborted(self) -> str | None:
+        return self._runner.aborted
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self._escalations.close()
+        await self._runner.close()
+        self._recorder.close()
+        self._lock.release()

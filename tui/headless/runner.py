@@ -22,13 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
+from tui.drill.drift import plan_baselines
 from tui.engine import store
-from tui.headless.printer import Printer, terminal_ask
-from tui.engine.results import exit_status, label
+from tui.engine.results import EXIT_FAILED, EXIT_USAGE, exit_status, label
 from tui.engine.session import Session, SessionError, StartOptions
+from tui.headless.printer import Printer, terminal_ask
+from tui.record import render_markdown
 from tui.runbook.model import Runbook, Step
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,7 @@ async def run_headless(runbook: Runbook, runbook_path: str, options: HeadlessOpt
             runbook_path,
             replace(options.start, plan=plan, headless=True),
             ask=terminal_ask(out) if _interactive() else None,
+            baselines=plan_baselines,
         )
     except SessionError as exc:
         print(f"rbconsole: {runbook_path}: {exc}", file=sys.stderr)
@@ -131,6 +132,7 @@ async def resume_headless(
         session = Session.open(
             ref,
             ask=terminal_ask(out) if _interactive() else None,
+            baselines=plan_baselines,
             yes=yes,
             ssh_config=ssh_config,
             known_hosts=known_hosts,
@@ -255,8 +257,6 @@ async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> s
 
 
 def _write_record(session: Session, path: str, out: TextIO) -> None:
-    from tui.record import render_markdown
-
     try:
         Path(path).write_text(render_markdown(session.events), encoding="utf-8")
     except OSError as exc:

@@ -2,7 +2,16 @@
 
 Everything the record says (the runbook's checklists and record sections included) was put
 into the journal when it happened, so a record exported after a crash, from another machine,
-or after the runbook file changed still tells the truth about this session.
+or after the runbook file changed still tells the truth about this session. Where each part
+comes from:
+
+- title, sections, retrospective, fields, checklists: ``session_started``'s
+  :class:`~tui.engine.record_source.RecordSource` (journaled by
+  :func:`~tui.engine.record_source.record_source`), fields' later parts from captured values;
+- basic facts, reason, params, mode: the rest of ``session_started`` (:mod:`tui.engine.opening`);
+- plan, baselines: ``plan_chosen``; steps, pre-checks, verification, setup, teardown, drift:
+  ``step_*`` / ``check_*`` events folded by :mod:`tui.engine.state`; ticks, notes, monitors,
+  confirmations, escalations, warnings, result: their own events.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from typing import Any
 
 from tui.engine import events as ev
 from tui.engine.branching import alternatives, escalation_line
+from tui.engine.record_source import journaled_source
 from tui.engine.results import label, mode_label
 from tui.engine.state import SessionState, fold, plan_window
 
@@ -189,8 +199,8 @@ def build(events: Iterable[ev.Event], *, live: bool = False) -> dict[str, Any]:
     state = fold(journaled, live=live)
     meta = state.meta
     plan = state.plan_event
-    record_spec = meta.get("record") or {}
-    checklists = meta.get("checklists") or {}
+    source = journaled_source(meta)
+    record_spec, checklists = source["record"], source["checklists"]
     duration = (state.ended - state.started) if state.ended and state.started else None
     lists: dict[str, list[dict[str, Any]]] = {}
     for name, items in checklists.items():
