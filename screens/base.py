@@ -7,14 +7,14 @@ number, so none is applied twice.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from screens.console import Console
 from screens.status import themed
-from tui.app import RbConsoleApp
 from tui.engine.events import OUTPUT, Event
 from tui.widgets.drill_banner import DrillBanner
 from tui.widgets.messages import EngineEvents
@@ -31,10 +31,9 @@ class ConsoleScreen(Screen[Any]):
     WHERE = ""
 
     @property
-    def console(self) -> RbConsoleApp:
-        app = self.app
-        assert isinstance(app, RbConsoleApp)
-        return app
+    def console(self) -> Console:
+        """The app, as the screens see it (the concrete app is one layer up)."""
+        return cast(Console, self.app)
 
     @property
     def runbook(self) -> Runbook:

@@ -11,8 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from screens.base import ConsoleScreen
-from screens.overview import contacts_table
 from tui.runbook.placeholders import PLACEHOLDER
+from tui.widgets.runbook_tables import contacts_table
 
 
 class ContactsScreen(ConsoleScreen):

@@ -8,7 +8,6 @@ import pytest
 from rich.console import Console
 from textual.widgets import DataTable, OptionList, Static
 
-from screens.overview import contacts_table
 from screens.plan import PlanScreen
 from screens.question import ChoiceScreen
 from tests.tui_helpers import make_app, settle
@@ -18,6 +17,7 @@ from tui.engine.api import StartOptions
 from tui.engine.session import Session
 from tui.record.build import build as build_record
 from tui.runbook.loader import load
+from tui.widgets.runbook_tables import contacts_table
 
 # Kept here rather than in tests/data, where the picker's snapshots would list it.
 RUNBOOK_TEXT = """schema = 1
