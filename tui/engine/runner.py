@@ -27,6 +27,8 @@ from tui.engine.redact import Redactor
 from tui.engine.values import Values
 from tui.executors import executor_class
 from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.runbook.hosts import named
+from tui.runbook.kinds import step_kind
 from tui.runbook.model import Runbook, SshAction, Step
 from tui.runbook.placeholders import Value
 from tui.runbook.profiles import command_env
@@ -115,11 +117,7 @@ class Runner:
 
     @staticmethod
     def targets(action: Step) -> tuple[str, ...]:
-        if isinstance(action, SshAction):
-            if action.group:
-                return (action.group,)
-            return tuple(action.hosts) or ((action.host,) if action.host else ())
-        return (action.id,)
+        return named(action) if isinstance(action, SshAction) else (action.id,)
 
     async def refuse(self, action: Step, phase: str, index: int | None, detail: str) -> ActionResult:
         """Journal ``action`` as started and ended in error without running it (e.g. its
@@ -178,8 +176,8 @@ class Runner:
         if self._dry_run:
             for name in sorted(action_names(action, self.runbook)):
                 value = self._scope.get(name)
-                textual = action.kind in ("notify", "manual")  # an empty value in a message is harmless
-                if value is not None and (value.missing or (value.empty and not textual)):
+                prose = step_kind(action.kind).prose  # an empty value in a message is harmless
+                if value is not None and (value.missing or (value.empty and not prose)):
                     # A rehearsal that walks past what would stop the real run must say so.
                     problem = value.missing or value.empty
                     await self._recorder.emit(
