@@ -97,7 +97,8 @@ class Runner:
             ("RBCONSOLE_SSH_CONFIG", ssh.config, "~/.ssh/config"),
             ("RBCONSOLE_KNOWN_HOSTS", ssh.known_hosts, "~/.ssh/known_hosts"),
         ):
-            chosen = Path(path or default).expanduser()
+            # absolute: a local step runs in its own cwd, where a relative --ssh-config means nothing
+            chosen = Path(path or default).expanduser().absolute()
             env[name] = str(chosen) if path or chosen.exists() else os.devnull
         return env
 
