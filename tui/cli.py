@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tui import __version__
-from tui.engine.results import EXIT_FAILED
+from tui.engine.results import EXIT_FAILED, EXIT_USAGE
 
 # Global flags work on either side of the subcommand (``rbconsole --operator ana run ...`` and
 # ``rbconsole run ... --operator ana``). The top-level parser holds their defaults; each
