@@ -164,7 +164,7 @@ def test_a_plan_that_failed_met_no_target(tmp_path: Path) -> None:
     text = render_markdown(session.events)
     assert "the plan did not succeed, so no time was met" in text and "within target" not in text
     assert "within target" not in against_target(5, 1, "failed")
-    assert against_target(5, 1, "failed") == "5.0s of 1m 00s target (8%; failed, so no target was met)"
+    assert against_target(5, 1, "failed") == "5.0s of 1m00s target (8%; failed, so no target was met)"
 
 
 def test_an_aborted_step_lasted_until_the_abort(tmp_path: Path) -> None:

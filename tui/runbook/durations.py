@@ -36,12 +36,25 @@ def parse_duration(value: object) -> float:
     return parse_duration(total)
 
 
-def format_duration(seconds: float | None) -> str:
-    """Short human form: ``42s``, ``3m05s``, ``1h02m``."""
+def format_duration(seconds: float | None, *, fine: bool = True, missing: str = "—") -> str:
+    """How long something took, short: ``0.3s``, ``4.2s``, ``42s``, ``3m05s``, ``1h02m``.
+
+    ``fine`` keeps tenths under ten seconds (the record, reports, headless output); without it
+    (a screen's narrow time column) a sub-second time reads ``<1s``. ``None`` (never measured)
+    reads ``missing``; a negative time (a clock stepped back) keeps its sign rather than pass for
+    a real one."""
     if seconds is None:
-        return "—"
-    if seconds < 10:
+        return missing
+    if seconds < 0:
+        return "-" + format_duration(-seconds, fine=fine)
+    if seconds == 0:
+        return "0s"
+    if fine and seconds < 0.05:
+        return "<0.1s"
+    if fine and round(seconds, 1) < 10:
         return f"{seconds:.1f}s"
+    if not fine and seconds < 1:
+        return "<1s"
     whole = round(seconds)
     if whole < 60:
         return f"{whole}s"
@@ -50,3 +63,11 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def format_clock(seconds: float) -> str:
+    """A stopwatch face: ``03:12``, ``1:02:03`` (whole seconds; a negative time reads 00:00)."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
