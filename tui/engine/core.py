@@ -133,10 +133,6 @@ class SessionCore:
         return self._yes
 
     @property
-    def journal_ok(self) -> bool:
-        return self._journal_ok and self._journal is not None
-
-    @property
     def broken(self) -> str | None:
         """Why nothing more may run (the journal or an output file failed), or None."""
         return self._broken

@@ -11,9 +11,6 @@ from typing import Any, Final
 
 # Journaled in ``session_ended``: how the session ended.
 RESULTS: Final = ("success", "partial", "failed", "aborted", "dry_run")
-# Never journaled: a session that did not end is "running" while its process holds the lock,
-# and "interrupted" once it does not (the process died, or the console quit without ending it).
-OPEN_STATES: Final = ("running", "interrupted")
 
 LABELS: Final = {
     "success": "success",
@@ -21,6 +18,8 @@ LABELS: Final = {
     "failed": "failed",
     "aborted": "aborted",
     "dry_run": "dry run",
+    # Never journaled: a session that did not end is "running" while its process holds the lock,
+    # and "interrupted" once it does not (the process died, or the console quit without ending it).
     "running": "running",
     "interrupted": "interrupted",
 }

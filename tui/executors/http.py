@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from tui.executors import tls
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Outcome, OutputSink, unresolved
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import check_paths, parse_comparison
 from tui.executors.text import printable
@@ -55,15 +55,7 @@ class _Request:
         return ctx.redact(f"{self.method} {self.url}")
 
 
-class HttpExecutor(Executor):
-    kind = "http"
-
-    def __init__(self) -> None:
-        self._clients = tls.Clients()
-
-    async def close(self) -> None:
-        await self._clients.close()
-
+class HttpExecutor(tls.WithHttpClients):
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, HttpAction)
         try:
@@ -90,7 +82,7 @@ class HttpExecutor(Executor):
         try:
             request = _Request(action, ctx)
         except RenderError as exc:
-            return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+            return unresolved(action, ctx, exc)
         import httpx
 
         where = request.line(ctx)

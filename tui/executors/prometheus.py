@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.executors import tls
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Outcome, OutputSink, unresolved
 from tui.executors.expect import parse_comparison
 from tui.executors.http import request_error
 from tui.executors.text import printable
@@ -94,15 +94,7 @@ class PromQuery:
         return ctx.redact(f"{self.base} {self.promql}")
 
 
-class PrometheusExecutor(Executor):
-    kind = "prometheus"
-
-    def __init__(self) -> None:
-        self._clients = tls.Clients()
-
-    async def close(self) -> None:
-        await self._clients.close()
-
+class PrometheusExecutor(tls.WithHttpClients):
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, PrometheusAction)
         try:
@@ -126,7 +118,7 @@ class PrometheusExecutor(Executor):
         try:
             query = PromQuery(action, ctx)
         except RenderError as exc:
-            return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+            return unresolved(action, ctx, exc)
         return await self.evaluate(query, action.verify_tls, action.timeout or DEFAULT_TIMEOUT, ctx, sink)
 
     async def read(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ssl
 from typing import TYPE_CHECKING
 
+from tui.executors.base import Executor
+
 if TYPE_CHECKING:
     import httpx
 
@@ -39,3 +41,13 @@ class Clients:
         clients, self._by_verify = list(self._by_verify.values()), {}
         for each in clients:
             await each.aclose()
+
+
+class WithHttpClients(Executor):
+    """An executor that speaks HTTP(S): its clients are kept for the session, closed at its end."""
+
+    def __init__(self) -> None:
+        self._clients = Clients()
+
+    async def close(self) -> None:
+        await self._clients.close()

@@ -16,7 +16,6 @@ from tui.engine.branching import alternatives, escalation_line
 from tui.engine.results import label, mode_label
 from tui.engine.state import SessionState, fold, plan_window
 
-ENDED_BADLY = ("failed", "timeout", "aborted", "error", "unknown", "declined")
 IN_PROGRESS = "IN PROGRESS — not a final record"
 
 

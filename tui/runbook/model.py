@@ -42,7 +42,6 @@ Seconds = Annotated[
 ]
 # The numeric comparisons a metric is held to (the comparison forms of expect_value, SPEC).
 METRIC_COMPARISON = r"^\s*(<=|>=|==|!=|<|>)\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
-NOTIFY_FORMATS = ("json", "slack", "dingtalk", "wecom", "feishu")
 
 
 class Model(BaseModel):
