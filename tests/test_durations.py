@@ -31,9 +31,10 @@ def test_durations_read_short(seconds: float, fine: str, coarse: str) -> None:
     assert format_duration(seconds, fine=False) == coarse
 
 
-def test_a_time_never_measured_says_so() -> None:
-    assert format_duration(None) == "—"
-    assert format_duration(None, missing="") == ""
+@pytest.mark.parametrize("seconds", [None, float("nan"), float("inf"), float("-inf")])
+def test_a_time_never_measured_says_so(seconds: float | None) -> None:
+    assert format_duration(seconds) == "—"
+    assert format_duration(seconds, fine=False, missing="") == ""
 
 
 @pytest.mark.parametrize("seconds", [0.5, 7, 59.9, 61, 185, 3599.6, 3720, 7322])
@@ -46,7 +47,15 @@ def test_a_formatted_time_reads_back_close_to_itself(seconds: float) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "face"),
-    [(0, "00:00"), (59.9, "00:59"), (192, "03:12"), (3723, "1:02:03"), (-4, "00:00"), (36_000, "10:00:00")],
+    [
+        (0, "00:00"),
+        (59.9, "00:59"),
+        (192, "03:12"),
+        (3723, "1:02:03"),
+        (-4, "00:00"),
+        (36_000, "10:00:00"),
+        (float("nan"), "00:00"),
+    ],
 )
 def test_the_stopwatch_face(seconds: float, face: str) -> None:
     assert format_clock(seconds) == face

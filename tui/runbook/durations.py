@@ -1,4 +1,5 @@
-"""Durations as runbook authors write them: ``30``, ``"90s"``, ``"5m"``, ``"1h30m"``."""
+"""Durations as runbook authors write them (``30``, ``"90s"``, ``"5m"``, ``"1h30m"``), and the one
+way the record, the drill report, headless output and the screens write them back."""
 
 from __future__ import annotations
 
@@ -40,10 +41,10 @@ def format_duration(seconds: float | None, *, fine: bool = True, missing: str = 
     """How long something took, short: ``0.3s``, ``4.2s``, ``42s``, ``3m05s``, ``1h02m``.
 
     ``fine`` keeps tenths under ten seconds (the record, reports, headless output); without it
-    (a screen's narrow time column) a sub-second time reads ``<1s``. ``None`` (never measured)
-    reads ``missing``; a negative time (a clock stepped back) keeps its sign rather than pass for
-    a real one."""
-    if seconds is None:
+    (a screen's narrow time column) a sub-second time reads ``<1s``. ``None`` (never measured),
+    NaN or infinity (a journal can carry them) read ``missing``; a negative time (a clock stepped
+    back) keeps its sign rather than pass for a real one."""
+    if seconds is None or not math.isfinite(seconds):
         return missing
     if seconds < 0:
         return "-" + format_duration(-seconds, fine=fine)
@@ -66,8 +67,8 @@ def format_duration(seconds: float | None, *, fine: bool = True, missing: str = 
 
 
 def format_clock(seconds: float) -> str:
-    """A stopwatch face: ``03:12``, ``1:02:03`` (whole seconds; a negative time reads 00:00)."""
-    whole = max(0, int(seconds))
+    """A stopwatch face: ``03:12``, ``1:02:03`` (whole seconds; a negative or unreadable time reads 00:00)."""
+    whole = max(0, int(seconds)) if math.isfinite(seconds) else 0
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
