@@ -170,6 +170,8 @@ class NotifyExecutor(tls.WithHttpClients):
             lines.append("no webhook: printed for the operator to send")
         if action.sign_secret:
             lines.append(f"signed with secret {action.sign_secret!r}")
+        if not action.verify_tls and (action.webhook or action.webhook_env):
+            lines.append(tls.UNVERIFIED)
         return lines
 
     async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
