@@ -101,9 +101,8 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
             runbook, raw, runbook_path, values, given,
             profile=options.profile, plan=options.plan, scenario=options.scenario,
         )  # fmt: skip
-        refused = fence.refusal(found, options.profile or "")
-        if refused and not options.dry_run:
-            raise SessionError(refused)
+        if fence.refusal(found, options.profile or "") and not options.dry_run:
+            raise fence.Refused(found, options.profile or "")
     directory = paths.sessions_dir() / session_id
     try:
         (directory / "output").mkdir(parents=True)

@@ -178,8 +178,8 @@ class Session(SessionCore):
         plan = self.runbook.plans[plan_id]
         stand_ins = self._read_secrets_for(plan_id)
         found, refused = self._fence(plan_id)
-        if refused and not self._dry_run:
-            raise SessionError(refused)
+        if refused and found is not None and not self._dry_run:
+            raise fence.Refused(found, str(self.state.meta.get("profile") or ""))
         self._set_plan_scope(plan_id)
         data = {
             "plan": plan_id,

@@ -112,6 +112,10 @@ class ActionOverride(Model):
     """the sql action's DSN under this profile"""
     dsn_env: str | None = None
     """an environment variable holding the sql action's DSN under this profile"""
+    check_dsn: str | None = None
+    """the DSN the sql action uses as a check (pre-check, verification) under this profile: a read-only role's"""
+    check_dsn_env: str | None = None
+    """an environment variable holding the sql action's check DSN under this profile"""
     webhook: str | None = None
     """the notify action's webhook URL under this profile"""
     webhook_env: str | None = None
@@ -121,6 +125,8 @@ class ActionOverride(Model):
     def _one_each(self) -> ActionOverride:
         if self.dsn is not None and self.dsn_env is not None:
             raise ValueError("give either 'dsn' or 'dsn_env', not both")
+        if self.check_dsn is not None and self.check_dsn_env is not None:
+            raise ValueError("give either 'check_dsn' or 'check_dsn_env', not both")
         if self.webhook is not None and self.webhook_env is not None:
             raise ValueError("give either 'webhook' or 'webhook_env', not both")
         return self
