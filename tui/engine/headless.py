@@ -207,7 +207,7 @@ async def _drive(session: Session, options: HeadlessOptions, out: TextIO, printe
     printer.closing(session, result)
     if options.record:
         _write_record(session, options.record, out)
-    return exit_status(result)
+    return exit_status(result, len(session.dry_run_problems()))
 
 
 async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> str:

@@ -167,7 +167,7 @@ def create(cls: type[Session], runbook: Runbook, runbook_path: str, options: Sta
         },
     )
     for message in values.stand_ins:
-        session._record_now(ev.WARNING, {"message": f"dry run: {message}"})
+        session._record_now(ev.WARNING, {"message": f"dry run: {message}", "problem": True})
     for name, value in values.scope.items():
         if value.secret and 0 < len(value.text) < MIN_LENGTH:
             message = f"secret {name} is shorter than {MIN_LENGTH} characters: too short to mask, it may show in output"

@@ -201,10 +201,10 @@ class Session(SessionCore):
             for other in await asyncio.to_thread(live_runs, self.runbook.id, plan_id, self.id):
                 await self._emit(ev.WARNING, {"message": f"plan {plan_id} is already running live: {other}"})
         for message in stand_ins:
-            await self._emit(ev.WARNING, {"message": f"dry run: {message}"})
+            await self._emit(ev.WARNING, {"message": f"dry run: {message}", "problem": True})
         self._arm_overdue()
         for line in fence.summary(found)["production"] if found and self._dry_run else []:
-            await self._emit(ev.WARNING, {"message": f"dry run: a live drill would refuse: {line}"})
+            await self._emit(ev.WARNING, {"message": f"dry run: a live drill would refuse: {line}", "problem": True})
 
     def _fence(self, plan_id: str) -> tuple[list[fence.Target] | None, str]:
         """The plan's targets when the session is fenced in (None when it is not), and the refusal."""
@@ -650,8 +650,11 @@ class Session(SessionCore):
         reason = reason or self._aborted or self.stop_reason or self._broken or ""
         if self._broken and self._broken not in reason:
             reason = f"{reason}; {self._broken}" if reason else self._broken
+        problems = self.dry_run_problems() if result == "dry_run" else []
         if result == "dry_run" and not reason:
             reason = self._walked()
+        if problems:
+            reason = f"{reason}; {len(problems)} problem(s) a live run would stop on: {'; '.join(problems)}"
         plan_seconds = plan_window(self.state)
 
         def unrecorded_end(data: dict[str, Any]) -> dict[str, Any]:
@@ -665,10 +668,21 @@ class Session(SessionCore):
                 "reason": reason,
                 "duration": round(time.time() - started, 3),
                 "plan_seconds": None if plan_seconds is None else round(plan_seconds, 3),
+                **({"problems": problems} if problems else {}),
             },
             unjournaled=unrecorded_end,
         )
         return str(event.data["result"])
+
+    def dry_run_problems(self) -> list[str]:
+        """What a dry run walked past that a live run would stop on (missing secrets, empty
+        params, unresolvable DSNs, fenced targets), each once, in the order they were found."""
+        found = [
+            str(e.data.get("message", "")).removeprefix("dry run: ")
+            for e in self.events
+            if e.type == ev.WARNING and e.data.get("problem")
+        ]
+        return list(dict.fromkeys(found))
 
     def _walked(self) -> str:
         """What a dry run did: "walked 9 steps and 2 verifications, nothing executed"."""
