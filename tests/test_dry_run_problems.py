@@ -1,5 +1,5 @@
 """A dry run walks with stand-ins, but what a live run would stop on is a problem of its
-result: in the journal, the printed result line, the record, and the exit status."""
+result: in the journal, the printed result line and the record."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_a_dry_run_reports_what_a_live_run_would_stop_on(
 ) -> None:
     record = tmp_path / "record.md"
     done = _run(runbook_file, "--plan", "A", "--dry-run", "--record", str(record))
-    assert done.returncode == 1, done.stdout + done.stderr  # not a clean walk
+    assert done.returncode == 0, done.stdout + done.stderr  # it walked: CI runs it without the secrets
     result = next(line for line in done.stdout.splitlines() if line.startswith("== result:"))
     assert "DRY RUN — walked 2 steps and 1 verification, nothing executed" in result
     assert "3 problem(s) a live run would stop on:" in result
