@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from rich.text import Text
 
 from tui.engine.events import STATUS_WORDS
+from tui.runbook.durations import format_duration
 from tui.runbook.kinds import STEP_KINDS, step_kind
 from tui.runbook.model import Step
 
@@ -53,14 +54,8 @@ def status_text(status: str, variables: Mapping[str, str]) -> Text:
 
 
 def duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 1:
-        return "<1s"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s"
+    """A step's time in a table cell: whole seconds (a sub-second time reads <1s), blank if none."""
+    return format_duration(seconds, fine=False, missing="")
 
 
 def target_of(action: Step) -> str:

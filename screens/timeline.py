@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 
 from screens.base import SessionScreen
 from tui.engine.events import OUTPUT, Event
+from tui.runbook.durations import format_clock
 from tui.widgets.columns import LiteralTable
 
 
@@ -44,8 +45,7 @@ def summary(event: Event) -> str:
 
 def when(ts: float, first: float) -> tuple[str, str]:
     """Wall-clock time and the offset from the session's start."""
-    offset = int(ts - first)
-    return time.strftime("%H:%M:%S", time.localtime(ts)), f"+{offset // 60:d}:{offset % 60:02d}"
+    return time.strftime("%H:%M:%S", time.localtime(ts)), f"+{format_clock(ts - first)}"
 
 
 class TimelineScreen(SessionScreen):

@@ -419,3 +419,17 @@ def test_a_real_runs_json_record_matches_its_schema(runbook: Path) -> None:
 
 def test_the_runbook_schema_is_still_the_default() -> None:
     assert json.loads(rb("schema").stdout)["title"].startswith("rbconsole runbook")
+
+
+def test_with_nothing_configured_a_command_skips_the_settings_machinery(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom tui.cli import main\nmain(['sessions'])\n"
+        "print('pydantic_settings' in sys.modules, 'pydantic' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in config.ENVIRONMENT.values() and k != "RBCONSOLE_CONFIG"}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "no-config-here")  # platformdirs' user config dir on Linux
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.stdout.splitlines()[-1] == "False False", done.stdout + done.stderr
+    env["RBCONSOLE_OPERATOR"] = "ana"  # something to read: read and validated as before
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.stdout.splitlines()[-1] == "True True", done.stdout + done.stderr

@@ -91,7 +91,7 @@ def test_demo_drill_rolls_back_verifies_tears_down_and_reports(tmp_path: Path) -
     done = rbconsole("drill", DEMO, "--headless", "--yes", "--record", str(record), *demo_vars(box, port))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "== DRILL ==" in done.stdout
-    assert "of 3m 00s target" in done.stdout and "within target" in done.stdout
+    assert "of 3m00s target" in done.stdout and "within target" in done.stdout
 
     [events] = journals()
     assert events[0].data["mode"] == "drill" and events[0].data["scenario"] == "bad-release"
@@ -113,7 +113,7 @@ def test_demo_drill_rolls_back_verifies_tears_down_and_reports(tmp_path: Path) -
     text = record.read_text(encoding="utf-8")
     assert "DRILL" in text.split("## DRILL report")[0], "the record itself is marked DRILL"
     report = text.split("## DRILL report", 1)[1]
-    assert "3m 00s target" in report and "| 4 | `checkout`" in report
+    assert "3m00s target" in report and "| 4 | `checkout`" in report
     assert "First recorded drill" in report
 
 

@@ -11,9 +11,10 @@ from tui import paths
 from tui.drill import history
 from tui.drill.drift import Baseline, baselines, drift, drifts, plan_baselines
 from tui.drill.finish import REPORT_NAME, report_for
-from tui.drill.format import against_target, seconds_text, sparkline
+from tui.drill.format import against_target, sparkline
 from tui.drill.report import render_report
 from tui.drill.summary import DrillRun, StepTime, summarise
+from tui.runbook.durations import format_duration
 from tui.runbook.loader import load_or_raise
 
 RUNBOOK = """
@@ -97,7 +98,8 @@ def test_two_drills_give_history_baselines_drift_and_trend(runbook: Path, tmp_pa
     report = (tmp_path / "second.md").read_text(encoding="utf-8").split("## DRILL report", 1)[1]
     assert f"- {found.text()}" in report
     assert (
-        f"| 2 | `nap` | local | {seconds_text(two.steps[1].seconds)} | {seconds_text(one.steps[1].seconds)} |" in report
+        f"| 2 | `nap` | local | {format_duration(two.steps[1].seconds)} | {format_duration(one.steps[1].seconds)} |"
+        in report
     )
     assert "### Trend" in report and f"`{sparkline([one.seconds, two.seconds])}`" in report
     assert report.count("% | success |") == 2, "two rows in the trend table"
@@ -161,17 +163,9 @@ def test_baselines_are_medians_of_passing_runs_only() -> None:
     assert drifts(run(9.0), known)[0].position == 1
 
 
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(0.314, "0.31s"), (4.24, "4.2s"), (42.4, "42s"), (185, "3m 05s"), (3720, "1h 02m")],
-)
-def test_seconds_read_short(seconds: float, text: str) -> None:
-    assert seconds_text(seconds) == text
-
-
 def test_time_against_target() -> None:
-    assert against_target(83, 10) == "1m 23s of 10m 00s target (14%, within target)"
-    assert against_target(750, 10) == "12m 30s of 10m 00s target (125%, over by 2m 30s)"
+    assert against_target(83, 10) == "1m23s of 10m00s target (14%, within target)"
+    assert against_target(750, 10) == "12m30s of 10m00s target (125%, over by 2m30s)"
     assert against_target(5, None) == "5.0s (no target time set)"
-    assert against_target(0.6, 3) == "0.60s of 3m 00s target (<1%, within target)"
+    assert against_target(0.6, 3) == "0.6s of 3m00s target (<1%, within target)"
     assert sparkline([3, 1, 2]) == "█▁▅" and sparkline([2, 2]) == "▁▁" and sparkline([]) == ""

@@ -93,9 +93,7 @@ async def test_demo_drill_in_the_console(tmp_path: Path) -> None:
         exported = app.screen.exported
         assert exported is not None
         record = exported.read_text(encoding="utf-8")
-        assert (
-            "DRILL" in record.split("## DRILL report")[0] and "of 3m 00s target" in record.split("## DRILL report")[1]
-        )
+        assert "DRILL" in record.split("## DRILL report")[0] and "of 3m00s target" in record.split("## DRILL report")[1]
         session_dir = app.session.dir
 
     assert not box.exists() and port_closed(port), "quitting the console tears the scenario down"

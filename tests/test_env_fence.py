@@ -255,7 +255,9 @@ def test_profile_overrides_are_validated_with_their_line(tmp_path: Path, runbook
     bad.write_text(text, encoding="utf-8")
     problems = [str(p) for p in load(bad).problems]
     assert any("secret 'nope' is not defined" in p for p in problems), problems
-    assert any("var, host, check/step id or environment variable 'x' is not defined" in p for p in problems), problems
+    assert any("var, host, check/step/monitor id or environment variable 'x' is not defined" in p for p in problems), (
+        problems
+    )
 
 
 def test_renamed_environment_variables_reach_secrets_dsns_and_local_commands(runbook_file: Path) -> None:

@@ -164,7 +164,7 @@ def test_a_plan_that_failed_met_no_target(tmp_path: Path) -> None:
     text = render_markdown(session.events)
     assert "the plan did not succeed, so no time was met" in text and "within target" not in text
     assert "within target" not in against_target(5, 1, "failed")
-    assert against_target(5, 1, "failed") == "5.0s of 1m 00s target (8%; failed, so no target was met)"
+    assert against_target(5, 1, "failed") == "5.0s of 1m00s target (8%; failed, so no target was met)"
 
 
 def test_an_aborted_step_lasted_until_the_abort(tmp_path: Path) -> None:
@@ -327,9 +327,12 @@ def test_quitting_a_verified_drill_asks_to_end_it(tmp_path: Path) -> None:
             await pilot.press("q")
             await pilot.pause()
             assert isinstance(app.screen, ChoiceScreen)
-            assert "End the drill now (result: success)?" in " ".join(
-                str(w.render()) for w in app.screen.query("Static")
-            )
+            for _ in range(40):  # the dialog's text scrolls in its own container, laid out a frame later
+                shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+                if "End the drill now" in shown:
+                    break
+                await pilot.pause(0.05)
+            assert "End the drill now (result: success)?" in shown
             await pilot.press(*(["down", "enter"] if answer == "yes" else ["enter"]))
             for _ in range(100):
                 await pilot.pause(0.05)

@@ -53,7 +53,12 @@ async def test_console_resume_asks_about_the_lost_step_before_anything_runs(
         options = app.screen.query_one(OptionList)
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert labels == ["Run it again", "It finished: mark it done", "It failed: mark it failed", "Skip the step"]
-        assert "outcome is unknown" in " ".join(str(w.render()) for w in app.screen.query("Static"))
+        for _ in range(40):  # the dialog's text scrolls in its own container, laid out a frame later
+            shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+            if "outcome is unknown" in shown:
+                break
+            await pilot.pause(0.05)
+        assert "outcome is unknown" in shown
         session = app.session
         assert session is not None and session.unknown_steps() == ["stream"]
         try:  # nothing else runs while it is unanswered

@@ -132,6 +132,6 @@ async def test_tick_boxes_read_without_colour() -> None:
         await pilot.press("enter")
         await pilot.pause()
         drill, dry_run = app.screen.query_one("#start-drill", TickBox), app.screen.query_one("#start-dry-run", TickBox)
-        assert drill._button.plain == "▐X▌" and dry_run._button.plain == "▐ ▌"
+        assert drill.render().plain.startswith("▐X▌ Drill") and dry_run.render().plain.startswith("▐ ▌ Dry run")
         dry_run.value = True
-        assert dry_run._button.plain == "▐X▌"
+        assert dry_run.render().plain.startswith("▐X▌ Dry run")

@@ -303,10 +303,15 @@ class RbConsoleApp(App[int]):
         """Run engine work in a worker; an error becomes a one-line notification, never a traceback."""
 
         async def guarded() -> Any:
+            from tui.engine.fence import Refused
             from tui.engine.session import SessionError
 
             try:
                 return await work
+            except Refused as exc:
+                from screens.fence import FenceScreen
+
+                self.push_screen(FenceScreen(exc))  # the whole list, not a toast cut at its edge
             except SessionError as exc:
                 self.notify(str(exc), title=what, severity="error", timeout=10)
             except Exception as exc:

@@ -262,28 +262,38 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _apply_config(args: argparse.Namespace) -> None:
-    """Flags over the environment over the config file over the defaults (README: Configuration)."""
+def _apply_config(args: argparse.Namespace) -> str:
+    """Flags over the environment over the config file over the defaults (README: Configuration);
+    what is wrong with the settings, in one line, or ""."""
+    from tui import paths
+
+    args.theme = None
+    if not paths.settings_to_read():  # nothing but flags: no need to load the settings machinery
+        return ""
     from tui import config
 
-    settings = config.load({"operator": args.operator, "ssh_config": args.ssh_config, "known_hosts": args.known_hosts})
+    try:
+        settings = config.load(
+            {"operator": args.operator, "ssh_config": args.ssh_config, "known_hosts": args.known_hosts}
+        )
+    except config.ConfigError as exc:
+        return str(exc)
     args.operator = settings.operator
     args.ssh_config = settings.ssh_config
     args.known_hosts = settings.known_hosts
     args.theme = settings.theme  # the search path: tui.paths reads it (the picker rescans)
+    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)  # --version and --help end here, having loaded nothing heavy
     command = args.command
     from tui import logs
-    from tui.config import ConfigError
 
     logs.configure()
-    try:
-        _apply_config(args)
-    except ConfigError as exc:
-        print(f"rbconsole: {exc}", file=sys.stderr)
+    broken = _apply_config(args)
+    if broken:
+        print(f"rbconsole: {broken}", file=sys.stderr)
         return EXIT_USAGE
     # Local steps reach the interpreter rbconsole runs on (the demo's service lives in this
     # package, which a bare `python3` on PATH may not have).

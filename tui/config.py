@@ -22,15 +22,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tui import paths
 
-CONFIG_ENV = "RBCONSOLE_CONFIG"
-# setting -> the environment variable that sets it (RBCONSOLE_PATH predates the file: its name stays).
-ENVIRONMENT: dict[str, str] = {
-    "operator": "RBCONSOLE_OPERATOR",
-    "runbooks": "RBCONSOLE_PATH",
-    "ssh_config": "RBCONSOLE_SSH_CONFIG",
-    "known_hosts": "RBCONSOLE_KNOWN_HOSTS",
-    "theme": "RBCONSOLE_THEME",
-}
+CONFIG_ENV = paths.CONFIG_ENV
+ENVIRONMENT = paths.SETTINGS_ENVIRONMENT
 
 
 class ConfigError(Exception):

@@ -38,9 +38,27 @@ def log_file(name: str) -> Path:
     return home() / "logs" / f"{name}.log"
 
 
+CONFIG_ENV = "RBCONSOLE_CONFIG"
+# setting -> the environment variable that sets it (RBCONSOLE_PATH predates the file: its name stays).
+SETTINGS_ENVIRONMENT: dict[str, str] = {
+    "operator": "RBCONSOLE_OPERATOR",
+    "runbooks": "RBCONSOLE_PATH",
+    "ssh_config": "RBCONSOLE_SSH_CONFIG",
+    "known_hosts": "RBCONSOLE_KNOWN_HOSTS",
+    "theme": "RBCONSOLE_THEME",
+}
+
+
+def settings_to_read() -> bool:
+    """Whether a config file or a settings variable exists (if not, the flags and defaults are all)."""
+    if os.environ.get(CONFIG_ENV) or any(os.environ.get(name) for name in SETTINGS_ENVIRONMENT.values()):
+        return True
+    return config_file().is_file()
+
+
 def config_file() -> Path:
     """The user's config file (read by :mod:`tui.config`): ``$RBCONSOLE_CONFIG``, else the user config dir's."""
-    override = os.environ.get("RBCONSOLE_CONFIG")
+    override = os.environ.get(CONFIG_ENV)
     if override:
         return Path(override).expanduser()
     from platformdirs import user_config_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tui.engine.results import label
-from tui.runbook.durations import seconds_text
+from tui.runbook.durations import format_duration
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -14,18 +14,14 @@ def against_target(seconds: float, target_minutes: float | None, result: str = "
     """``1m 23s of 10m target (14%, within)`` or ``12m 30s of 10m target (125%, over by 2m 30s)``.
     Only a drill that succeeded met (or missed) its time: any other ``result`` says so instead."""
     if target_minutes is None:
-        return f"{seconds_text(seconds)} (no target time set)"
+        return f"{format_duration(seconds)} (no target time set)"
     target = target_minutes * 60
     share = percent(seconds / target)
     if result != "success":
-        return (
-            f"{seconds_text(seconds)} of {seconds_text(target)} target ({share}; {label(result)}, so no target was met)"
-        )
+        return f"{format_duration(seconds)} of {format_duration(target)} target ({share}; {label(result)}, so no target was met)"
     if seconds <= target:
-        return f"{seconds_text(seconds)} of {seconds_text(target)} target ({share}, within target)"
-    return (
-        f"{seconds_text(seconds)} of {seconds_text(target)} target ({share}, over by {seconds_text(seconds - target)})"
-    )
+        return f"{format_duration(seconds)} of {format_duration(target)} target ({share}, within target)"
+    return f"{format_duration(seconds)} of {format_duration(target)} target ({share}, over by {format_duration(seconds - target)})"
 
 
 def percent(fraction: float) -> str:

@@ -11,7 +11,7 @@ from tui.drill.summary import CheckResult, DrillRun, StepTime
 from tui.engine.drift import Baseline, Drift
 from tui.engine.events import STATUS_WORDS
 from tui.engine.results import label as result_label
-from tui.runbook.durations import seconds_text
+from tui.runbook.durations import format_duration
 
 CHECKLISTS = ("pre", "during", "post", "followup")
 
@@ -45,7 +45,7 @@ def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     out.append(f"| Profile | {_cell(run.profile or 'default')} |")
     out.append(f"| Operator | {_cell(run.operator)} |")
     out.append(f"| Started | {_when(run.started)} |")
-    out.append(f"| Whole session | {seconds_text(run.session_seconds)} (setup and teardown included) |")
+    out.append(f"| Whole session | {format_duration(run.session_seconds)} (setup and teardown included) |")
     out.append(f"| Session | `{run.session}` |")
     if run.yes:
         out.append("| Confirmations | answered by `--yes` |")
@@ -79,8 +79,8 @@ def _steps_section(run: DrillRun, known: dict[str, Baseline], found: list[Drift]
             ratio = "≈"  # within bounds: a ratio of two tiny times would only be noise
         out.append(
             f"| {position} | {_label(step.id, step.title)} | {_cell(step.kind)} "
-            f"| {seconds_text(step.seconds) if step.attempts else '—'} "
-            f"| {seconds_text(base.seconds) if base else '—'} | {_cell(ratio)} | {_cell(step.status)} | {step.attempts} |"
+            f"| {format_duration(step.seconds) if step.attempts else '—'} "
+            f"| {format_duration(base.seconds) if base else '—'} | {_cell(ratio)} | {_cell(step.status)} | {step.attempts} |"
         )
     return [*out, ""]
 
@@ -142,7 +142,7 @@ def _scenario_section(run: DrillRun) -> list[str]:
     out = ["### Scenario setup and teardown", ""]
     for label, steps in (("setup", run.setup), ("teardown", run.teardown)):
         for step in steps:
-            out.append(f"- {label} `{step.id}`: {step.status}, {seconds_text(step.seconds)}" + _detail(step))
+            out.append(f"- {label} `{step.id}`: {step.status}, {format_duration(step.seconds)}" + _detail(step))
     return [*out, ""]
 
 
@@ -183,10 +183,14 @@ def _trend_section(run: DrillRun, earlier: Sequence[DrillRun]) -> list[str]:
     previous = earlier[-1]
     delta = run.seconds - previous.seconds
     word = "slower" if delta > 0 else "faster"
-    out += ["", f"This drill: {seconds_text(abs(delta))} {word} than the previous one ({_when(previous.started)}).", ""]
+    out += [
+        "",
+        f"This drill: {format_duration(abs(delta))} {word} than the previous one ({_when(previous.started)}).",
+        "",
+    ]
     out += ["| drill | started | time | vs target | result |", "|---|---|---|---|---|"]
     for r in runs[-10:]:
         mark = "this one" if r is run else f"`{r.session.rsplit('-', 1)[-1]}`"
         share = percent(r.seconds / (r.target_minutes * 60)) if r.target_minutes else "—"
-        out.append(f"| {mark} | {_when(r.started)} | {seconds_text(r.seconds)} | {share} | {_cell(r.result)} |")
+        out.append(f"| {mark} | {_when(r.started)} | {format_duration(r.seconds)} | {share} | {_cell(r.result)} |")
     return [*out, ""]

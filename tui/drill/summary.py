@@ -74,12 +74,6 @@ class DrillRun:
     # Where the drill acted (fenced runs): {"fenced": n, "shared": [lines], "production": [lines]}.
     targets: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def within_target(self) -> bool | None:
-        if self.target_minutes is None or self.result != "success":
-            return None  # a drill that did not succeed met no target, however quick it was
-        return self.seconds <= self.target_minutes * 60
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.engine.state import ActionState
-from tui.runbook.durations import seconds_text
+from tui.runbook.durations import format_duration
 
 RATIO = 1.5
 MIN_SECONDS = 1.0
@@ -52,9 +52,9 @@ class Drift:
     def text(self) -> str:
         """``step 4 (checkout): 3.1x its drill time (12s vs 3.9s)``."""
         label = f"step {self.position} ({self.step_id})"
-        times = f"({seconds_text(self.seconds)} vs {seconds_text(self.baseline.seconds)})"
+        times = f"({format_duration(self.seconds)} vs {format_duration(self.baseline.seconds)})"
         if self.baseline.seconds <= 0:  # e.g. a manual step answered at once in every drill
-            return f"{label}: {seconds_text(self.seconds)}, against no measurable drill time"
+            return f"{label}: {format_duration(self.seconds)}, against no measurable drill time"
         if self.slower:
             return f"{label}: {self.ratio:.1f}x its drill time {times}"
         return f"{label}: {self.baseline.seconds / max(self.seconds, 1e-9):.1f}x faster than its drill time {times}"

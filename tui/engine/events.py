@@ -107,8 +107,6 @@ JOURNALED: Final = frozenset(
     }
 )
 
-# Phases an action runs in: drill setup, pre-checks, plan steps, verification, drill teardown.
-PHASES: Final = ("setup", "pre", "step", "verify", "teardown")
 # How an action's status reads where a bare word would mislead (printer, record, screens).
 STATUS_WORDS: Final = {"not_sent": "printed, not sent", "no_data": "no data"}
 

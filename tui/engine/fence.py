@@ -16,21 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from urllib.parse import urlsplit
 
+from tui.engine import literal_targets
+from tui.engine.api import SessionError
 from tui.engine.values import Values, ValuesError, resolve
 from tui.runbook.hosts import fan_out
 from tui.runbook.model import (
+    GitAction,
     HttpAction,
     LocalAction,
+    Monitor,
     NotifyAction,
     PrometheusAction,
     Runbook,
     SqlAction,
     SshAction,
     Step,
-    WaitAction,
 )
 from tui.runbook.placeholders import BUILTINS, PLACEHOLDER, RenderError, Value, names_in, render_text
-from tui.runbook.positions import Path, scan
+from tui.runbook.positions import Path, Positions, scan
 from tui.runbook.uses import closure, var_templates
 
 # A value substituted into a command names an environment when it looks like an address or its
@@ -50,6 +53,7 @@ class Target:
     value: str  # the target as the session would reach it
     source: str  # "var admin_api", "host app1", "written in the runbook", "$DATABASE_URL"
     status: str  # fenced (the profile's or --var's) | shared (marked) | production
+    fix: str = ""  # how to make it the profile's (a production target only)
 
     def line(self) -> str:
         return f"{self.where}: {self.action}: {self.kind} {self.value} from {self.source}"
@@ -127,6 +131,29 @@ def _dsn_target(text: str | None) -> str | None:
     return f"{params.get('host', 'localhost')}:{params.get('port', '5432')}/{params.get('dbname', '')}"
 
 
+# The var a target written in the runbook could become (the fix the refusal suggests).
+_SUGGESTED = {
+    "URL": "api",
+    "git repo": "repo_dir",
+    "database host": "db_host",
+    "kube context": "kube_context",
+    "kube cluster": "kube_cluster",
+    "kube server": "kube_server",
+    "kubeconfig": "kubeconfig",
+    "docker host": "docker_host",
+    "docker context": "docker_context",
+}
+
+
+def _repo_path(text: str | None) -> str | None:
+    return str(FsPath(text).expanduser()) if text else None
+
+
+def _connection(action: Step, field: str) -> tuple[str | None, str | None]:
+    """An action's ``field`` and ``field_env`` (a DSN, a check's DSN, a webhook)."""
+    return getattr(action, field, None), getattr(action, f"{field}_env", None)
+
+
 def _source(template: str, templates: Mapping[str, str]) -> str:
     names = [name for name, _ in names_in(template)]
     if not names:
@@ -151,10 +178,14 @@ class _Fence:
         self.profile_hosts = set(runbook.profiles[profile].hosts) if profile in runbook.profiles else set()
         self.templates = var_templates(raw, None)
         try:
-            self.positions = scan(FsPath(path).read_text(encoding="utf-8"))
+            self.text = FsPath(path).read_text(encoding="utf-8")
+            self.positions: Positions | None = scan(self.text)
         except OSError:
-            self.positions = None
+            self.text, self.positions = "", None
         self.path = path
+        self.profile = profile or ""
+        self.monitors = {m.id for m in runbook.monitors}
+        self.profile_vars = set(runbook.profiles[profile].vars) if profile in runbook.profiles else set()
         self.given = set(given)
         self.renamed = set(runbook.profiles[profile].env) if profile in runbook.profiles else set()
         self.bound_env = environment_bound(raw)
@@ -165,17 +196,66 @@ class _Fence:
         return f"{self.path}:{line}"
 
     def add(
-        self, at: Path, label: str, kind: str, now: str, was: str | None, source: str, keys: set[str], chosen: str = ""
+        self,
+        at: Path | str,
+        label: str,
+        kind: str,
+        now: str,
+        was: str | None,
+        source: str,
+        keys: set[str],
+        chosen: str = "",
+        compared: str | None = None,
     ) -> None:
         # ``chosen``: the name the target comes from; the operator's --var for it is a choice,
-        # even of production's own value.
-        if now != was or chosen in self.given:
+        # even of production's own value. ``compared``: the value itself when ``now`` is masked.
+        local = kind == "git repo" and chosen in self.profile_vars  # a path names a place on this machine only
+        if (now if compared is None else compared) != was or chosen in self.given or local:
             status = "fenced"
         elif keys & self.shared:
             status = "shared"
         else:
             status = "production"
-        self.found.append(Target(self.where(at), label, kind, now, source, status))
+        fix = self.fix(kind, now, source, keys) if status == "production" else ""
+        where = at if isinstance(at, str) else self.where(at)
+        self.found.append(Target(where, label, kind, now, source, status, fix))
+
+    def fix(self, kind: str, value: str, source: str, keys: set[str]) -> str:
+        """How the profile takes a production target over (one clause)."""
+        p = self.profile
+        if source.startswith("var "):
+            name = source[4:]
+            return f"set {name} in [profiles.{p}] vars (or --var {name}=...)"
+        if source.startswith("host "):
+            name = source[5:]
+            return f"set [profiles.{p}.hosts.{name}] address (or move the group in [profiles.{p}] groups)"
+        if source.startswith("$"):
+            name = source[1:]
+            field = "webhook_env" if kind == "webhook" else "check_dsn_env" if kind == "check DSN" else "dsn_env"
+            ids = sorted(keys - {name})
+            action = (
+                f", or [profiles.{p}] actions.{ids[0]} = {{ {field} = ... }}"
+                if ids and kind != "environment variable"
+                else ""
+            )
+            return f'rename it in [profiles.{p}] env = {{ {name} = "{p.upper()}_{name}" }}{action}'
+        if source == "the session's ssh_config":
+            return f"set [profiles.{p}.ssh] config (or --ssh-config)"
+        if source.startswith("{{"):
+            name = source.strip("{} ")
+            if name in self.runbook.secrets:
+                return f"read it from elsewhere: [profiles.{p}] secrets.{name} = {{ env = ... }}"
+            return f"give it with --var {name}=..."
+        field = {"DSN": "dsn", "check DSN": "check_dsn", "webhook": "webhook"}.get(kind)
+        ids = sorted(keys)
+        if field is not None and ids:
+            return f"[profiles.{p}] actions.{ids[0]} = {{ {field} = ... }}, or write it as a var the profile sets"
+        if kind == "ssh host" and source == "written in the command":
+            return f"make it an ssh step on a [hosts] entry that [profiles.{p}.hosts] sets"
+        name = "prometheus" if kind == "URL" and keys & self.monitors else _SUGGESTED.get(kind, "NAME")
+        if value == literal_targets.CURRENT_CONTEXT:
+            return f"add --context {{{{ {name} }}}} and set {name} in [profiles.{p}] vars"
+        return f"write {{{{ {name} }}}} for it and set {name} in [profiles.{p}] vars"
 
     def template(self, at: Path, label: str, action_id: str, kind: str, template: str, shape: Callable) -> None:
         now = shape(_render(template, self.values.scope))
@@ -185,7 +265,8 @@ class _Fence:
         names = [n for n, _ in names_in(template)]
         used = closure(names, self.templates)
         first = names[0] if names else ""
-        self.add(at, label, kind, now, was, _source(template, self.templates), used | {action_id}, first)
+        shown = self.masked(template, now)
+        self.add(at, label, kind, shown, was, _source(template, self.templates), used | {action_id}, first, now)
 
     def action(self, at: Path, label: str, action: Step, raw: Step | None) -> None:
         if isinstance(action, SshAction):
@@ -193,32 +274,66 @@ class _Fence:
         elif isinstance(action, HttpAction | PrometheusAction):
             self.template((*at, "url"), label, action.id, "URL", action.url, _host_of_url)
         elif isinstance(action, SqlAction):
-            moved = raw is not None and (raw.dsn, raw.dsn_env) != (action.dsn, action.dsn_env)  # type: ignore[union-attr]
-            if action.dsn_env is not None:
-                shown = f"${action.dsn_env}"
-                status_was = None if moved else shown
-                self.add((*at, "dsn_env"), label, "DSN", shown, status_was, shown, {action.id})
-            elif action.dsn is not None:
-                if moved:
-                    now = _dsn_target(_render(action.dsn, self.values.scope)) or action.dsn
-                    self.add((*at, "dsn"), label, "DSN", now, None, "the profile", {action.id})
-                else:
-                    self.template((*at, "dsn"), label, action.id, "DSN", action.dsn, _dsn_target)
+            check = at[0] == "checks" or (len(at) > 2 and at[2] == "verify")
+            field = "check_dsn" if check and _connection(action, "check_dsn") != (None, None) else "dsn"
+            raw_field = (
+                "check_dsn" if check and raw is not None and _connection(raw, "check_dsn") != (None, None) else "dsn"
+            )
+            moved = raw is not None and _connection(raw, raw_field) != _connection(action, field)
+            self.connection(
+                at, label, action, field, "check DSN" if field == "check_dsn" else "DSN", moved, _dsn_target
+            )
         elif isinstance(action, NotifyAction):
-            moved = raw is not None and (raw.webhook, raw.webhook_env) != (action.webhook, action.webhook_env)  # type: ignore[union-attr]
-            if action.webhook_env is not None:
-                shown = f"${action.webhook_env}"
-                self.add((*at, "webhook_env"), label, "webhook", shown, None if moved else shown, shown, {action.id})
-            elif action.webhook is not None:
-                if moved:
-                    now = _host_of_url(_render(action.webhook, self.values.scope)) or action.webhook
-                    self.add((*at, "webhook"), label, "webhook", now, None, "the profile", {action.id})
-                else:
-                    self.template((*at, "webhook"), label, action.id, "webhook", action.webhook, _host_of_url)
+            moved = raw is not None and _connection(raw, "webhook") != _connection(action, "webhook")
+            self.connection(at, label, action, "webhook", "webhook", moved, _host_of_url)
+        elif isinstance(action, GitAction):
+            self.template((*at, "repo"), label, action.id, "git repo", action.repo, _repo_path)
         if isinstance(action, LocalAction | SshAction):
             self.command(at, label, action)
-        if isinstance(action, WaitAction) and action.until is not None:
-            pass  # the polled check is a pre-check: it is fenced as one
+            self.literals(at, label, action)
+        # A wait's polled check is a pre-check: it is fenced as one.
+
+    def connection(
+        self, at: Path, label: str, action: Step, field: str, kind: str, moved: bool, shape: Callable
+    ) -> None:
+        """A DSN or webhook, given as a value or as the environment variable that holds it."""
+        value, env = _connection(action, field)
+        if env is not None:
+            shown = f"${env}"
+            self.add((*at, f"{field}_env"), label, kind, shown, None if moved else shown, shown, {action.id, env})
+        elif value is not None and moved:
+            now = shape(_render(value, self.values.scope)) or value
+            self.add((*at, field), label, kind, self.masked(value, now), None, "the profile", {action.id})
+        elif value is not None:
+            self.template((*at, field), label, action.id, kind, value, shape)
+
+    def masked(self, template: str, shown: str) -> str:
+        """What a target may show: a value that comes from a secret shows only its name."""
+        secret = next((n for n in closure([n for n, _ in names_in(template)], self.templates) if self._secret(n)), None)
+        return f"<secret {secret}>" if secret else shown
+
+    def _secret(self, name: str) -> bool:
+        value = self.values.scope.get(name)
+        return value is not None and value.secret
+
+    def literals(self, at: Path, label: str, action: LocalAction | SshAction) -> None:
+        """Targets written in the command itself: nothing but the runbook can move them."""
+        for found in literal_targets.find(action.run, local=isinstance(action, LocalAction)):
+            where = self.where((*at, "run"))
+            if self.positions is not None:
+                line = self.positions.locate_in_value(self.text, (*at, "run"), found.index)[0]
+                where = f"{self.path}:{line}"
+            if found.via_ssh_config:
+                now = f"{found.value} (ssh_config {self.values.ssh.config or 'default'})"
+                config_was = str(FsPath(self.raw.ssh.config).expanduser()) if self.raw.ssh.config else None
+                was = now if self.values.ssh.config == config_was else None
+                self.add(where, label, found.kind, now, was, "the session's ssh_config", {action.id})
+            else:
+                self.add(where, label, found.kind, found.value, found.value, "written in the command", {action.id})
+
+    def monitor(self, at: Path, monitor: Monitor) -> None:
+        if monitor.live and monitor.url is not None:
+            self.template((*at, "url"), f"monitor {monitor.id}", monitor.id, "URL", monitor.url, _host_of_url)
 
     def ssh(self, at: Path, label: str, action: SshAction) -> None:
         names = fan_out(action, self.runbook)
@@ -262,7 +377,7 @@ def environment_bound(runbook: Runbook) -> set[str]:
     """Environment variables that say where the runbook acts: its secrets', DSNs' and webhooks'."""
     names = {s.env for s in runbook.secrets.values() if s.env}
     for _, _, action in _labelled_all(runbook):
-        for key in ("dsn_env", "webhook_env"):
+        for key in ("dsn_env", "check_dsn_env", "webhook_env"):
             if (value := getattr(action, key, None)) is not None:
                 names.add(value)
     return names
@@ -292,6 +407,8 @@ def targets(
     raw_actions = {at: action for at, _, action in _labelled(raw, plan, scenario)}
     for at, label, action in _labelled(runbook, plan, scenario):
         fence.action(at, label, action, raw_actions.get(at))
+    for i, monitor in enumerate(runbook.monitors):  # read at the start and on triage, whatever the plan
+        fence.monitor(("monitors", i), monitor)
     unique: dict[tuple[str, str, str, str], Target] = {}
     for target in fence.found:
         unique.setdefault((target.where, target.action, target.kind, target.value), target)
@@ -307,7 +424,16 @@ def refusal(found: list[Target], profile: str) -> str:
         f"profile {profile!r} is fenced in, but {len(leaks)} target(s) come from the runbook's production "
         f"values, not from the profile or --var (override them, or list them in [profiles.{profile}] shared):"
     )
-    return "\n".join([head, *(f"  {t.line()}" for t in leaks)])
+    return "\n".join([head, *(f"  {t.line()}; fix: {t.fix}" for t in leaks)])
+
+
+class Refused(SessionError):
+    """A fenced run stopped before anything ran, with the targets that come from production."""
+
+    def __init__(self, found: list[Target], profile: str) -> None:
+        self.profile = profile
+        self.targets = [t for t in found if t.status == "production"]
+        super().__init__(refusal(found, profile))
 
 
 def summary(found: list[Target]) -> dict[str, object]:

@@ -147,9 +147,8 @@ def create(runbook: Runbook, runbook_path: str, options: StartOptions) -> Openin
             runbook, raw, runbook_path, values, given,
             profile=options.profile, plan=options.plan, scenario=options.scenario,
         )  # fmt: skip
-        refused = fence.refusal(found, options.profile or "")
-        if refused and not options.dry_run:
-            raise SessionError(refused)
+        if fence.refusal(found, options.profile or "") and not options.dry_run:
+            raise fence.Refused(found, options.profile or "")
     directory = paths.sessions_dir() / session_id
     try:
         (directory / "output").mkdir(parents=True)
@@ -188,7 +187,7 @@ def create(runbook: Runbook, runbook_path: str, options: StartOptions) -> Openin
         **({"targets": fence.summary(found)} if fenced else {}),
     }
     events: list[tuple[str, dict[str, Any]]] = [(ev.SESSION_STARTED, started_data)]
-    events += [(ev.WARNING, {"message": f"dry run: {message}"}) for message in values.stand_ins]
+    events += [(ev.WARNING, {"message": f"dry run: {message}", "problem": True}) for message in values.stand_ins]
     for name, value in values.scope.items():
         if value.secret and 0 < len(value.text) < MIN_LENGTH:
             message = f"secret {name} is shorter than {MIN_LENGTH} characters: too short to mask, it may show in output"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-# The command line's exit statuses: 0 only for success (or a dry run that found no problem),
+# The command line's exit statuses: 0 only for success (or a dry run that walked the plan),
 # 1 for a session that did not succeed or a failure on the way, 2 for bad input (usage).
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -17,9 +17,6 @@ EXIT_USAGE: Final = 2
 
 # Journaled in ``session_ended``: how the session ended.
 RESULTS: Final = ("success", "partial", "failed", "aborted", "dry_run")
-# Never journaled: a session that did not end is "running" while its process holds the lock,
-# and "interrupted" once it does not (the process died, or the console quit without ending it).
-OPEN_STATES: Final = ("running", "interrupted")
 
 LABELS: Final = {
     "success": "success",
@@ -27,6 +24,8 @@ LABELS: Final = {
     "failed": "failed",
     "aborted": "aborted",
     "dry_run": "dry run",
+    # Never journaled: a session that did not end is "running" while its process holds the lock,
+    # and "interrupted" once it does not (the process died, or the console quit without ending it).
     "running": "running",
     "interrupted": "interrupted",
 }
@@ -50,5 +49,6 @@ def mode_label(meta: Mapping[str, Any]) -> str:
 
 
 def exit_status(result: str) -> int:
-    """0 for success, and for a dry run whose walk found no problem (CI relies on it); else 1."""
+    """0 for success, and for a dry run that walked the plan (CI relies on it, without the
+    production secrets: what the walk found a live run would stop on is named in its result); else 1."""
     return EXIT_OK if result in ("success", "dry_run") else EXIT_FAILED

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +36,8 @@ from tui.runbook.profiles import command_env
 from tui.runbook.uses import action_names
 
 CHECK_PHASES = ("pre", "verify")
+# How an executor's describe() says a value cannot be resolved (each words it its own way).
+UNRESOLVED = re.compile(r"cannot resolve(?: the webhook)?: (.+?)\)?$")
 DEFAULT_TIMEOUT = 300.0
 
 log = logging.getLogger(__name__)
@@ -175,15 +178,18 @@ class Runner:
             outcome = Outcome("error", f"not started: {self._recorder.broken}")
             return await self._finish(finished, base, attempt, outcome, None)
         if self._dry_run:
+            # What a live run would stop on before it ran anything: an unresolvable value (an
+            # unset dsn_env, a missing webhook variable) and a missing or empty value it uses.
+            problems = [m.group(1) for line in describe if (m := UNRESOLVED.search(line))]
             for name in sorted(action_names(action, self.runbook)):
                 value = self._scope.get(name)
                 prose = step_kind(action.kind).prose  # an empty value in a message is harmless
                 if value is not None and (value.missing or (value.empty and not prose)):
-                    # A rehearsal that walks past what would stop the real run must say so.
-                    problem = value.missing or value.empty
-                    await self._recorder.emit(
-                        ev.WARNING, {"message": f"dry run: {phase} {action.id} would stop: {problem}"}
-                    )
+                    problems.append(value.missing or value.empty)
+            for problem in dict.fromkeys(problems):
+                # A rehearsal that walks past what would stop the real run must say so.
+                message = f"dry run: {phase} {action.id} would stop: {problem}"
+                await self._recorder.emit(ev.WARNING, {"message": message, "problem": True})
             # Nothing runs, so nothing is captured: later steps show where the value would go.
             stand_ins = {name: f"<{name} captured by {action.id}>" for name in action.capture}
             # A dry run decides nothing: it says what a live run would have decided on.

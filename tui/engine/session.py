@@ -291,8 +291,8 @@ class Session:
         plan = self.runbook.plans[plan_id]
         stand_ins = self._read_secrets_for(plan_id)
         found, refused = self._fence(plan_id)
-        if refused and not self._dry_run:
-            raise SessionError(refused)
+        if refused and found is not None and not self._dry_run:
+            raise fence.Refused(found, str(self.state.meta.get("profile") or ""))
         self._scope.update(plan_scope(self.runbook, plan_id))
         data = {
             "plan": plan_id,
@@ -317,10 +317,11 @@ class Session:
             for other in await asyncio.to_thread(live_runs, self.runbook.id, plan_id, self.id):
                 await self._recorder.emit(ev.WARNING, {"message": f"plan {plan_id} is already running live: {other}"})
         for message in stand_ins:
-            await self._recorder.emit(ev.WARNING, {"message": f"dry run: {message}"})
+            await self._recorder.emit(ev.WARNING, {"message": f"dry run: {message}", "problem": True})
         self._escalations.arm_overdue()
         for line in fence.summary(found)["production"] if found and self._dry_run else []:
-            await self._recorder.emit(ev.WARNING, {"message": f"dry run: a live drill would refuse: {line}"})
+            message = f"dry run: a live drill would refuse: {line}"
+            await self._recorder.emit(ev.WARNING, {"message": message, "problem": True})
 
     def _fence(self, plan_id: str) -> tuple[list[fence.Target] | None, str]:
         """The plan's targets when the session is fenced in (None when it is not), and the refusal."""
@@ -773,8 +774,11 @@ class Session:
         reason = reason or self._runner.aborted or self.stop_reason or self._recorder.broken or ""
         if self._recorder.broken and self._recorder.broken not in reason:
             reason = f"{reason}; {self._recorder.broken}" if reason else self._recorder.broken
+        problems = self.dry_run_problems() if result == "dry_run" else []
         if result == "dry_run" and not reason:
             reason = self._walked()
+        if problems:
+            reason = f"{reason}; {len(problems)} problem(s) a live run would stop on: {'; '.join(problems)}"
         plan_seconds = plan_window(self.state)
 
         def unrecorded_end(data: dict[str, Any]) -> dict[str, Any]:
@@ -788,10 +792,21 @@ class Session:
                 "reason": reason,
                 "duration": round(time.time() - started, 3),
                 "plan_seconds": None if plan_seconds is None else round(plan_seconds, 3),
+                **({"problems": problems} if problems else {}),
             },
             unjournaled=unrecorded_end,
         )
         return str(event.data["result"])
+
+    def dry_run_problems(self) -> list[str]:
+        """What a dry run walked past that a live run would stop on (missing secrets, empty
+        params, unresolvable DSNs, fenced targets), each once, in the order they were found."""
+        found = [
+            str(e.data.get("message", "")).removeprefix("dry run: ")
+            for e in self.events
+            if e.type == ev.WARNING and e.data.get("problem")
+        ]
+        return list(dict.fromkeys(found))
 
     def _walked(self) -> str:
         """What a dry run did: "walked 9 steps and 2 verifications, nothing executed"."""

@@ -71,7 +71,7 @@ class Outcome:
 
 
 class Executor(ABC):
-    kind: str
+    """Runs the actions of one kind (tui/runbook/kinds.py names the executor of each)."""
 
     @abstractmethod
     async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
@@ -83,3 +83,8 @@ class Executor(ABC):
 
     async def close(self) -> None:  # noqa: B027 - most executors hold nothing to release
         """Release pooled resources (connections); called when the session ends."""
+
+
+def unresolved(action: Step, ctx: ExecContext, exc: Exception) -> Outcome:
+    """The outcome of an action whose values cannot be filled in (it did not start)."""
+    return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Executor, Outcome, OutputSink, unresolved
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.text import printable
 from tui.runbook.model import GitAction, Step
@@ -67,8 +67,6 @@ def _plan(action: GitAction, ctx: ExecContext) -> _Plan:
 
 
 class GitExecutor(Executor):
-    kind = "git"
-
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, GitAction)
         try:
@@ -88,7 +86,7 @@ class GitExecutor(Executor):
         try:
             plan = _plan(action, ctx)
         except RenderError as exc:
-            return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+            return unresolved(action, ctx, exc)
         where = f"git {action.id} in {plan.repo}"
         timeout = action.timeout or ctx.default_timeout
         started = time.perf_counter()

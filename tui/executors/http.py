@@ -15,16 +15,14 @@ import time
 from typing import Any
 
 from tui.executors import tls
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Outcome, OutputSink, unresolved
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import check_paths, parse_comparison
 from tui.executors.text import printable
 from tui.runbook.model import HttpAction, Step
 from tui.runbook.placeholders import (
     RenderError,
-    is_secret,
     render_data,
-    render_header,
     render_text,
     render_url,
 )
@@ -43,8 +41,7 @@ class _Request:
         self.url = render_url(action.url, scope)
         if not self.url.lower().startswith(("http://", "https://")):
             raise RenderError(f"URL {ctx.redact(self.url)!r} is not http:// or https://")
-        self.headers = {name: render_header(value, scope, name) for name, value in action.headers.items()}
-        self.secret_headers = {name for name, value in action.headers.items() if is_secret(value, scope)}
+        self.headers, self.secret_headers = tls.headers_for(action.headers, scope)
         self.json: Any = render_data(action.json_body, scope) if action.json_body is not None else None
         self.body = render_text(action.body, scope) if action.body is not None else None
         if self.json is not None and self.body is not None:
@@ -55,15 +52,7 @@ class _Request:
         return ctx.redact(f"{self.method} {self.url}")
 
 
-class HttpExecutor(Executor):
-    kind = "http"
-
-    def __init__(self) -> None:
-        self._clients = tls.Clients()
-
-    async def close(self) -> None:
-        await self._clients.close()
-
+class HttpExecutor(tls.WithHttpClients):
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, HttpAction)
         try:
@@ -71,16 +60,14 @@ class HttpExecutor(Executor):
         except RenderError as exc:
             return [f"{action.method} {ctx.redact(action.url)}  (cannot resolve: {ctx.redact(str(exc))})"]
         lines = [request.line(ctx)]
-        for name, value in request.headers.items():
-            shown = "••••••" if name in request.secret_headers else ctx.redact(value)
-            lines.append(f"  {name}: {shown}")
+        lines += tls.header_lines(request.headers, request.secret_headers, ctx)
         if request.json is not None:
             lines.append("  json: " + ctx.redact(json.dumps(request.json, ensure_ascii=False)))
         if request.body is not None:
             lines.append("  body: " + _clip(ctx.redact(request.body), SHOW_CHARS))
         lines.extend(f"  {ctx.redact(line)}" for line in _expectations(action, request))
         if not action.verify_tls:
-            lines.append("  TLS certificate NOT verified (verify_tls = false)")
+            lines.append(tls.UNVERIFIED)
         return lines
 
     async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
@@ -90,7 +77,7 @@ class HttpExecutor(Executor):
         try:
             request = _Request(action, ctx)
         except RenderError as exc:
-            return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+            return unresolved(action, ctx, exc)
         import httpx
 
         where = request.line(ctx)

@@ -81,8 +81,6 @@ def _environment(renamed: Mapping[str, str | None]) -> dict[str, str]:
 
 
 class LocalExecutor(Executor):
-    kind = "local"
-
     def _command(self, action: LocalAction, ctx: ExecContext) -> tuple[str, str | None]:
         command = render_shell(action.run, ctx.scope)
         cwd = os.path.expanduser(render_text(action.cwd, ctx.scope)) if action.cwd else None

@@ -12,8 +12,6 @@ from tui.runbook.placeholders import RenderError, render_text
 
 
 class ManualExecutor(Executor):
-    kind = "manual"
-
     def _text(self, action: ManualAction, ctx: ExecContext) -> str:
         return render_text(action.instruction or action.title or action.id, ctx.scope)
 

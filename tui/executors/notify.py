@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from tui.executors import tls
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Outcome, OutputSink
 from tui.executors.text import printable
 from tui.runbook.model import NotifyAction, Step
 from tui.runbook.placeholders import PLACEHOLDER, RenderError, render_text, render_url
@@ -121,15 +121,7 @@ def accepted(fmt: str, status: int, raw: bytes) -> str | None:
     return None if 200 <= status < 300 else f"HTTP {status}: {head or '(no body)'}"
 
 
-class NotifyExecutor(Executor):
-    kind = "notify"
-
-    def __init__(self) -> None:
-        self._clients = tls.Clients()
-
-    async def close(self) -> None:
-        await self._clients.close()
-
+class NotifyExecutor(tls.WithHttpClients):
     def message(self, action: NotifyAction, ctx: ExecContext) -> str:
         if action.template is not None:
             template = ctx.runbook.template(action.template)
@@ -141,10 +133,6 @@ class NotifyExecutor(Executor):
     def _title(self, action: NotifyAction, ctx: ExecContext) -> str:
         template = ctx.runbook.template(action.template) if action.template else None
         return render_text((template.title if template else "") or action.title or action.id, ctx.scope)
-
-    @staticmethod
-    def has_webhook(action: NotifyAction) -> bool:
-        return action.webhook is not None or action.webhook_env is not None
 
     def _webhook(self, action: NotifyAction, ctx: ExecContext) -> tuple[str | None, str]:
         """The URL to post to and how to show it."""
@@ -182,6 +170,8 @@ class NotifyExecutor(Executor):
             lines.append("no webhook: printed for the operator to send")
         if action.sign_secret:
             lines.append(f"signed with secret {action.sign_secret!r}")
+        if not action.verify_tls and (action.webhook or action.webhook_env):
+            lines.append(tls.UNVERIFIED)
         return lines
 
     async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:

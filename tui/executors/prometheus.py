@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.executors import tls
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Outcome, OutputSink, unresolved
 from tui.executors.expect import parse_comparison
 from tui.executors.http import request_error
 from tui.executors.text import printable
 from tui.runbook.model import PrometheusAction, Step
-from tui.runbook.placeholders import RenderError, is_secret, render_header, render_url
+from tui.runbook.placeholders import RenderError, render_header, render_url
 from tui.runbook.promql import render_promql
 
 DEFAULT_TIMEOUT = 30.0
@@ -81,8 +81,7 @@ class PromQuery:
         if not self.base.lower().startswith(("http://", "https://")):
             raise RenderError(f"Prometheus URL {ctx.redact(self.base)!r} is not http:// or https://")
         self.promql = render_promql(action.query, scope)
-        self.headers = {name: render_header(value, scope) for name, value in action.headers.items()}
-        self.secret_headers = {name for name, value in action.headers.items() if is_secret(value, scope)}
+        self.headers, self.secret_headers = tls.headers_for(action.headers, scope)
         if action.bearer_token is not None:
             self.headers["Authorization"] = "Bearer " + render_header(action.bearer_token, scope)
             self.secret_headers.add("Authorization")
@@ -94,15 +93,7 @@ class PromQuery:
         return ctx.redact(f"{self.base} {self.promql}")
 
 
-class PrometheusExecutor(Executor):
-    kind = "prometheus"
-
-    def __init__(self) -> None:
-        self._clients = tls.Clients()
-
-    async def close(self) -> None:
-        await self._clients.close()
-
+class PrometheusExecutor(tls.WithHttpClients):
     def describe(self, action: Step, ctx: ExecContext) -> list[str]:
         assert isinstance(action, PrometheusAction)
         try:
@@ -112,11 +103,9 @@ class PrometheusExecutor(Executor):
         lines = [f"prometheus {ctx.redact(query.base)}", f"  query: {ctx.redact(query.promql)}"]
         held = f" for {query.window:g}s (every {query.step:g}s)" if query.window else ""
         lines.append(f"  expect every series {query.threshold}{held}")
-        for name, value in query.headers.items():
-            shown = "••••••" if name in query.secret_headers else ctx.redact(value)
-            lines.append(f"  {name}: {shown}")
+        lines += tls.header_lines(query.headers, query.secret_headers, ctx)
         if not action.verify_tls:
-            lines.append("  TLS certificate NOT verified (verify_tls = false)")
+            lines.append(tls.UNVERIFIED)
         return lines
 
     async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
@@ -126,7 +115,7 @@ class PrometheusExecutor(Executor):
         try:
             query = PromQuery(action, ctx)
         except RenderError as exc:
-            return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+            return unresolved(action, ctx, exc)
         return await self.evaluate(query, action.verify_tls, action.timeout or DEFAULT_TIMEOUT, ctx, sink)
 
     async def read(

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Executor, Outcome, OutputSink, unresolved
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import compare, parse_comparison, show
 from tui.executors.sql_guard import ReadOnlyRefused, check_read_only
@@ -158,8 +158,6 @@ def _names(query: str) -> list[tuple[str, int]]:
 
 
 class SqlExecutor(Executor):
-    kind = "sql"
-
     def __init__(self) -> None:
         # Idle connections per target: a connection serves one action at a time (a transaction
         # cannot be shared), so checks running in parallel each borrow their own.
@@ -202,7 +200,7 @@ class SqlExecutor(Executor):
             query = _Query(action, ctx)
             target = _Target(action, ctx, timeout, query.read_only)
         except RenderError as exc:
-            return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+            return unresolved(action, ctx, exc)
         redact = target.redactor(ctx)
         where = f"sql {action.id} on {target.where}"
         started = time.perf_counter()

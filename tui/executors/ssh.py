@@ -14,6 +14,7 @@ asyncssh is imported only when a step is described or run (``tui.executors.ssh_c
 from __future__ import annotations
 
 import asyncio
+import shlex
 import time
 from typing import TYPE_CHECKING
 
@@ -31,16 +32,12 @@ if TYPE_CHECKING:
 _WORST: tuple[Status, ...] = ("unknown", "timeout", "failed", "error", "skipped")
 
 
-def _shell_quote(text: str) -> str:
-    return "'" + text.replace("'", "'\"'\"'") + "'"
-
-
 def command_for(action: SshAction, ctx: ExecContext) -> str:
     """The remote command line: values shell-quoted; with ``sudo`` the whole line runs under ``sudo -n sh -c``."""
     command = render_shell(action.run, ctx.scope)
     if action.sudo:
         # -n: never wait for a password prompt nobody will answer.
-        command = f"sudo -n -- sh -c {_shell_quote(command)}"
+        command = f"sudo -n -- sh -c {shlex.quote(command)}"
     return command
 
 
@@ -52,8 +49,6 @@ def _overall(outcomes: dict[str, HostOutcome]) -> Status:
 
 
 class SshExecutor(Executor):
-    kind = "ssh"
-
     def __init__(self) -> None:
         # One pool per ssh settings: a connection checked under one known_hosts is never reused under another.
         self._pools: dict[SshSettings, Pool] = {}

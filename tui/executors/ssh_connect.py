@@ -91,10 +91,23 @@ def _parse_jump(spec: str) -> tuple[str | None, str, int | None]:
     return user or None, host, port
 
 
-def _lookup(paths: list[str], alias: str, user: str | None, port: int | None) -> SSHClientConfig:
-    return SSHClientConfig.load(
-        None, paths, False, False, False, getpass.getuser(), user if user else (), alias, port if port else ()
-    )
+def lookup(paths: list[str], alias: str, user: str | None, port: int | None) -> SSHClientConfig:
+    """What ssh_config says for ``alias``, as OpenSSH would read it.
+
+    asyncssh has no public call for this: ``connect(config=...)`` applies the config but does
+    not say what it resolved, and the step's "where" line, the jump chain and the known_hosts
+    name need it. So this calls ``SSHClientConfig.load`` (positional: it passes its tail to
+    ``SSHClientConfig.__init__``), under the asyncssh range pyproject pins; tests/test_public_apis.py
+    fails naming it when an asyncssh release moves it."""
+    try:
+        return SSHClientConfig.load(
+            None, paths, False, False, False, getpass.getuser(), user if user else (), alias, port if port else ()
+        )
+    except TypeError as exc:
+        raise ConnectError(
+            f"host {alias}: asyncssh {asyncssh.__version__} reads ssh_config differently than this rbconsole "
+            f"expects ({exc}); install the asyncssh version its pyproject pins"
+        ) from None
 
 
 def resolve(
@@ -125,7 +138,7 @@ def resolve(
         raise ConnectError(f"host {name} is not defined in [hosts]")
     paths = config_paths(settings)
     try:
-        config = _lookup(paths, alias, user, port)
+        config = lookup(paths, alias, user, port)
     except OSError as exc:
         raise ConnectError(f"host {name}: cannot read ssh config {exc.filename or paths[0]}: {exc.strerror}") from None
     except (asyncssh.ConfigParseError, ValueError) as exc:

@@ -17,8 +17,6 @@ Poll = Callable[[str, OutputSink], Awaitable[Outcome]]
 
 
 class WaitExecutor(Executor):
-    kind = "wait"
-
     def __init__(self) -> None:
         self.poll: Poll | None = None
 

@@ -3,7 +3,7 @@
 It drives a :class:`~tui.engine.session.Session` from start to end without a console: output
 goes to ``out`` with ``[host] `` prefixes, a destructive or manual step is asked on the
 terminal (or answered by ``--yes``; with no TTY it fails clearly), and the exit status is 0
-only if the session ended "success", or "dry_run" (the walk found no problem). Drill scenarios' ``setup`` runs first and their
+only if the session ended "success", or "dry_run" (it walked the plan; its problems are named in its result). Drill scenarios' ``setup`` runs first and their
 ``teardown`` always runs last, after a failure or an interruption too.
 
 Cancelling the task running it (the caller turns SIGINT / SIGTERM into that, see

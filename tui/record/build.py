@@ -26,7 +26,6 @@ from tui.engine.record_source import journaled_source
 from tui.engine.results import label, mode_label
 from tui.engine.state import SessionState, fold, plan_window
 
-ENDED_BADLY = ("failed", "timeout", "aborted", "error", "unknown", "declined")
 IN_PROGRESS = "IN PROGRESS — not a final record"
 
 

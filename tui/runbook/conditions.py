@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 NAMESPACES = ("steps", "checks", "captured", "params", "vars")
 PROPERTIES = {"steps": ("ok", "failed", "skipped"), "checks": ("ok", "failed")}
-OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 MAX_LENGTH = 2000
 MAX_DEPTH = 50
 

@@ -1,4 +1,5 @@
-"""Durations as runbook authors write them: ``30``, ``"90s"``, ``"5m"``, ``"1h30m"``."""
+"""Durations as runbook authors write them (``30``, ``"90s"``, ``"5m"``, ``"1h30m"``), and the one
+way the record, the drill report, headless output and the screens write them back."""
 
 from __future__ import annotations
 
@@ -36,12 +37,21 @@ def parse_duration(value: object) -> float:
     return parse_duration(total)
 
 
-def format_duration(seconds: float | None) -> str:
-    """Short human form: ``42s``, ``3m05s``, ``1h02m``."""
-    if seconds is None:
-        return "—"
-    if seconds < 10:
+def format_duration(seconds: float | None, *, fine: bool = True, missing: str = "—") -> str:
+    """How long something took, short: ``0.3s``, ``4.2s``, ``42s``, ``3m05s``, ``1h02m``.
+
+    ``fine`` keeps tenths under ten seconds (the record, reports, headless output); without it
+    (a screen's narrow time column) a sub-second time reads ``<1s``. ``None`` (never measured),
+    NaN or infinity (a journal can carry them) read ``missing``; a negative time (a clock stepped
+    back) keeps its sign rather than pass for a real one."""
+    if seconds is None or not math.isfinite(seconds):
+        return missing
+    if seconds < 0:
+        return "-" + format_duration(-seconds, fine=fine)
+    if fine and round(seconds, 1) < 10:
         return f"{seconds:.1f}s"
+    if not fine and seconds < 1:
+        return "<1s"
     whole = round(seconds)
     if whole < 60:
         return f"{whole}s"
@@ -52,13 +62,9 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def seconds_text(seconds: float) -> str:
-    """``0.31s``, ``4.2s``, ``42s``, ``3m 05s``, ``1h 02m``."""
-    if seconds < 10:
-        return f"{seconds:.2f}s" if seconds < 1 else f"{seconds:.1f}s"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m {whole % 60:02d}s"
-    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
+def format_clock(seconds: float) -> str:
+    """A stopwatch face: ``03:12``, ``1:02:03`` (whole seconds; a negative or unreadable time reads 00:00)."""
+    whole = max(0, int(seconds)) if math.isfinite(seconds) else 0
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

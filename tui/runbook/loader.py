@@ -129,36 +129,46 @@ def _validate(data: dict[str, Any], report: Report, report_in_value: ReportInVal
     return runbook
 
 
+# tomli's messages, matched below to say the same in a runbook author's words: the wording is
+# not API, so pyproject pins tomli's major and tests/test_public_apis.py checks each one.
+TOML_MESSAGES = {
+    "overwrite": "Cannot overwrite a value",
+    "declare": "Cannot declare",
+    "inline": "Duplicate inline table key",
+    "newline": "Illegal character '\\n'",
+    "unterminated": "Unterminated string",
+}
+
+
 def _syntax_problem(name: str, exc: tomllib.TOMLDecodeError, text: str) -> Problem:
-    message = str(exc)
-    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    # msg, lineno and colno are public since tomli 2.1; pos is at or past the end of the document
+    # when tomli stopped there (it then reports no line).
+    message = exc.msg
     lines = text.split("\n")
-    if match:
-        line, col = int(match.group(1)), int(match.group(2))
-        message = message[: match.start()].strip()
+    if exc.pos < len(exc.doc):
+        line, col = exc.lineno, exc.colno
     else:
-        # tomllib gives no position at the end of the document; the last character is where it gave up
+        # the last character is where it gave up
         body = text.rstrip()
         line = body.count("\n") + 1
         col = len(body) - (body.rfind("\n") + 1) + 1
-        message = message.replace("(at end of document)", "").strip()
         opener = max(text.rfind('"""'), text.rfind("'''"))
-        if message == "Unterminated string" and opener >= 0 and _odd(text, text[opener : opener + 3]):
+        if message == TOML_MESSAGES["unterminated"] and opener >= 0 and _odd(text, text[opener : opener + 3]):
             line = text.count("\n", 0, opener) + 1
             col = opener - (text.rfind("\n", 0, opener) + 1) + 1
             return Problem(name, line, col, "TOML syntax error: a multi-line string opened here is never closed")
         message += " at the end of the file"
     source = lines[line - 1] if 0 < line <= len(lines) else ""
     key = re.match(r"\s*([^=\[\]#]+?)\s*=", source)
-    if message == "Cannot overwrite a value" and key:
+    if message == TOML_MESSAGES["overwrite"] and key:
         col = key.start(1) + 1
         message = f"duplicate key '{key.group(1).strip()}' (already set above)"
-    elif message.startswith("Cannot declare") and source.lstrip().startswith("["):
+    elif message.startswith(TOML_MESSAGES["declare"]) and source.lstrip().startswith("["):
         col = len(source) - len(source.lstrip()) + 1
         message = f"table {source.strip()} is declared twice"
-    elif message.startswith("Duplicate inline table key"):
-        message = "duplicate key" + message.removeprefix("Duplicate inline table key")
-    elif message == "Illegal character '\\n'":
+    elif message.startswith(TOML_MESSAGES["inline"]):
+        message = "duplicate key" + message.removeprefix(TOML_MESSAGES["inline"])
+    elif message == TOML_MESSAGES["newline"]:
         message = 'unterminated string (a line break inside a "..." string; use """ for several lines)'
     return Problem(name, line, col, f"TOML syntax error: {message[:1].lower()}{message[1:]}")
 

@@ -42,7 +42,6 @@ Seconds = Annotated[
 ]
 # The numeric comparisons a metric is held to (the comparison forms of expect_value, SPEC).
 METRIC_COMPARISON = r"^\s*(<=|>=|==|!=|<|>)\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
-NOTIFY_FORMATS = ("json", "slack", "dingtalk", "wecom", "feishu")
 
 
 class Model(BaseModel):
@@ -113,6 +112,10 @@ class ActionOverride(Model):
     """the sql action's DSN under this profile"""
     dsn_env: str | None = None
     """an environment variable holding the sql action's DSN under this profile"""
+    check_dsn: str | None = None
+    """the DSN the sql action uses as a check (pre-check, verification) under this profile: a read-only role's"""
+    check_dsn_env: str | None = None
+    """an environment variable holding the sql action's check DSN under this profile"""
     webhook: str | None = None
     """the notify action's webhook URL under this profile"""
     webhook_env: str | None = None
@@ -122,6 +125,8 @@ class ActionOverride(Model):
     def _one_each(self) -> ActionOverride:
         if self.dsn is not None and self.dsn_env is not None:
             raise ValueError("give either 'dsn' or 'dsn_env', not both")
+        if self.check_dsn is not None and self.check_dsn_env is not None:
+            raise ValueError("give either 'check_dsn' or 'check_dsn_env', not both")
         if self.webhook is not None and self.webhook_env is not None:
             raise ValueError("give either 'webhook' or 'webhook_env', not both")
         return self

@@ -35,9 +35,6 @@ class Positions:
                 return self.line_col(self.values[prefix])
         return 1, 1
 
-    def value_offset(self, path: Path) -> int | None:
-        return self.values.get(tuple(path))
-
     def locate_in_value(self, text: str, path: Path, index: int) -> tuple[int, int]:
         """Line and column of character ``index`` of the string value at ``path``."""
         start = self.values.get(tuple(path))
@@ -166,31 +163,23 @@ class _Scanner:
         ch = self.peek()
         if ch in ('"', "'"):
             self.string()
-        elif ch == "{":
+        elif ch in "{[":
+            # An inline table (key = value, on one line) or an array (values, over lines).
+            close, index = "}" if ch == "{" else "]", 0
             self.i += 1
             while True:
-                self.skip_ws()
-                if self.peek() == "}":
+                self.skip_ws(newlines=close == "]")
+                if self.peek() == close:
                     self.i += 1
                     return
                 if self.peek() == ",":
                     self.i += 1
-                    continue
-                self.keyval(path)
-        elif ch == "[":
-            self.i += 1
-            index = 0
-            while True:
-                self.skip_ws(newlines=True)
-                if self.peek() == "]":
-                    self.i += 1
-                    return
-                if self.peek() == ",":
-                    self.i += 1
-                    continue
-                self.pos.keys.setdefault((*path, index), self.i)
-                self.value((*path, index))
-                index += 1
+                elif close == "}":
+                    self.keyval(path)
+                else:
+                    self.pos.keys.setdefault((*path, index), self.i)
+                    self.value((*path, index))
+                    index += 1
         else:
             while self.i < len(self.s) and self.s[self.i] not in ",]}\n#":
                 self.i += 1

@@ -14,16 +14,16 @@ def _action(action: Step, runbook: Runbook, profile: str) -> Step:
     chosen = runbook.profiles[profile]
     fields = set(type(action).model_fields)
     update: dict[str, Any] = {}
-    for key in ("dsn_env", "webhook_env"):
+    for key in ("dsn_env", "check_dsn_env", "webhook_env"):
         name = getattr(action, key, None)
         if key in fields and name in chosen.env:
             update[key] = chosen.env[name]
     override = chosen.actions.get(action.id)
     if override is not None:
-        if "dsn" in fields and (override.dsn is not None or override.dsn_env is not None):
-            update |= {"dsn": override.dsn, "dsn_env": override.dsn_env}
-        if "webhook" in fields and (override.webhook is not None or override.webhook_env is not None):
-            update |= {"webhook": override.webhook, "webhook_env": override.webhook_env}
+        for field in ("dsn", "check_dsn", "webhook"):
+            value, env = getattr(override, field), getattr(override, f"{field}_env")
+            if field in fields and (value is not None or env is not None):
+                update |= {field: value, f"{field}_env": env}
     return action.model_copy(update=update) if update else action
 
 

@@ -133,8 +133,10 @@ def _check_profiles(data: dict[str, Any], ref: Callable[..., None], hosts: set[s
     for pid, profile in _dict(data.get("profiles")).items():
         profile = _dict(profile)
         env = [_dict(s).get("env") for s in _dict(data.get("secrets")).values()]
-        env += [a.get(key) for _, a in iter_actions(data) for key in ("dsn_env", "webhook_env")]
+        env += [a.get(key) for _, a in iter_actions(data) for key in ("dsn_env", "check_dsn_env", "webhook_env")]
+        monitors = {m.get("id") for m in _list(data.get("monitors")) if isinstance(m, dict)}
         names = set(_dict(data.get("vars"))) | set(_dict(profile.get("vars"))) | hosts | actions
+        names |= {name for name in monitors if isinstance(name, str)}
         names |= {name for name in env if isinstance(name, str)}
         for name in _dict(profile.get("secrets")):
             ref(("profiles", pid, "secrets", name), name, secrets, "secret")
@@ -144,7 +146,7 @@ def _check_profiles(data: dict[str, Any], ref: Callable[..., None], hosts: set[s
             for j, member in enumerate(_list(members)):
                 ref(("profiles", pid, "groups", name, j), member, hosts, "host")
         for j, name in enumerate(_list(profile.get("shared"))):
-            ref(("profiles", pid, "shared", j), name, names, "var, host, check/step id or environment variable")
+            ref(("profiles", pid, "shared", j), name, names, "var, host, check/step/monitor id or environment variable")
 
 
 def _unique(data: dict[str, Any], report: Report) -> None:

@@ -347,13 +347,8 @@ class ShellScan:
         if frame.quote == "dq":
             if ch in "'\"":
                 self.unsure = True  # "${x:-'a'}": quotes inside mean different things to each shell
-            if ch == "}" and not frame.depth:
-                self._pop()
-            elif ch in "{}":
-                frame.depth += 1 if ch == "{" else -1
-            elif ch == "$" and nxt != "" and nxt in "({":
-                return self._open_dollar(text, i, frame)
-            return i
+                return i
+            return self._expansion_body(text, i, ch, nxt, frame)
         if frame.quote == '"':
             if ch == "\\":
                 return i + 1
@@ -364,14 +359,21 @@ class ShellScan:
             return i + 1
         if ch in "'\"":
             frame.quote = ch
-        elif ch == "}" and not frame.depth:
+            return i
+        if ch == "`":
+            self._push("`", frame)
+            return i
+        return self._expansion_body(text, i, ch, nxt, frame)
+
+    def _expansion_body(self, text: str, i: int, ch: str, nxt: str, frame: _Frame) -> int:
+        """A character of ``${...}`` outside any quote it holds: braces nest, ``}`` at depth 0
+        closes it, and ``$(`` / ``${`` open a substitution inside."""
+        if ch == "}" and not frame.depth:
             self._pop()
         elif ch in "{}":
             frame.depth += 1 if ch == "{" else -1
         elif ch == "$" and nxt != "" and nxt in "({":
             return self._open_dollar(text, i, frame)
-        elif ch == "`":
-            self._push("`", frame)
         return i
 
     def _break(self, text: str, i: int, ch: str, nxt: str, frame: _Frame) -> int:

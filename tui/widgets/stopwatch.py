@@ -7,12 +7,7 @@ from collections.abc import Callable
 from textual.reactive import reactive
 from textual.widgets import Static
 
-
-def clock_text(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+from tui.runbook.durations import format_clock
 
 
 class Stopwatch(Static):
@@ -55,9 +50,9 @@ class Stopwatch(Static):
 
     def tick(self) -> None:
         elapsed = self.elapsed
-        text = f"⏱ {clock_text(elapsed)}"
+        text = f"⏱ {format_clock(elapsed)}"
         if self.target:
-            text += f" / {clock_text(self.target)}"
+            text += f" / {format_clock(self.target)}"
             self.set_class(0.8 * self.target <= elapsed < self.target, "-late")
             self.set_class(elapsed >= self.target, "-over")
         self.update(text)

@@ -10,7 +10,7 @@ class TickBox(Checkbox):
     """Textual's checkbox shows X either way and tells on from off by colour alone, which a
     monochrome terminal or a tmux capture loses; "Dry run" must never be guessed."""
 
-    @property
-    def _button(self) -> Content:
+    def render(self) -> Content:
+        # BUTTON_INNER is the documented character inside the box; value changes repaint.
         self.BUTTON_INNER = "X" if self.value else " "
-        return super()._button
+        return super().render()
