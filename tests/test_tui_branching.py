@@ -114,8 +114,14 @@ async def to_plan(app: RbConsoleApp, pilot) -> None:  # type: ignore[no-untyped-
     assert isinstance(app.screen, PlanScreen)
 
 
-def modal_text(app: RbConsoleApp) -> str:
+async def modal_text(app: RbConsoleApp, pilot) -> str:  # type: ignore[no-untyped-def]
+    """The dialog's words, once its text (which scrolls in its own container) is laid out."""
     assert isinstance(app.screen, ChoiceScreen)
+    for _ in range(40):
+        statics = list(app.screen.query(Static))
+        if len(statics) > 1:
+            break
+        await pilot.pause(0.05)
     return "\n".join(str(s.render()) for s in app.screen.query(Static))
 
 
@@ -132,7 +138,7 @@ async def test_the_optional_step_is_asked_with_its_text_and_skip_comes_first(run
         await settle(app, pilot)
         await pilot.press("enter")  # the optional step: asked, never run on a stray enter
         await pilot.pause()
-        text = modal_text(app)
+        text = await modal_text(app, pilot)
         assert "restart_mongo: Restart MongoDB" in text
         assert "Run this optional step? Restart MongoDB if necessary (the document: 必要时重启 MongoDB)" in text
         assert options(app) == ["Skip the step", "Run this optional step"]
@@ -166,7 +172,7 @@ async def test_a_failed_step_brings_up_whom_to_call_next_in_order(runbook: Path)
         await to_plan(app, pilot)
         await pilot.press("enter")  # script: fails
         await settle(app, pilot)
-        text = modal_text(app)
+        text = await modal_text(app, pilot)
         assert "Escalate now: step script failed" in text
         assert "1. Tech lead Ada (+1-555-0100, @ada)" in text
         assert "2. DBA on call Wei (+86-10-5550-0101, wechat:wei-dba)" in text
@@ -247,7 +253,7 @@ async def test_a_resumed_console_escalates_when_the_plan_goes_overdue(runbook: P
             await pilot.pause(0.05)
             if isinstance(again.screen, ChoiceScreen):
                 break
-        assert "Escalate now: plan late passed its target of 0.01 min" in modal_text(again)
+        assert "Escalate now: plan late passed its target of 0.01 min" in await modal_text(again, pilot)
         await pilot.press("enter")
         await settle(again, pilot)
         assert again.session is not None
@@ -269,4 +275,4 @@ async def test_an_escalation_left_unanswered_is_shown_again_on_resume(runbook: P
     again = make_app(None, resume=session_id, operator="lee")
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(again, pilot)
-        assert "Escalate now: step script failed" in modal_text(again)
+        assert "Escalate now: step script failed" in await modal_text(again, pilot)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tui import __version__
-from tui.engine.results import EXIT_FAILED, EXIT_USAGE
+from tui.engine.results import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 # Global flags work on either side of the subcommand (``rbconsole --operator ana run ...`` and
 # ``rbconsole run ... --operator ana``). The top-level parser holds their defaults; each
@@ -300,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("RBCONSOLE_PYTHON", sys.executable)
     before = _sessions()
     try:
+        if command == "completion":  # built from this parser: a command module would import cli back
+            return _completion(args.shell)
         module = importlib.import_module(f"tui.commands.{command.replace('-', '_')}")
         return int(module.main(args) or 0)
     except KeyboardInterrupt:
@@ -312,6 +314,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = "rbconsole" if command == "console" else f"rbconsole {command}"
         print(f"{name}: internal error ({type(exc).__name__}); the cause is in {log}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _completion(shell: str) -> int:
+    """``rbconsole completion bash|zsh``: a static script from the parser itself (shtab): Tab never
+    starts Python; subcommands, each command's flags, files for FILE and folders for --runbooks."""
+    try:
+        import shtab
+    except ImportError:  # an install that skipped the dependency (a stale virtualenv)
+        print("rbconsole completion: needs the shtab package (pip install shtab)", file=sys.stderr)
+        return EXIT_FAILED
+    script = shtab.complete(build_parser({"FILE": shtab.FILE, "DIRECTORY": shtab.DIRECTORY}), shell=shell)
+    sys.stdout.write(script if script.endswith("\n") else script + "\n")
+    return EXIT_OK
 
 
 def _sessions() -> set[str]:
