@@ -163,6 +163,7 @@ async def test_the_script_fails_so_the_by_hand_way_runs_and_the_plan_succeeds(ru
     row = next(r for r in record["steps"] if r["id"] == "restore_script")
     assert row["status"] == "failed"
     assert row["detail"] == "exit status 1 (the plan took its alternative: restore_by_hand)"
+    assert session.pending_steps() == []  # the failed way is finished: the plan took the other one
 
 
 async def test_a_failure_no_later_step_was_written_for_is_still_a_failure(tmp_path: Path) -> None:

@@ -424,11 +424,17 @@ class Session:
         return [s.id for s in plan.steps if not (a := self.state.action("step", s.id)) or a.status == "pending"]
 
     def pending_steps(self) -> list[str]:
-        """Ids of the chosen plan's steps not yet finished (ok or skipped), in order."""
+        """Ids of the chosen plan's steps not yet finished (ok or skipped), in order. A failed step
+        whose alternative then ran and passed is finished: the plan took the other way."""
         plan = self.plan
         if plan is None:
             return []
-        return [s.id for s in plan.steps if not (a := self.state.action("step", s.id)) or not a.done]
+        handled = alternatives(self.state)
+        return [
+            s.id
+            for s in plan.steps
+            if (not (a := self.state.action("step", s.id)) or not a.done) and s.id not in handled
+        ]
 
     def unknown_steps(self) -> list[str]:
         """Ids of plan steps whose outcome was lost in a crash and is not answered yet."""
