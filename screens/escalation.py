@@ -13,10 +13,10 @@ def EscalationScreen(data: dict[str, Any]) -> ChoiceScreen:
     lines = [
         f"{n}. {contact_line(c)}" + (f" — {c['duty']}" if c.get("duty") else "") for n, c in enumerate(contacts, 1)
     ]
-    text = "Call next:\n" + "\n".join(lines)
+    listing = "\n".join(lines)
     if data.get("drill"):
         title = f"DRILL — escalation would be due now: {data.get('detail', '')}"
-        return ChoiceScreen(title, "In a real incident you would call:\n" + "\n".join(lines), [("OK", "seen")], "seen")
+        return ChoiceScreen(title, f"In a real incident you would call:\n{listing}", [("OK", "seen")], "seen")
     # Escape is "not now": dismissing the modal never claims that someone was called.
     options = [("Calling now", "calling"), ("Not now", "not_now")]
-    return ChoiceScreen(f"Escalate now: {data.get('detail', '')}", text, options, "not_now")
+    return ChoiceScreen(f"Escalate now: {data.get('detail', '')}", f"Call next:\n{listing}", options, "not_now")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.table import Table
-from rich.text import Text
 
 from tui.runbook.model import Runbook
+from tui.widgets.columns import literal
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -16,8 +16,8 @@ def _table(title: str, *columns: str) -> Table:
 
 
 def _add(table: Table, *cells: str) -> None:
-    """A row as written: Rich reads a str cell as markup (a runbook's "[docker]" would vanish)."""
-    table.add_row(*(Text(cell) for cell in cells))
+    """A row as written (Rich, like a DataTable, reads a str cell as markup)."""
+    table.add_row(*(literal(cell) for cell in cells))
 
 
 def severity_table(rb: Runbook) -> Table:
