@@ -243,8 +243,8 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument("--record", action="store_true", help="the schema of `export --format json` instead")
 
     p = command("import", "turn a Markdown rollback plan into a runbook skeleton")
-    _file(p, "plan", metavar="PLAN.md")
-    _file(p, "-o", "--output", metavar="FILE", help="write the runbook here instead of stdout")
+    _file(p, "plan", metavar="PLAN.md", help="the Markdown document (`-`: standard input)")
+    _file(p, "-o", "--output", metavar="FILE", help="write the runbook here (`-` or none: stdout)")
     p.add_argument("--force", action="store_true", help="write the runbook even when it does not validate")
 
     p = command("completion", "print a shell completion script")

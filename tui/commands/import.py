@@ -1,5 +1,8 @@
 """``rbconsole import PLAN.md [-o FILE] [--force]``: a Markdown rollback plan as a runbook.
 
+``-`` as PLAN.md reads the document from standard input (its lines are named ``<stdin>:LINE``);
+without ``-o``, or with ``-o -``, the runbook goes to stdout. The report is always on stderr.
+
 A coverage report goes to stderr on every import: how many of the document's commands became
 runnable steps, how many manual steps and why, and each one that was lost, with its line. A runbook
 that does not validate is never written (exit 1, each problem named) unless ``--force``. The module
@@ -20,17 +23,27 @@ from tui.paths import log_file
 from tui.runbook.loader import load_text
 
 
+STDIN = "<stdin>"
+
+
+def _read(plan: str) -> tuple[str, str]:
+    """The document's text and the name its lines are reported under."""
+    if plan == "-":
+        return sys.stdin.buffer.read().decode("utf-8"), STDIN
+    return Path(plan).read_text(encoding="utf-8"), Path(plan).name
+
+
 def main(args: argparse.Namespace) -> int:
-    source = Path(args.plan)
+    source = STDIN if args.plan == "-" else args.plan
     try:
-        text = source.read_text(encoding="utf-8")
+        text, name = _read(args.plan)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"rbconsole import: cannot read {source}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
     try:
-        imported = build(text.replace("\x00", ""), source.name)
+        imported = build(text.replace("\x00", ""), name)
         runbook = finish(imported.runbook)
-        output = f"# Imported by `rbconsole import` from {source.name}: a draft to review before use.\n\n"
+        output = f"# Imported by `rbconsole import` from {name}: a draft to review before use.\n\n"
         output += tomli_w.dumps(runbook, multiline_strings=True)
     except Exception as exc:  # the edge of the command: a one-line message, the cause in the log
         log = log_file("import")
@@ -42,9 +55,9 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    target = args.output or "<import>"
-    loaded = load_text(output, target)
-    for line in imported.coverage.report(source.name):
+    to_file = bool(args.output) and args.output != "-"
+    loaded = load_text(output, args.output if to_file else "<import>")
+    for line in imported.coverage.report(name):
         print(line, file=sys.stderr)
     steps = sum(len(p["steps"]) for p in runbook["plans"].values())
     print(
@@ -61,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-    if args.output:
+    if to_file:
         Path(args.output).write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output)
