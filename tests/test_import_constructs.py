@@ -144,7 +144,7 @@ def test_ssh_heredoc_endless_and_interactive_commands(constructs: tuple[dict[str
         ("ssh", "app2.orders.test"),
         ("wait", ""),
         ("local", ""),
-        ("manual", ""),
+        ("local", ""),
         ("manual", ""),
         ("local", ""),
     ]
@@ -152,8 +152,10 @@ def test_ssh_heredoc_endless_and_interactive_commands(constructs: tuple[dict[str
     assert steps[1]["run"] == "cd /srv/orders\n./rollback.sh", "a here-document runs on the host, not the bastion"
     assert data["hosts"]["app2.orders.test"] == {"address": "app2.orders.test", "user": "deploy", "port": 2222}
     why = [s["instruction"].split(";")[0] for s in steps if s["kind"] == "manual"]
-    assert why == ["never ends by itself (it follows output)", "needs a terminal (interactive)"]
-    assert "watch kubectl top pods" in steps[4]["instruction"], "a manual step shows its command"
+    assert why == ["needs a terminal (interactive)"]
+    assert "mysql -u root -p orders" in steps[5]["instruction"], "a manual step shows its command"
+    assert steps[4]["run"] == "kubectl top pods", "a watch with no window: the command once"
+    assert "the document says `watch kubectl top pods` with no time to watch for" in steps[4]["notes"]
     assert steps[3]["run"] == "tail -n 100 /var/log/orders.log", "a followed log: its latest lines, once"
     assert "the document says `tail -f /var/log/orders.log`" in steps[3]["notes"]
     assert steps[-1]["run"] == "export STRIPE_SECRET_KEY={{ stripe_secret_key }}"
@@ -186,10 +188,12 @@ def test_tables_lists_and_thresholds(constructs: tuple[dict[str, Any], str]) -> 
 def test_the_coverage_report_counts_every_command(constructs: tuple[dict[str, Any], str]) -> None:
     _, report = constructs
     lines = report.splitlines()
-    assert lines[0] == "orders.md: 10 command(s): 8 runnable, 2 manual, 0 reference only (appendix), 0 lost"
-    assert "  runnable as: http 1, local 2, sql 2, ssh 2, wait 1" in lines
-    assert "  manual, never ends by itself (it follows output): 1 (line 30)" in lines
-    assert "  runnable once made to end by itself (the step's note says what the document wrote): 1 (line 29)" in lines
+    assert lines[0] == "orders.md: 10 command(s): 9 runnable, 1 manual, 0 reference only (appendix), 0 lost"
+    assert "  runnable as: http 1, local 3, sql 2, ssh 2, wait 1" in lines
+    assert "  manual, needs a terminal (interactive): 1 (line 31)" in lines
+    assert (
+        "  runnable once made to end by itself (the step's note says what the document wrote): 2 (line 29, 30)" in lines
+    )
     assert not any("no home" in line for line in lines), "every block of the document found a home"
 
 

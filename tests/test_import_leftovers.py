@@ -9,6 +9,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import tomli_w
+
+from tui.importer.build import build, finish
+from tui.runbook.loader import load_text
+
 DATA = Path(__file__).resolve().parent / "data"
 
 DOC = """# Rollback
@@ -43,3 +48,27 @@ def test_import_dash_reads_stdin_and_dash_o_dash_writes_stdout(tmp_path: Path) -
     assert "(<stdin>:11)" in out.stdout, "source lines of what found no home are <stdin>:LINE"
     assert "imported 1 plan(s)" not in out.stdout, "the report stays on stderr"
     assert not (tmp_path / "-").exists() and not Path("-").exists(), "`-o -` is stdout, never a file named -"
+
+
+WATCHES = """# Shop rollback
+
+## Roll back
+
+```bash
+systemctl restart shop
+watch -n 5 'curl -s http://127.0.0.1:8080/health'
+watch -n 2 tail -f /var/log/shop.log
+watch mysql -u root -p shop
+```
+"""
+
+
+def test_a_watch_with_no_window_runs_its_command_once_unless_that_never_ends() -> None:
+    runbook = finish(build(WATCHES, "w.md").runbook)
+    restart, once, follow, prompt = runbook["plans"]["plan-1"]["steps"]
+    assert (once["kind"], once["run"]) == ("local", "curl -s http://127.0.0.1:8080/health")
+    assert "the document says `watch -n 5 'curl -s http://127.0.0.1:8080/health'`" in once["notes"]
+    assert "runs once" in once["notes"] and "w.md:7" in once["notes"]
+    assert follow["kind"] == "manual" and "never ends" in follow["instruction"], "tail -f never ends: by hand"
+    assert prompt["kind"] == "manual" and "terminal" in prompt["instruction"], "mysql -p asks: by hand"
+    assert load_text(tomli_w.dumps(runbook), "w.toml").ok

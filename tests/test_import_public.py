@@ -143,7 +143,7 @@ def test_labels_lab_watches_and_follows_are_made_to_end_and_say_what_the_documen
     ("command", "window", "interactive", "run"),
     [
         ("watch -n 5 'curl -s https://m.test/x'", 1, False, "for _ in $(seq 12); do curl -s https://m.test/x; echo; sleep 5; done"),
-        ("watch -n 5 'curl -s https://m.test/x'", None, False, None),  # no window stated: the operator judges
+        ("watch -n 5 'curl -s https://m.test/x'", None, False, "curl -s https://m.test/x"),  # no window: once
         ("watch -d kubectl get pods -n p -l app=x", None, False, "kubectl wait --for=condition=Ready pods -n p -l app=x --timeout=300s"),
         ("kubectl get pods -w | grep api", None, False, None),  # piped: what is looked for is not a readiness
         ("kubectl rollout status deploy/x -n p --watch", 2, False, "kubectl rollout status deploy/x -n p --timeout=120s"),

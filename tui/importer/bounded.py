@@ -5,7 +5,8 @@ the rewrite keeps what the document meant by them.
   with a timeout; ``kubectl rollout status … -w`` waits for the rollout anyway → ``--timeout``.
 - ``watch CMD`` under a section that says how long to watch ("Monitor Stability (5 min)") → CMD
   every interval for that long; ``watch kubectl get pods`` → the wait above. Without a stated
-  window there is no end the document gives, and the command stays a manual step.
+  window → CMD once (the snapshot the operator wanted); it stays a manual step only where CMD
+  itself never ends or needs a terminal.
 - ``logs -f`` / ``tail -f`` / ``journalctl -f`` / ``pm2 logs`` → the latest lines, once.
 - ``kubectl|docker exec -it X -- CMD`` → without ``-t`` when CMD runs by itself (not a shell or a
   client waiting for input).
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 DEFAULT_SECONDS = 300  # a wait the document gives no window for: the step timeout the format defaults to
 LOG_LINES = 100
+ONCE_SECONDS = 60  # a command run once instead of watched: what one look should take at most
 
 
 @dataclass(frozen=True)
@@ -205,8 +207,15 @@ def _watch(text: str, window_minutes: float | None) -> Bounded | None:
     if pods and "|" not in inner:
         seconds = int(window_minutes * 60) if window_minutes else DEFAULT_SECONDS
         return _pods_ready(pods, inner, seconds, _said(text))
-    if not window_minutes or not inner:
-        return None  # how long to watch is for the operator to judge: a manual step
+    if not inner:
+        return None
+    if not window_minutes:
+        # no end the document gives: the snapshot it wanted, once; watching longer is the operator's call
+        note = (
+            f"{_said(text)} with no time to watch for in its section; here `{inner}` runs once (what watch "
+            f"shows first) — run the watch by hand to follow it longer"
+        )
+        return Bounded(inner, note, ONCE_SECONDS)
     seconds = int(window_minutes * 60)
     rounds = max(1, math.ceil(seconds / interval))
     pause = f"{interval:g}"

@@ -271,7 +271,7 @@ def _bounded_together(chunk: Chunk, ctx: Context) -> tuple[Chunk, str | None]:
         if why := why_manual(command.text):
             rewrite = bounded(command.text, ctx.window, interactive=why == _NEEDS_TERMINAL)
             if rewrite is None or why_manual(rewrite.run):
-                return chunk, why
+                return chunk, (rewrite and why_manual(rewrite.run)) or why  # the command's own reason
             rewrites[command.line] = rewrite.note
             notes.append(rewrite.note)
             command = Command(rewrite.run, command.line)
@@ -305,7 +305,8 @@ def _special(
     if why:
         rewrite = bounded(text, ctx.window, interactive=why == _NEEDS_TERMINAL)
         if rewrite is None or why_manual(rewrite.run):
-            return manual(ctx, title, command, why, chunk.notes)
+            # a watched command that itself never ends or asks: its own reason
+            return manual(ctx, title, command, (rewrite and why_manual(rewrite.run)) or why, chunk.notes)
         run = fill_blanks(rewrite.run, ctx) if BLANKS.search(rewrite.run) else rewrite.run
         if run is None:
             return manual(ctx, title, command, "part of it is left out (…)", chunk.notes)
