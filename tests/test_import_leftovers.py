@@ -72,3 +72,25 @@ def test_a_watch_with_no_window_runs_its_command_once_unless_that_never_ends() -
     assert follow["kind"] == "manual" and "never ends" in follow["instruction"], "tail -f never ends: by hand"
     assert prompt["kind"] == "manual" and "terminal" in prompt["instruction"], "mysql -p asks: by hand"
     assert load_text(tomli_w.dumps(runbook), "w.toml").ok
+
+
+MYSQL = """# Points DB
+
+The database is MySQL (`mysql -u app points`).
+
+## Roll back
+
+```sql
+UPDATE points SET frozen = 1;
+SELECT count(*) FROM points;
+```
+"""
+
+
+def test_mysql_sql_stays_manual_and_each_step_and_the_report_say_why() -> None:
+    imported = build(MYSQL, "m.md")
+    steps = finish(imported.runbook)["plans"]["plan-1"]["steps"]
+    why = "MySQL: rbconsole has no MySQL executor (sql steps speak PostgreSQL)"
+    assert [(s["kind"], s["instruction"].split(";")[0]) for s in steps] == [("manual", why.split(";")[0])] * 2
+    assert all(s["instruction"].startswith(why + "; run by hand:") for s in steps)
+    assert f"  manual, {why}: 2 (line 8, 9)" in imported.coverage.report("m.md")

@@ -690,7 +690,7 @@ def sql_steps(chunk: Chunk, ctx: Context, *, check: bool) -> list[dict[str, Any]
         if text.startswith("\\"):
             why = "a psql meta-command"
         elif ctx.mysql:
-            why = "MySQL (sql steps speak PostgreSQL)"
+            why = "MySQL: rbconsole has no MySQL executor (sql steps speak PostgreSQL)"
         elif re.search(r"\$\(|\$\{|`", text):
             why = "shell substitution inside SQL"
         elif BLANKS.search(text):
