@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -65,7 +66,7 @@ watch mysql -u root -p shop
 
 def test_a_watch_with_no_window_runs_its_command_once_unless_that_never_ends() -> None:
     runbook = finish(build(WATCHES, "w.md").runbook)
-    restart, once, follow, prompt = runbook["plans"]["plan-1"]["steps"]
+    _restart, once, follow, prompt = runbook["plans"]["plan-1"]["steps"]
     assert (once["kind"], once["run"]) == ("local", "curl -s http://127.0.0.1:8080/health")
     assert "the document says `watch -n 5 'curl -s http://127.0.0.1:8080/health'`" in once["notes"]
     assert "runs once" in once["notes"] and "w.md:7" in once["notes"]
@@ -94,3 +95,67 @@ def test_mysql_sql_stays_manual_and_each_step_and_the_report_say_why() -> None:
     assert [(s["kind"], s["instruction"].split(";")[0]) for s in steps] == [("manual", why.split(";")[0])] * 2
     assert all(s["instruction"].startswith(why + "; run by hand:") for s in steps)
     assert f"  manual, {why}: 2 (line 8, 9)" in imported.coverage.report("m.md")
+
+
+CAPTURES = """# Orders rollback
+
+## Option A: previous release
+
+```bash
+# why it failed
+REASON=$(cat /srv/orders/last-failure)
+# say so
+echo "rolling back because $REASON" | logger
+# the newest backup
+BACKUP=$(ls -t /srv/backups | head -1)
+# put it back
+cp /srv/backups/$BACKUP /srv/orders/current
+# the deploy token
+DEPLOY_TOKEN=$(cat /etc/orders/token)
+# undo the deploy
+curl -fsS -H "X-Token: $DEPLOY_TOKEN" https://deploy.orders.test/undo
+```
+
+## Option B: from the nightly backup
+
+```bash
+# the admin key
+export ADMIN_TOKEN=YOUR_ADMIN_TOKEN
+# the newest nightly
+BACKUP=$(ls -t /srv/nightly | head -1)
+# unpack it
+tar -xzf /srv/nightly/$BACKUP -C /srv/orders
+# the newest weekly
+BACKUP=$(ls -t /srv/weekly | head -1)
+# list it
+tar -tzf /srv/weekly/$BACKUP
+# the admin file
+admin_token=$(cat /etc/orders/admin)
+# its size
+echo "$admin_token" | wc -c
+```
+"""
+
+
+def test_captured_names_never_collide_and_each_later_use_follows() -> None:
+    runbook = finish(build(CAPTURES, "c.md").runbook)
+    a, b = (runbook["plans"][k]["steps"] for k in ("A", "B"))
+    taken = {*runbook["params"], *runbook["secrets"], *runbook.get("vars", {})}
+    assert "reason" in runbook["params"] and "admin_token" in runbook["secrets"]
+
+    def captures(steps: list[dict[str, Any]]) -> list[str]:
+        return [name for s in steps for name in s.get("capture", {})]
+
+    names = captures(a) + captures(b)
+    assert len(names) == len(set(names)), f"one name per captured value: {names}"
+    assert not set(names) & taken, "a capture never shadows a param, var or secret"
+    reason = captures(a)[0]
+    assert reason != "reason" and f"{{{{ {reason} }}}}" in a[1]["run"], "the step after reads the capture"
+    backup_a, backup_b, weekly = captures(a)[1], captures(b)[0], captures(b)[1]
+    assert f"/srv/backups/{{{{ {backup_a} }}}}" in a[3]["run"]
+    runs_b = [s.get("run", "") for s in b]
+    assert any(f"/srv/nightly/{{{{ {backup_b} }}}}" in r for r in runs_b), runs_b
+    assert any(f"/srv/weekly/{{{{ {weekly} }}}}" in r for r in runs_b), "the second capture: the uses after it"
+    token = captures(b)[2]
+    assert token != "admin_token" and any(f"{{{{ {token} }}}}" in r for r in runs_b)
+    assert load_text(tomli_w.dumps(runbook), "c.toml").ok

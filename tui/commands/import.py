@@ -22,7 +22,6 @@ from tui.importer.build import build, finish
 from tui.paths import log_file
 from tui.runbook.loader import load_text
 
-
 STDIN = "<stdin>"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.importer import sections as parts
+from tui.importer.captures import distinct_captures
 from tui.importer.coverage import UNPLACED, Coverage, unplaced
 from tui.importer.decisions import WHEN, decisions, table_monitors
 from tui.importer.flowchart import parse_chart, to_flow
@@ -42,6 +43,7 @@ def build(text: str, source: str) -> Imported:
         check["id"] = f"check-{n}"
     everywhere = steps_of([s for v in found.verify for s in v.walk()], ctx, check=True, verify=True)
     plans, risks = _plans(found, sections, ctx, everywhere)
+    distinct_captures(checks, plans, {"reason", *ctx.params, *ctx.secrets})
     _when_to_roll_back(sections, plans)
     matrix = parts.matrix(sections, plans)
     prose_levels, prose_monitors = decisions(sections)
