@@ -1,4 +1,5 @@
-"""What the screens ask of the console app: the app (``tui.app``, one layer up) implements it.
+"""What the screens ask of the console app (the app, ``tui.app``, one layer up, implements it),
+and what it was opened with (:class:`ConsoleOptions`, which the app holds).
 
 Screens present the session and forward the operator's intent; they reach the app only through
 this interface, so they never import the concrete app (which imports them). A test checks the
@@ -8,23 +9,41 @@ app is a :class:`Console`.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from tui.engine.api import StartOptions
 
 if TYPE_CHECKING:
     from textual.screen import Screen
     from textual.worker import Worker
 
     from tui.drill.live import ScenarioGuard
-    from tui.engine.session import Session, StartOptions
+    from tui.engine.session import Session
     from tui.runbook.loader import Loaded
+
+
+@dataclass(frozen=True)
+class ConsoleOptions:
+    """What the console opens on (a runbook, a session to resume, else the picker), how it looks,
+    and the session it starts: ``start`` (the incident form shows it and edits a copy). With
+    ``start.plan`` and ``start.reason`` the incident starts at once (the form only if it lacks a value)."""
+
+    runbook: str | None = None
+    resume: str | None = None
+    runbook_dirs: tuple[str, ...] = ()
+    theme: str | None = None
+    start: StartOptions = field(default_factory=StartOptions)
+
+    @property
+    def drill(self) -> bool:
+        return self.start.mode == "drill"
 
 
 @runtime_checkable
 class Console(Protocol):
-    # What the console was opened with (``tui.app.ConsoleOptions``: runbook folders, --var
-    # values, operator, profile, ...).
-    options: Any
+    options: ConsoleOptions  # what the console was opened with
     clock: Callable[[], float]  # what stopwatches read (tests pass a fixed one)
     loaded: Loaded | None  # the runbook the console shows
     session: Session | None  # the session it presents, once started or reopened

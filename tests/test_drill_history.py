@@ -9,11 +9,14 @@ import pytest
 from tests.test_drill_demo import journals, rbconsole
 from tui import paths
 from tui.drill import history
-from tui.drill.drift import Baseline, baselines, drift, drifts, plan_baselines
+from tui.drill.drift import baselines, plan_baselines
 from tui.drill.finish import REPORT_NAME, report_for
 from tui.drill.format import against_target, sparkline
 from tui.drill.report import render_report
 from tui.drill.summary import DrillRun, StepTime, summarise
+from tui.engine import events as ev
+from tui.engine.drift import Baseline, drift
+from tui.engine.events import Event
 from tui.runbook.durations import format_duration
 from tui.runbook.loader import load_or_raise
 
@@ -74,39 +77,72 @@ def drill(runbook: Path, *args: str) -> str:
     return done.stdout
 
 
+def step_ends(events: list[Event]) -> dict[str, dict]:
+    return {e.data["id"]: e.data for e in events if e.type == ev.STEP_FINISHED and e.data["phase"] == "step"}
+
+
+def chosen(events: list[Event]) -> dict:
+    return next(e.data for e in events if e.type == ev.PLAN_CHOSEN)
+
+
 def test_two_drills_give_history_baselines_drift_and_trend(runbook: Path, tmp_path: Path) -> None:
     first = drill(runbook)
     assert "earlier drill" not in first and "drift:" not in first
     second = drill(runbook, "--var", "nap=1.5", "--record", str(tmp_path / "second.md"))
 
     steps = load_or_raise(runbook).plans["A"].steps
-    one, two = (summarise(events, None, steps) for events in journals())
+    events_one, events_two = journals()
+    one, two = (summarise(events, None, steps) for events in (events_one, events_two))
     assert [s.id for s in one.steps] == ["quick", "nap", "maybe"]
     assert two.steps[1].seconds >= 1.5 > one.steps[1].seconds
     kept = history.load("timed", "A")
     assert [r.to_dict() for r in kept] == [one.to_dict(), two.to_dict()], "the history is what the journals say"
 
-    base = baselines([one])
-    assert base["nap"] == Baseline("nap", "", one.steps[1].seconds, 1)
-    found = drift("nap", 2, two.steps[1].seconds, base)
-    assert found is not None and found.slower
-    assert found.ratio == pytest.approx(two.steps[1].seconds / one.steps[1].seconds)
-    assert f"== DRILL == drift: {found.text()}" in second
-    assert found.text().startswith("step 2 (nap): ") and "x its drill time" in found.text()
+    # The second drill journaled the first one's times as its baselines, and the nap's drift.
+    assert chosen(events_two)["baselines"]["nap"] == {"seconds": round(one.steps[1].seconds, 3), "samples": 1}
+    nap = step_ends(events_two)["nap"]["drift"]
+    assert nap["flagged"] and nap["text"].startswith("step 2 (nap): ") and "x its drill time" in nap["text"]
+    assert two.steps[1].seconds == nap["seconds"], "the history keeps the time the engine judged"
+    assert f"== DRILL == drift: {nap['text']}" in second.splitlines()
     assert "1 earlier drill(s)" in second
 
     report = (tmp_path / "second.md").read_text(encoding="utf-8").split("## DRILL report", 1)[1]
-    assert f"- {found.text()}" in report
+    assert f"- {nap['text']}" in report
     assert (
-        f"| 2 | `nap` | local | {format_duration(two.steps[1].seconds)} | {format_duration(one.steps[1].seconds)} |"
-        in report
+        f"| 2 | `nap` | local | {format_duration(nap['seconds'])} | {format_duration(nap['baseline'])} "
+        f"| **{nap['ratio']:.1f}x** |" in report
     )
     assert "### Trend" in report and f"`{sparkline([one.seconds, two.seconds])}`" in report
     assert report.count("% | success |") == 2, "two rows in the trend table"
     assert "Completion: 1 of 2 items (50%)" in report and "- [ ] pre: told people" in report
     assert plan_baselines("timed", "A")["nap"].samples == 2
     latest = paths.sessions_dir() / two.session
-    assert report_for(load_or_raise(runbook), journals()[1]) == (latest / REPORT_NAME).read_text(encoding="utf-8")
+    assert report_for(load_or_raise(runbook), events_two) == (latest / REPORT_NAME).read_text(encoding="utf-8")
+
+
+def test_the_report_says_the_drift_the_journal_says_whatever_the_history_holds_now(runbook: Path) -> None:
+    drill(runbook)
+    second = drill(runbook, "--var", "nap=1.5")
+    events_one, events_two = journals()
+    journaled = step_ends(events_two)["nap"]["drift"]
+    assert journaled["flagged"] and f"== DRILL == drift: {journaled['text']}" in second.splitlines()
+
+    # The history changes after the drill (an earlier summary edited, another drill kept): a
+    # report measured again from it would say another ratio than the one the drill showed.
+    [earlier] = [r for r in history.load("timed", "A") if r.session == events_one[0].data["session"]]
+    earlier.steps[1].seconds = 0.2
+    history.save(earlier)
+    history.save(DrillRun("zz-later", "timed", plan="A", started=events_two[0].ts + 1, result="success"))
+    again = baselines([r for r in history.load("timed", "A") if r.session != events_two[0].data["session"]])
+    assert again["nap"].seconds == 0.2
+    measured_again = drift("nap", 2, journaled["seconds"], again)
+    assert measured_again is not None and measured_again.text() != journaled["text"]
+
+    report = report_for(load_or_raise(runbook), events_two)
+    assert f"- {journaled['text']}" in report
+    steps = report.split("### Steps", 1)[1].split("###", 1)[0]
+    assert f"| {format_duration(journaled['baseline'])} | **{journaled['ratio']:.1f}x** |" in steps
+    assert measured_again.text() not in report and format_duration(0.2) not in steps
 
 
 def test_dry_runs_never_become_baselines(runbook: Path) -> None:
@@ -160,7 +196,6 @@ def test_baselines_are_medians_of_passing_runs_only() -> None:
 
     known = baselines([run(100.0), run(1.0), run(3.0), run(2.0), run(50.0, "failed"), run(4.0)], recent=5)
     assert known["a"].seconds == 2.5 and known["a"].samples == 4, "the oldest drops out, the failure never counts"
-    assert drifts(run(9.0), known)[0].position == 1
 
 
 def test_time_against_target() -> None:

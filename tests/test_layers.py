@@ -150,3 +150,19 @@ def test_the_console_app_is_what_the_screens_ask_for() -> None:
     from tui.app import create_app
 
     assert isinstance(create_app(None), Console)
+
+
+def test_the_screens_know_the_type_of_the_console_options() -> None:
+    """One options type: what the app holds is what the interface names, with no ``Any`` between."""
+    import typing
+
+    import screens.console
+    from screens.console import Console, ConsoleOptions
+    from tui.app import create_app
+    from tui.engine.api import StartOptions
+
+    named = Console.__annotations__["options"]  # a string (postponed annotations): resolve it where it is written
+    assert eval(named, vars(screens.console)) is ConsoleOptions
+    assert typing.get_type_hints(ConsoleOptions)["start"] is StartOptions
+    app = create_app(None, start=StartOptions(operator="ana"))
+    assert type(app.options) is ConsoleOptions and app.options.start.operator == "ana"

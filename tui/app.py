@@ -17,7 +17,6 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,6 +26,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from screens.console import ConsoleOptions
 from tui.engine.api import StartOptions
 from tui.engine.events import ESCALATION_DUE
 from tui.runbook.loader import Loaded, load
@@ -50,23 +50,6 @@ SESSION_SCREENS: dict[str, str] = {
     "record": "screens.record:RecordScreen",
     "contacts": "screens.contacts:ContactsScreen",
 }
-
-
-@dataclass(frozen=True)
-class ConsoleOptions:
-    """What the console opens on (a runbook, a session to resume, else the picker), how it looks,
-    and the session it starts: ``start`` (the incident form shows it and edits a copy). With
-    ``start.plan`` and ``start.reason`` the incident starts at once (the form only if it lacks a value)."""
-
-    runbook: str | None = None
-    resume: str | None = None
-    runbook_dirs: tuple[str, ...] = ()
-    theme: str | None = None
-    start: StartOptions = field(default_factory=StartOptions)
-
-    @property
-    def drill(self) -> bool:
-        return self.start.mode == "drill"
 
 
 class RbConsoleApp(App[int]):

@@ -180,8 +180,8 @@ def _conclude(runbook: Runbook, session: Path, record: str | None, out: TextIO) 
         return
     run = done.run
     print(f"== DRILL == {label(run.result)}: {against_target(run.seconds, run.target_minutes, run.result)}", file=out)
-    for found in done.drifts:
-        print(f"== DRILL == drift: {found.text()}", file=out)
+    for text in done.drifts:
+        print(f"== DRILL == drift: {text}", file=out)
     if done.earlier:
         print(f"== DRILL == {len(done.earlier)} earlier drill(s) of this plan; trend in the report", file=out)
     if done.report_path is not None:

@@ -1,19 +1,20 @@
-"""Per-step baselines from the drill history, and the drifts of a finished drill (its report).
+"""Per-step baselines from the drill history: what the console and the headless runner hand the engine.
 
 A baseline is the median time of a step over the last few drills in which it passed (a failed
 or skipped attempt says nothing about how long the step takes). What counts as drift, and its
-words, live in :mod:`tui.engine.drift` (the engine journals a session's drift with each step);
-:func:`plan_baselines` is the history the console and the headless runner hand the engine.
+words, live in :mod:`tui.engine.drift`: the engine journals the baselines with the plan choice
+and each step's drift with its end, and everything after (screen, printer, record, the drill
+report) reads those, never the history again.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from tui.drill import history
 from tui.drill.summary import DrillRun
-from tui.engine.drift import Baseline, Drift, drift
+from tui.engine.drift import Baseline
 
 RECENT = 5
 
@@ -31,17 +32,6 @@ def baselines(history: Sequence[DrillRun], recent: int = RECENT) -> dict[str, Ba
         step_id: Baseline(step_id, titles[step_id], statistics.median(values), len(values))
         for step_id, values in samples.items()
     }
-
-
-def drifts(run: DrillRun, known: Mapping[str, Baseline], **bounds: float) -> list[Drift]:
-    """Every flagged drift in ``run``'s plan steps, in plan order."""
-    found = []
-    for position, step in enumerate(run.steps, start=1):
-        if step.attempts and step.status == "ok":
-            d = drift(step.id, (step.index + 1) if step.index is not None else position, step.seconds, known, **bounds)
-            if d is not None:
-                found.append(d)
-    return found
 
 
 def plan_baselines(runbook_id: str, plan_id: str) -> dict[str, Baseline]:

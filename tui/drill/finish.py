@@ -1,4 +1,8 @@
-"""The end of a drill: fold its journal, compare with the history, write the report, keep it in the history.
+"""The end of a drill: fold its journal, write the report, keep the drill in the history.
+
+What the drill took and how far each step drifted are the journal's figures (the session
+journaled the baselines and each step's drift as it ran); the history gives the earlier drills
+for the trend, and this drill's summary, those figures included, becomes the next baselines.
 
 Shared by ``rbconsole drill --headless`` and the console (its record screen in drill mode), so both
 say the same thing about the same drill.
@@ -11,10 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.drill import history
-from tui.drill.drift import baselines, drifts
 from tui.drill.report import render_report
 from tui.drill.summary import DrillRun, summarise
-from tui.engine.drift import Drift
 from tui.engine.events import Event
 from tui.runbook.model import Runbook
 
@@ -25,7 +27,7 @@ REPORT_NAME = "drill-report.md"
 class FinishedDrill:
     run: DrillRun
     earlier: list[DrillRun]
-    drifts: list[Drift]
+    drifts: list[str]  # the journaled words of each step far off its drill time, in plan order
     report: str  # Markdown
     report_path: Path | None  # beside the session's journal
 
@@ -60,4 +62,5 @@ def finish(runbook: Runbook, events: Sequence[Event], session_dir: Path | None =
             path = None  # the report still goes to the caller and the record; the file is a convenience
     if run.session:
         history.save(run)
-    return FinishedDrill(run, earlier, drifts(run, baselines(earlier)), report, path)
+    drifts = [str((step.drift or {}).get("text")) for step in run.steps if step.flagged]
+    return FinishedDrill(run, earlier, drifts, report, path)

@@ -1,14 +1,17 @@
-"""The drill report in Markdown: time against target, steps, checks, checklists, drift and trend."""
+"""The drill report in Markdown: time against target, steps, checks, checklists, drift and trend.
+
+Drift is what the session journaled (the baselines with the plan choice, each step's drift with
+its end), never measured again from the history: the report says what the plan screen, the
+printer and the record said. The history gives the trend only.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 
-from tui.drill.drift import baselines, drifts
 from tui.drill.format import against_target, percent, sparkline
 from tui.drill.summary import CheckResult, DrillRun, StepTime
-from tui.engine.drift import Baseline, Drift
 from tui.engine.events import STATUS_WORDS
 from tui.engine.results import label as result_label
 from tui.runbook.durations import format_duration
@@ -30,8 +33,6 @@ def _when(ts: float) -> str:
 
 def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     """The report of ``run``; ``earlier`` are previous drills of the same runbook and plan, oldest first."""
-    known = baselines(earlier)
-    found = drifts(run, known)
     out = [f"## DRILL report: {run.runbook_title or run.runbook_id}, plan {run.plan} {run.plan_title}".rstrip(), ""]
     out.append(
         "> **DRILL** — a rehearsal, not a live rollback."
@@ -50,20 +51,20 @@ def render_report(run: DrillRun, earlier: Sequence[DrillRun] = ()) -> str:
     if run.yes:
         out.append("| Confirmations | answered by `--yes` |")
     out.append("")
-    out += _steps_section(run, known, found)
+    out += _steps_section(run)
     out += _problems_section(run)
     out += _checks_section("Pre-checks", run.checks, run.dry_run)
     out += _checks_section("Verification", run.verify, run.dry_run)
     out += _checklist_section(run)
     out += _scenario_section(run)
     out += _targets_section(run)
-    out += _drift_section(found, bool(known))
+    out += _drift_section(run)
     out += _trend_section(run, earlier)
     return "\n".join(out).rstrip() + "\n"
 
 
-def _steps_section(run: DrillRun, known: dict[str, Baseline], found: list[Drift]) -> list[str]:
-    flagged = {d.step_id: d for d in found}
+def _steps_section(run: DrillRun) -> list[str]:
+    known = run.baselines or {}
     out = [
         "### Steps",
         "",
@@ -73,16 +74,23 @@ def _steps_section(run: DrillRun, known: dict[str, Baseline], found: list[Drift]
     for position, step in enumerate(run.steps, start=1):
         base = known.get(step.id)
         ratio = ""
-        if step.id in flagged:
-            ratio = f"**{flagged[step.id].ratio:.1f}x**"
-        elif base is not None and step.attempts:
+        if step.flagged:
+            ratio = _ratio(step.drift or {})
+        elif step.drift is not None:
             ratio = "≈"  # within bounds: a ratio of two tiny times would only be noise
+        baseline = format_duration(float(base.get("seconds") or 0.0)) if isinstance(base, dict) else "—"
         out.append(
             f"| {position} | {_label(step.id, step.title)} | {_cell(step.kind)} "
             f"| {format_duration(step.seconds) if step.attempts else '—'} "
-            f"| {format_duration(base.seconds) if base else '—'} | {_cell(ratio)} | {_cell(step.status)} | {step.attempts} |"
+            f"| {baseline} | {_cell(ratio)} | {_cell(step.status)} | {step.attempts} |"
         )
     return [*out, ""]
+
+
+def _ratio(drift: dict[str, object]) -> str:
+    """``**3.1x**`` as journaled; a step against a baseline of no measurable time has no ratio."""
+    ratio = drift.get("ratio")
+    return f"**{ratio:.1f}x**" if isinstance(ratio, int | float) else "**∞x**"
 
 
 def _problems_section(run: DrillRun) -> list[str]:
@@ -165,13 +173,17 @@ def _detail(step: StepTime) -> str:
     return f" ({step.detail})" if step.detail and not step.ok else ""
 
 
-def _drift_section(found: list[Drift], have_baselines: bool) -> list[str]:
+def _drift_section(run: DrillRun) -> list[str]:
     out = ["### Drift against earlier drills", ""]
-    if not have_baselines:
+    if run.baselines is None:
+        why = "a dry run runs nothing to time" if run.dry_run else "the session journaled no baselines"
+        return [*out, f"Not compared: {why}.", ""]
+    if not run.baselines:
         return [*out, "No earlier drill of this plan: this one becomes the baseline.", ""]
-    if not found:
+    flagged = [step for step in run.steps if step.flagged]
+    if not flagged:
         return [*out, "Every step within its drill time.", ""]
-    return [*out, *(f"- {d.text()}" for d in found), ""]
+    return [*out, *(f"- {(step.drift or {}).get('text')}" for step in flagged), ""]
 
 
 def _trend_section(run: DrillRun, earlier: Sequence[DrillRun]) -> list[str]:

@@ -18,31 +18,49 @@ OK_STATUSES = frozenset({"ok", "dry_run"})
 
 
 @dataclass
-class StepTime:
+class Outcome:
+    """What the journal says of one action (a step or a check) at its last end."""
+
     id: str
     title: str = ""
-    kind: str = ""
-    phase: str = "step"
-    index: int | None = None
-    status: str = "not run"
+    phase: str = ""
+    status: str = ""
     detail: str = ""
+
+    def take(self, data: dict[str, Any]) -> None:
+        """Its ``step_finished`` / ``check_finished`` payload, over what an earlier event said."""
+        self.title = str(data.get("title") or self.title)
+        self.phase = str(data.get("phase") or self.phase)
+        self.status = str(data.get("status") or "unknown")
+        self.detail = str(data.get("detail") or "")
+
+
+@dataclass
+class StepTime(Outcome):
+    phase: str = "step"
+    status: str = "not run"
+    kind: str = ""
+    index: int | None = None
     seconds: float = 0.0  # wall time over every attempt, confirmations included
     attempts: int = 0
     skip_reason: str = ""
+    # The engine's word on this time against the drill baseline, as journaled with the step's
+    # end (``tui.engine.drift.step_drift``): None when it had no baseline or did not pass.
+    drift: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         return self.status in OK_STATUSES or self.status == "skipped"
 
+    @property
+    def flagged(self) -> bool:
+        return bool(self.drift and self.drift.get("flagged"))
+
 
 @dataclass
-class CheckResult:
-    id: str
-    title: str = ""
+class CheckResult(Outcome):
     phase: str = "pre"
-    status: str = ""
     severity: str = "blocking"
-    detail: str = ""
     overridden: str = ""  # the reason given for going on despite it
 
 
@@ -73,6 +91,10 @@ class DrillRun:
     checklist_ticked: dict[str, list[int]] = field(default_factory=dict)
     # Where the drill acted (fenced runs): {"fenced": n, "shared": [lines], "production": [lines]}.
     targets: dict[str, Any] = field(default_factory=dict)
+    # Step id -> {seconds, samples}: the baselines the session journaled with its plan choice,
+    # what every drift figure of this drill was measured against. None: none were journaled
+    # (a dry run compares nothing, or no plan was chosen).
+    baselines: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +138,8 @@ def summarise(
             run.plan = str(data.get("plan") or run.plan)
             run.plan_title = str(data.get("title") or "")
             run.targets = dict(data.get("targets") or run.targets)
+            if isinstance(data.get("baselines"), dict):
+                run.baselines = dict(data["baselines"])
             if run.target_minutes is None and data.get("target_minutes") is not None:
                 run.target_minutes = float(data["target_minutes"])
         elif event.type in (ev.STEP_STARTED, ev.CHECK_STARTED):
@@ -183,23 +207,24 @@ def _start(run: DrillRun, data: dict[str, Any], ts: float) -> None:
 
 def _finish_step(steps: dict[str, StepTime], data: dict[str, Any], ts: float, started: float | None) -> None:
     step = steps.setdefault(str(data.get("id")), StepTime(id=str(data.get("id"))))
-    step.title = str(data.get("title") or step.title)
+    step.take(data)
     step.kind = str(data.get("kind") or step.kind)
     step.index = data.get("index", step.index)
-    step.status = str(data.get("status") or "unknown")
-    step.detail = str(data.get("detail") or "")
     step.attempts += 1
     duration = float(data.get("duration") or 0.0)
     step.seconds += max(duration, ts - started) if started is not None else duration
+    found = data.get("drift")
+    step.drift = dict(found) if isinstance(found, dict) and step.status in OK_STATUSES else None
+    if step.drift is not None and isinstance(step.drift.get("seconds"), int | float):
+        # The time the engine measured and judged is the step's time: the report, the history
+        # (the next drill's baseline) and the record then carry the one figure.
+        step.seconds = float(step.drift["seconds"])
 
 
 def _finish_check(checks: dict[str, CheckResult], data: dict[str, Any]) -> None:
     check = checks.setdefault(str(data.get("id")), CheckResult(id=str(data.get("id"))))
-    check.title = str(data.get("title") or check.title)
-    check.phase = str(data.get("phase") or check.phase)
-    check.status = str(data.get("status") or "unknown")
+    check.take(data)
     check.severity = str(data.get("severity") or check.severity)
-    check.detail = str(data.get("detail") or "")
 
 
 def _ordered(steps: dict[str, StepTime]) -> list[StepTime]:
