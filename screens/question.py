@@ -27,6 +27,8 @@ LABELS = {
     "failed": "It failed: mark it failed",
 }
 NOTIFY_LABELS = {"yes": "Sent it myself", "no": "Not sent"}
+# A manual pre-check or verification: the operator looked, and says what they saw.
+CHECK_LABELS = {"yes": "Yes, I checked: it holds", "no": "No, or not checked"}
 
 
 class ScrollingModal(ModalScreen[Any]):
@@ -103,7 +105,8 @@ class ChoiceScreen(ScrollingModal):
 
 
 def QuestionScreen(question: Question) -> ChoiceScreen:
-    labels = NOTIFY_LABELS if question.kind == "notify" else LABELS
+    check = question.kind == "manual" and question.phase in ("pre", "verify")
+    labels = NOTIFY_LABELS if question.kind == "notify" else CHECK_LABELS if check else LABELS
     options = [(labels.get(o, LABELS.get(o, o)), o) for o in question.options]
     if question.kind in ("manual", "notify", "optional"):
         # "yes" / "run" first would make a stray enter claim a manual step was done (or a
@@ -121,9 +124,12 @@ def QuestionScreen(question: Question) -> ChoiceScreen:
             "no webhook: nothing is sent from here · c copies the message",
             copy=question.text,
         )
-    return ChoiceScreen(
-        f"{question.step_id}: {question.title}", question.text, options, cancel, "\n".join(question.describe)
-    )
+    title = f"{question.step_id}: {question.title}"
+    if check:
+        title = f"manual {'pre-check' if question.phase == 'pre' else 'verification'} {title} — does it hold?"
+    # A manual step's describe lines are its instruction again, which is already the text.
+    describe = "" if question.kind == "manual" else "\n".join(question.describe)
+    return ChoiceScreen(title, question.text, options, cancel, describe)
 
 
 def ask_yes_no(title: str, text: str) -> ChoiceScreen:

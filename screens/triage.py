@@ -66,7 +66,10 @@ class TriageScreen(SessionScreen):
                 yield FlowChart(rb.flow, {k: p.title for k, p in rb.plans.items()})
         with Vertical(id="triage-panel"):
             if self.session.has_live_monitors:
-                yield Static("monitors: reading…", id="triage-monitors")
+                # A few lines that scroll: a runbook with a dozen monitors must not push the
+                # question and its answers off an 80x24 screen.
+                with ScrollableContainer(id="triage-monitors-box"):
+                    yield Static("monitors: reading…", id="triage-monitors")
             yield Static(id="triage-question")
             yield OptionList(id="triage-options")
         yield from self.compose_bottom()
@@ -100,21 +103,27 @@ class TriageScreen(SessionScreen):
             last = self.session.state.monitors[-1]
             readings = [MonitorReading(**r) for r in last.get("readings") or []]
             suggested = last.get("suggested")
+        # The verdict first, then one line per monitor (cut, not wrapped): what fires stays in
+        # sight above the fold of the scrolling box.
         text = Text()
         if readings is None:
             text.append("monitors: reading…", style="dim")
-        styles = {"fires": "bold $error", "no_data": "$warning", "error": "$warning", "quiet": "dim"}
-        marks = {"fires": "🔥", "quiet": "·", "no_data": "∅", "error": "✗"}
-        for reading in readings or []:
-            level = f" [{reading.severity}]" if reading.severity else ""
-            style = themed(styles.get(reading.state, ""), self.app.theme_variables)
-            text.append(f"{marks.get(reading.state, '?')} {reading.title}{level}: {reading.shown}\n", style=style)
-        if readings is not None:
+        else:
             current = self.session.state.meta.get("severity") or "not set"
             advice = f"monitors suggest {suggested}" if suggested else "no monitor fires"
+            unread = sum(r.state in ("error", "no_data") for r in readings)
+            if unread:  # "none fires" from monitors nobody could read is no all-clear
+                advice += f" ({unread} of {len(readings)} not read)"
             text.append(f"{advice} · severity: {current}", style="bold")
             if self.runbook.severity:
                 text.append(" · v to set it", style="dim")
+        styles = {"fires": "bold $error", "no_data": "$warning", "error": "$warning", "quiet": "dim"}
+        marks = {"fires": "🔥", "quiet": "·", "no_data": "∅", "error": "✗"}
+        order = {"fires": 0, "error": 1, "no_data": 2, "quiet": 3}
+        for reading in sorted(readings or [], key=lambda r: order.get(r.state, 1)):
+            level = f" [{reading.severity}]" if reading.severity else ""
+            style = themed(styles.get(reading.state, ""), self.app.theme_variables)
+            text.append(f"\n{marks.get(reading.state, '?')} {reading.title}{level}: {reading.shown}", style=style)
         self.query_one("#triage-monitors", Static).update(text)
 
     def action_severity(self) -> None:

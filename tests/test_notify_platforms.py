@@ -250,7 +250,7 @@ async def test_no_webhook_is_a_manual_sent_question_in_the_console(tmp_path: Pat
         asked.append(question)
         return next(answers)
 
-    session = Session.start(loaded.runbook, str(path), StartOptions(), ask=ask)
+    session = Session.start(loaded.runbook, str(path), StartOptions(operator="ana"), ask=ask)
     await session.choose_plan("A")
     assert await session.run_plan()
     result = await session.end()
@@ -258,7 +258,7 @@ async def test_no_webhook_is_a_manual_sent_question_in_the_console(tmp_path: Pat
     assert [q.kind for q in asked] == ["notify", "notify"]
     assert asked[0].text == "**shop** 回滚到 v1.2.3"
     finished = {e.data["id"]: e.data for e in session.events if e.type == ev.STEP_FINISHED}
-    assert finished["one"]["status"] == "ok" and finished["one"]["detail"] == "sent by the operator (no webhook)"
+    assert finished["one"]["status"] == "ok" and finished["one"]["detail"] == "sent by ana (no webhook)"
     assert finished["two"]["status"] == "not_sent"
     assert result == "success"  # the rollback is done; the record says what was not sent
     record = render_markdown(session.events)

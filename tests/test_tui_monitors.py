@@ -31,7 +31,7 @@ async def test_triage_shows_monitors_refreshes_and_sets_the_suggested_severity(
         text = str(panel.render())
         assert "🔥 error ratio [P1]: 0.08 vs > 0.05" in text
         assert "∅ queue depth (not exported yet) [P1]: no data" in text
-        assert "monitors suggest P1 · severity: not set" in text
+        assert "monitors suggest P1 (1 of 4 not read) · severity: not set" in text
         started = [e for e in app.session.events if e.type == ev.MONITORS_READ]
         assert [e.data["at"] for e in started] == ["start"]
         prom.set("lab_diagnosis_failure_ratio", 0.7, service="wechat")

@@ -27,7 +27,7 @@ from tui.engine.recorder import Recorder, one_line
 from tui.engine.redact import Redactor
 from tui.engine.values import Values
 from tui.executors import executor_class
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink
+from tui.executors.base import ExecContext, Executor, Outcome, OutputSink, Status
 from tui.runbook.hosts import named
 from tui.runbook.kinds import step_kind
 from tui.runbook.model import Runbook, SshAction, Step
@@ -76,7 +76,7 @@ class Runner:
                 executor.poll = self._poll  # type: ignore[attr-defined]
         return executor
 
-    def context(self, phase: str, confirmed: bool = False) -> ExecContext:
+    def context(self, phase: str, confirmed_by: str = "") -> ExecContext:
         return ExecContext(
             runbook=self.runbook,
             scope=MappingProxyType(self._scope),
@@ -86,7 +86,7 @@ class Runner:
             dry_run=self._dry_run,
             default_timeout=DEFAULT_TIMEOUT,
             redact=self._redact,
-            confirmed=confirmed,
+            confirmed_by=confirmed_by,
             env=self._command_env(),
         )
 
@@ -123,9 +123,12 @@ class Runner:
     def targets(action: Step) -> tuple[str, ...]:
         return named(action) if isinstance(action, SshAction) else (action.id,)
 
-    async def refuse(self, action: Step, phase: str, index: int | None, detail: str) -> ActionResult:
-        """Journal ``action`` as started and ended in error without running it (e.g. its
-        condition cannot be evaluated): the operator sees why, ``on_failure`` decides."""
+    async def refuse(
+        self, action: Step, phase: str, index: int | None, detail: str, status: Status = "error"
+    ) -> ActionResult:
+        """Journal ``action`` as started and ended in ``status`` without running it (its
+        condition cannot be evaluated, nobody confirmed a manual check): the operator sees why,
+        ``on_failure`` decides."""
         is_check = phase in CHECK_PHASES
         started, finished = (ev.CHECK_STARTED, ev.CHECK_FINISHED) if is_check else (ev.STEP_STARTED, ev.STEP_FINISHED)
         previous = self._recorder.state.action(phase, action.id)
@@ -138,7 +141,7 @@ class Runner:
         await self._recorder.emit(
             started, {**base, "attempt": attempt, "describe": [], "targets": self.targets(action)}
         )
-        return await self._finish(finished, base, attempt, Outcome("error", detail), None)
+        return await self._finish(finished, base, attempt, Outcome(status, detail), None)
 
     async def run(
         self,
@@ -147,7 +150,7 @@ class Runner:
         index: int | None = None,
         why: Mapping[str, str] | None = None,
         *,
-        confirmed: bool = False,
+        confirmed_by: str = "",
     ) -> ActionResult:
         is_check = phase in CHECK_PHASES
         started, finished = (ev.CHECK_STARTED, ev.CHECK_FINISHED) if is_check else (ev.STEP_STARTED, ev.STEP_FINISHED)
@@ -211,7 +214,7 @@ class Runner:
         except Exception as exc:  # a missing client library is this step's failure, not a crash
             outcome = Outcome("error", f"cannot load the {action.kind} executor: {one_line(str(exc))}")
             return await self._finish(finished, base, attempt, outcome, collector)
-        task = asyncio.ensure_future(executor.run(action, self.context(phase, confirmed), collector))
+        task = asyncio.ensure_future(executor.run(action, self.context(phase, confirmed_by), collector))
 
         def output_failed(message: str) -> None:
             self._recorder.mark_broken(message)

@@ -39,7 +39,7 @@ from tui.engine.opening import Opening, Reopening, create, outline, plan_scope, 
 from tui.engine.recorder import Recorder, one_line
 from tui.engine.redact import Redactor
 from tui.engine.results import RESULTS
-from tui.engine.runner import Runner
+from tui.engine.runner import CHECK_PHASES, Runner
 from tui.engine.state import SessionState, plan_window
 from tui.engine.store import live_runs
 from tui.engine.values import ValuesError
@@ -343,13 +343,22 @@ class Session:
     # --- checks -----------------------------------------------------------------------------
 
     async def run_checks(self, ids: Sequence[str] | None = None) -> list[ActionResult]:
-        """Run pre-checks (all, or ``ids``) in parallel; re-running one is ``run_checks([id])``."""
+        """Run pre-checks (all, or ``ids``); re-running one is ``run_checks([id])``. The automatic
+        ones run in parallel while the operator is asked about the manual ones, one at a time."""
         self._runner.clear_abort()
         chosen = [c for c in self.runbook.checks if ids is None or c.id in ids]
-        results = await asyncio.gather(*(self._runner.run(check, "pre") for check in chosen))
+        manual = [c for c in chosen if isinstance(c, ManualAction)]
+
+        async def ask_in_turn() -> list[ActionResult]:
+            return [await self._confirm_then_run(check, "pre", None, {}) for check in manual]
+
+        automatic = [self._runner.run(check, "pre") for check in chosen if not isinstance(check, ManualAction)]
+        *ran, asked = await asyncio.gather(*automatic, ask_in_turn())
+        by_id = {result.id: result for result in [*ran, *asked]}
+        results = [by_id[check.id] for check in chosen]
         for result in results:
             await self._tick_from_check(result)
-        return list(results)
+        return results
 
     async def override_check(self, check_id: str, reason: str) -> None:
         """Go on despite a failed blocking pre-check, saying why."""
@@ -550,7 +559,12 @@ class Session:
             answer, by = await self._question(question)
             if answer != "yes":
                 why = "needs confirmation; use --yes" if by == "no-tty" else "was not confirmed"
+                if phase in CHECK_PHASES:
+                    # A check nobody confirmed did not pass: journaled, so it blocks like a failure.
+                    return await self._runner.refuse(step, phase, index, f"check {step.id} {why}", "declined")
                 return ActionResult(step.id, phase, "declined", f"step {step.id} {why}")
+            if manual:
+                return await self._runner.run(step, phase, index, gate, confirmed_by=self._who(by))
         if self._hand_sent(step) and not self._dry_run and self._ask is not None and not self._yes:
             # Nothing here can send it: the operator sends the text and says so. Headless (or
             # --yes, which is no operator) it is printed and "printed, not sent".
@@ -562,9 +576,15 @@ class Session:
                 "notify", step.id, phase, step.title or step.id, self._redact(text), DESTRUCTIVE_OPTIONS,
                 tuple(self.describe(step, phase)), self.targets(step),
             )  # fmt: skip
-            answer, _ = await self._question(question)
-            return await self._runner.run(step, phase, index, gate, confirmed=answer == "yes")
+            answer, by = await self._question(question)
+            return await self._runner.run(
+                step, phase, index, gate, confirmed_by=self._who(by) if answer == "yes" else ""
+            )
         return await self._runner.run(step, phase, index, gate)
+
+    def _who(self, by: str) -> str:
+        """Who a "yes" came from, as the step's outcome names them."""
+        return "--yes" if by == "--yes" else self.state.operator or "the operator"
 
     @staticmethod
     def _hand_sent(step: Step) -> bool:
@@ -673,9 +693,12 @@ class Session:
             if self._runner.aborted or self._recorder.broken:
                 break
             gate = await self._gate(check, "verify", index)
-            result = gate if isinstance(gate, ActionResult) else await self._runner.run(check, "verify", index, gate)
+            if isinstance(gate, ActionResult):
+                result = gate
+            else:
+                result = await self._confirm_then_run(check, "verify", index, gate)
             await self._tick_from_check(result)
-            if result.status in FAILED and check.severity == "blocking":
+            if result.status in FAILED - {"declined"} and check.severity == "blocking":
                 await self._escalations.escalate(
                     "failed", f"verification {check.id} {result.status}: {result.detail}".rstrip(": ")
                 )

@@ -18,7 +18,8 @@ from tui.runbook.placeholders import Value
 
 # "no_data": a metric query found no series (never a pass); "not_sent": a notification with no
 # webhook was printed for the operator to send, and nobody said it was sent.
-Status = Literal["ok", "failed", "timeout", "aborted", "unknown", "skipped", "error", "no_data", "not_sent"]
+# "declined": a manual check nobody confirmed (the session journals it; no executor returns it).
+Status = Literal["ok", "failed", "timeout", "aborted", "unknown", "skipped", "error", "no_data", "not_sent", "declined"]
 
 # (host or "local", stream "stdout"|"stderr"|"info", decoded text: one or many whole lines)
 OutputSink = Callable[[str, str, str], None]
@@ -36,7 +37,9 @@ class ExecContext:
     dry_run: bool = False
     default_timeout: float = 300.0
     redact: Callable[[str], str] = lambda text: text
-    confirmed: bool = False  # the operator said they did this by hand (a notify with no webhook they sent)
+    # Who said a manual step or check was done, or a notify with no webhook sent ("" = nobody):
+    # the operator's name, or "--yes" when the run confirmed everything unasked.
+    confirmed_by: str = ""
     # A profile's renamed environment variables as local commands see them (None: unset).
     env: Mapping[str, str | None] = field(default_factory=dict)
 

@@ -1,7 +1,9 @@
-"""``manual``: an instruction the operator carries out and confirms.
+"""``manual``: an instruction the operator carries out and confirms (a step, a pre-check or a
+verification alike).
 
 The engine asks the operator (or takes ``--yes``) before this runs; running it only puts the
-instruction into the step's output, so the record shows what was asked of whom.
+instruction into the step's output and says who confirmed it, so the record shows what was asked
+of whom and who answered. Nobody confirmed it: it did not pass.
 """
 
 from __future__ import annotations
@@ -26,4 +28,7 @@ class ManualExecutor(Executor):
         except RenderError as exc:
             return Outcome("error", str(exc))
         sink("operator", "info", text.rstrip("\n") + "\n")
-        return Outcome("ok", "confirmed by the operator", hosts={"operator": HostOutcome("operator", "ok")})
+        if not ctx.confirmed_by:
+            return Outcome("failed", "nobody confirmed it", hosts={"operator": HostOutcome("operator", "failed")})
+        by = "--yes (nobody was asked)" if ctx.confirmed_by == "--yes" else ctx.confirmed_by
+        return Outcome("ok", f"confirmed by {by}", hosts={"operator": HostOutcome("operator", "ok")})

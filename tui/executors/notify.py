@@ -186,8 +186,8 @@ class NotifyExecutor(tls.WithHttpClients):
             return Outcome("error", ctx.redact(str(exc)))
         sink("notify", "info", message.rstrip("\n") + "\n")
         if url is None:
-            if ctx.confirmed:
-                return Outcome("ok", "sent by the operator (no webhook)", duration=time.monotonic() - clock)
+            if ctx.confirmed_by:
+                return Outcome("ok", f"sent by {ctx.confirmed_by} (no webhook)", duration=time.monotonic() - clock)
             return Outcome(
                 "not_sent", "no webhook: the text above is for the operator to send", duration=time.monotonic() - clock
             )
