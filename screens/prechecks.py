@@ -58,8 +58,9 @@ class PrechecksScreen(SessionScreen):
         table.display = bool(self.runbook.checks)
         super().on_mount()
         self.redraw()
-        if not self.session.state.in_phase("pre") and self.runbook.checks:
-            self.action_run_all()
+        missing = self.session.checks_not_run()
+        if missing and not self.session.read_only and not self.session.state.result:
+            self.console.engine(self.session.run_checks(missing), "Pre-checks", group="checks")
 
     def show_event(self, event: Event) -> None:
         if event.type == CHECK_STARTED and event.data.get("phase") == "pre":

@@ -176,3 +176,44 @@ def test_headless_without_yes_stops_at_the_manual_pre_check(
     with_yes = rb("run", str(runbook), "--plan", "A", "--yes", "--record", str(record))
     assert with_yes.returncode == 0, with_yes.stdout + with_yes.stderr
     assert "confirmed by --yes (nobody was asked)" in record.read_text(encoding="utf-8")
+
+
+def test_a_session_stopped_while_asked_runs_the_manual_check_on_resume(rbconsole_home: Path, runbook: Path) -> None:
+    """The process stopped with the question open: the automatic check had passed, the manual
+    one never ran. Resumed, the manual check is run (here confirmed by --yes) before the plan;
+    it used to count as passed by its silence."""
+    loaded = load(runbook)
+    assert loaded.runbook is not None
+
+    async def stop_while_asked() -> str:
+        asked = asyncio.Event()
+
+        async def ask(question: Question) -> str:
+            asked.set()
+            await asyncio.sleep(3600)  # the operator never answers: the process stops
+            return "no"
+
+        options = StartOptions(operator="ana", reason="ledger 500s")
+        session = Session.start(loaded.runbook, str(runbook), options, ask=ask)
+        await session.choose_plan("A")
+        checks = asyncio.ensure_future(session.run_checks())
+        await asyncio.wait_for(asked.wait(), 10)
+        for _ in range(100):
+            if "disk" in finished(session, "pre"):
+                break
+            await asyncio.sleep(0.05)
+        checks.cancel()
+        await asyncio.gather(checks, return_exceptions=True)
+        assert session.checks_not_run() == ["lead_ok"]
+        await session.close()
+        return session.id
+
+    session_id = asyncio.run(stop_while_asked())
+    resumed = rb("resume", session_id, "--headless", "--yes")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    reopened = Session.open(session_id)
+    lead = finished(reopened, "pre")["lead_ok"]
+    assert (lead["status"], lead["detail"]) == ("ok", "confirmed by --yes (nobody was asked)")
+    starts = [e.data["id"] for e in reopened.events if e.type == ev.CHECK_STARTED]
+    assert starts.count("disk") == 1  # what had passed is not run again
+    asyncio.run(reopened.close())

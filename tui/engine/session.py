@@ -360,6 +360,16 @@ class Session:
             await self._tick_from_check(result)
         return results
 
+    def checks_not_run(self) -> list[str]:
+        """Pre-checks with no result yet: never started (the session stopped while the operator
+        was asked about a manual one) or cut off by a crash ("unknown"). A resumed session runs
+        them before its plan: a check nobody ran must not count as passed by its silence."""
+        return [
+            check.id
+            for check in self.runbook.checks
+            if (action := self.state.action("pre", check.id)) is None or action.status == "unknown"
+        ]
+
     async def override_check(self, check_id: str, reason: str) -> None:
         """Go on despite a failed blocking pre-check, saying why."""
         if not reason.strip():

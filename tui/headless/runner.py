@@ -227,9 +227,8 @@ async def _flow(session: Session, options: HeadlessOptions, *, fresh: bool) -> s
         recommended = session.recommended_plan
         reason = "" if recommended in (None, plan) else "chosen with --plan"
         await session.choose_plan(plan, reason)
-    pre = state.in_phase("pre")
-    if not pre or any(a.status in ("running", "unknown") for a in pre):
-        redo = None if not pre else [a.id for a in pre if a.status in ("running", "unknown")]
+    redo = session.checks_not_run()
+    if redo:
         await session.run_checks(redo)
     for check_id in session.blocking_failures():
         if check_id in options.overrides:
