@@ -74,6 +74,7 @@ class RbConsoleApp(App[int]):
         self.options = options or ConsoleOptions()  # none: the picker (as `textual run tui.app:RbConsoleApp`)
         self.clock = clock
         self.loaded: Loaded | None = None
+        self._log_mask: Callable[[str], str] | None = None
         self.session: Session | None = None
         self._pending: deque[Event] = deque()
         self._listeners: set[Screen[Any]] = set()
@@ -93,6 +94,11 @@ class RbConsoleApp(App[int]):
     # --- start-up ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        from tui import logs
+
+        # Made again for each runbook the console opens, only when something is logged.
+        self._log_mask = logs.LazyMask(self._runbook_secrets, key=lambda: self.loaded)
+        logs.mask(self._log_mask)
         self.set_interval(1 / FLUSH_HZ, self.flush_events, name="engine-events")
         if self.options.theme:
             self.theme = self.options.theme
@@ -299,16 +305,30 @@ class RbConsoleApp(App[int]):
                 self.notify(str(exc), title=what, severity="error", timeout=10)
             except Exception as exc:
                 # The edge of the UI: a one-line message; the traceback goes to the log it names.
-                from tui.logs import report
+                from tui.logs import masked, report
 
                 session_dir = self.session.dir if self.session is not None else None
                 log = await asyncio.to_thread(report, what, exc, session_dir)
+                # The same masks as the log: an exception's text may quote a secret.
                 self.notify(
-                    f"{type(exc).__name__}: {exc} (the cause is in {log})", title=what, severity="error", timeout=10
+                    f"{type(exc).__name__}: {masked(str(exc))} (the cause is in {log})",
+                    title=what,
+                    severity="error",
+                    timeout=10,
                 )
             return None
 
         return self.run_worker(guarded(), group=group, exit_on_error=False, description=what)
+
+    def _runbook_secrets(self) -> Callable[[str], str] | None:
+        """What the log masks before a session exists (its redactor masks the log from then on):
+        the secrets the runbook on screen has by now."""
+        if self.loaded is None or self.loaded.runbook is None:
+            return None
+        from tui.engine.known_secrets import known_secrets
+        from tui.engine.redact import Redactor
+
+        return Redactor(known_secrets(self.loaded.runbook, self.options.start.values), logged=False)
 
     @property
     def is_drill(self) -> bool:
@@ -476,6 +496,10 @@ class RbConsoleApp(App[int]):
         await self.drill_finish()
         if self.session is not None:
             await self.session.close()
+        if self._log_mask is not None:
+            from tui import logs
+
+            logs.unmask(self._log_mask)
 
 
 def create_app(

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -299,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # package, which a bare `python3` on PATH may not have).
     os.environ.setdefault("RBCONSOLE_PYTHON", sys.executable)
     before = _sessions()
+    mask = logs.LazyMask(lambda: _runbook_secrets(args, before))
+    logs.mask(mask)
     try:
         if command == "completion":  # built from this parser: a command module would import cli back
             return _completion(args.shell)
@@ -314,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = "rbconsole" if command == "console" else f"rbconsole {command}"
         print(f"{name}: internal error ({type(exc).__name__}); the cause is in {log}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        logs.unmask(mask)
 
 
 def _completion(shell: str) -> int:
@@ -327,6 +331,36 @@ def _completion(shell: str) -> int:
     script = shtab.complete(build_parser({"FILE": shtab.FILE, "DIRECTORY": shtab.DIRECTORY}), shell=shell)
     sys.stdout.write(script if script.endswith("\n") else script + "\n")
     return EXIT_OK
+
+
+def _runbook_secrets(args: argparse.Namespace, before: set[str]) -> Callable[[str], str] | None:
+    """What the log masks before a session exists (its redactor masks the log from then on): the
+    secrets of the command's runbook, its FILE or the one the resumed session ran, by now."""
+    path = getattr(args, "file", None) or _journaled_runbook(_this_session(args, before))
+    if not path or path == "-":
+        return None
+    from tui.engine.known_secrets import known_secrets
+    from tui.engine.redact import Redactor
+    from tui.runbook.loader import load
+
+    runbook = load(path).runbook
+    if runbook is None:
+        return None
+    given = dict(item.split("=", 1) for item in getattr(args, "var", None) or [] if "=" in item)
+    return Redactor(known_secrets(runbook, given), logged=False)
+
+
+def _journaled_runbook(session: Path | None) -> str | None:
+    """The runbook a recorded session ran (``resume`` names a session, not a file)."""
+    if session is None:
+        return None
+    from tui.engine.journal import JOURNAL_NAME, read_events
+
+    try:
+        events = read_events(session / JOURNAL_NAME)
+    except OSError:
+        return None
+    return str(events[0].data.get("runbook_path") or "") or None if events else None
 
 
 def _sessions() -> set[str]:
