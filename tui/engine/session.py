@@ -480,10 +480,20 @@ class Session:
                 "say what happened to it first"
             )
 
+    def _refuse_past_blocking(self) -> None:
+        """A blocking pre-check that failed holds every step until it passes or is overridden
+        with a reason: a console screen reached by another key must not walk around it."""
+        blocked = self.blocking_failures()
+        if blocked:
+            raise SessionError(
+                f"blocking pre-check {', '.join(blocked)} did not pass: re-run it, or override it with a reason"
+            )
+
     async def run_step(self, step_id: str) -> ActionResult:
         """Run (or retry) one plan step, confirming first if it is destructive or manual. A step
         whose outcome is unknown is asked about first; no step runs past another such one."""
         index, step = self._step(step_id)
+        self._refuse_past_blocking()
         self._refuse_past_unknown(step_id)
         self._runner.clear_abort()
         action = self.state.action("step", step_id)
@@ -624,6 +634,7 @@ class Session:
         if plan is None:
             raise SessionError("choose a plan first")
         self._stop_reason = ""
+        self._refuse_past_blocking()
         self._runner.clear_abort()
         self._escalations.arm_overdue()  # a resumed session's plan clock still runs from its choice
         for index, step in enumerate(plan.steps):
