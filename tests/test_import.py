@@ -137,11 +137,11 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     checkout = plans["B"]["steps"][0]
     assert (checkout["kind"], checkout["repo"], checkout["ref"], checkout["checkout"], checkout["confirm"]) == (
         "git",
-        "/data/app/wechat-backend",
+        "{{ wechat_backend_dir }}",
         "{{ target_version }}",
         True,
         True,
-    ), "`cd DIR` then `git checkout v1.0.0` (the stated target version) is a git step in DIR"
+    ), "`cd DIR` then `git checkout v1.0.0` (the stated target version) is a git step in DIR (a var: it recurs)"
     health = next(c for c in data["checks"] if c["url"].endswith("/api/health") if c["kind"] == "http")
     assert health["expect_json"] == {"status": "healthy"}
     assert any(c["kind"] == "local" and c["run"] == "ls -la /data/backups/" for c in data["checks"])
@@ -153,9 +153,10 @@ def test_seed_001_levels_plans_checks_and_words(imported: dict[str, dict[str, An
     ], "a base URL several http steps use is a var a profile can change"
     assert data["vars"] == {
         "api": "https://api.example.com",
-        "wechat_backend_dir": "/var/log/wechat-backend",
+        "log_wechat_backend_dir": "/var/log/wechat-backend",
+        "wechat_backend_dir": "/data/app/wechat-backend",
         "wechat_backend_service": "wechat-backend",
-    }, "a base URL, a log directory and a service the commands name again and again"
+    }, "a base URL, the log and application directories and a service the commands name again and again"
     nodes = data["flow"]["nodes"]
 
     def go(node: dict[str, Any], label: str | None = None) -> dict[str, Any]:
@@ -200,7 +201,8 @@ def test_seed_002_rollback_sections_become_plans(imported: dict[str, dict[str, A
     backend = next(p for p in data["plans"].values() if p["title"] == "后端服务回滚")
     restart = next(s for s in backend["steps"] if s.get("run") == "pm2 restart {{ shop_backend_service }}")
     assert data["vars"]["shop_backend_service"] == "shop-backend"
-    assert restart["cwd"] == "/var/www/shop/backend" and restart["confirm"] is True
+    assert restart["cwd"] == "{{ backend_dir }}" and restart["confirm"] is True, "a working directory that recurs"
+    assert data["vars"]["backend_dir"] == "/var/www/shop/backend"
     assert "服务崩溃或无法启动" in data["severity"][0]["conditions"]
     roles = {c["role"]: c.get("duty", "") for c in data["contacts"]}
     assert len(roles) == 7 and roles["数据库管理员"] == "数据库回滚、数据验证"

@@ -458,5 +458,6 @@ def test_commands_after_an_ssh_login_run_on_that_host() -> None:
         ),
         ("local", None, "./notify.sh done"),
     ], "a login shell's commands run on the host (curl localhost there, not on the bastion); exit ends it"
+    assert "cwd" not in steps[1], "a cd on the host logged in to is not the bastion's working directory"
     assert runbook["hosts"]["app3.test"] == {"address": "app3.test", "user": "deploy", "port": 2201}
     assert imported.coverage.lost == [] and imported.coverage.count("manual") == 0

@@ -13,6 +13,7 @@ from typing import Any
 import tomli_w
 
 from tui.importer.build import build, finish
+from tui.importer.flowchart import parse_chart, to_flow
 from tui.runbook.loader import load_text
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -159,3 +160,108 @@ def test_captured_names_never_collide_and_each_later_use_follows() -> None:
     token = captures(b)[2]
     assert token != "admin_token" and any(f"{{{{ {token} }}}}" in r for r in runs_b)
     assert load_text(tomli_w.dumps(runbook), "c.toml").ok
+
+
+def _go(nodes: dict[str, Any], node: dict[str, Any], label: str) -> dict[str, Any]:
+    return nodes[next(o["next"] for o in node["options"] if o["label"] == label)]
+
+
+def test_teeis_box_drawn_decision_tree_becomes_the_flowchart_questions() -> None:
+    source = DATA / "import" / "teei-rollback.md"
+    imported = build(source.read_text(encoding="utf-8"), source.name)
+    runbook = finish(imported.runbook)
+    nodes = runbook["flow"]["nodes"]
+    start = nodes[runbook["flow"]["start"]]
+    assert start["ask"] == "ROLLBACK DECISION TREE — which of these do you see?", "the frame's title asks"
+    assert [o["label"] for o in start["options"]] == [
+        "All health checks failing? → ROLLBACK",
+        "Error rate > 20%? → ROLLBACK",
+        "Error rate 10-20%?",
+        "Error rate 5-10%?",
+        "Single service failing?",
+        "Database migration failed?",
+        "P95 latency > 5s? → ROLLBACK",
+        "Customer impact reported?",
+        "Security vulnerability discovered? → CONSULT — CTO approval required",
+    ]
+    roll = _go(nodes, start, "Error rate > 20%? → ROLLBACK")
+    choose = nodes[roll["next"]]
+    assert [nodes[o["next"]]["plan"] for o in choose["options"]] == ["plan-1", "plan-2", "plan-3"]
+    assert [runbook["plans"][f"plan-{n}"]["title"] for n in (1, 2, 3)] == [
+        "Quick Rollback",
+        "Selective Rollback",
+        "Full Restore from Backup",
+    ], "ROLLBACK asks which of the document's Methods 1-3"
+    investigate = _go(nodes, start, "Error rate 10-20%?")
+    assert [o["label"] for o in investigate["options"]] == [
+        "Investigate 5 min → Still high? → ROLLBACK",
+        "Resolved? → MONITOR",
+    ]
+    assert _go(nodes, investigate, "Resolved? → MONITOR")["action"] == "observe"
+    trend = _go(nodes, start, "Error rate 5-10%?")
+    assert _go(nodes, trend, "none of these → MONITOR")["action"] == "observe", "its own outcome: the default"
+    assert nodes[_go(nodes, trend, "Increasing trend? → ROLLBACK")["next"]] is choose
+    consult = _go(nodes, start, "Security vulnerability discovered? → CONSULT — CTO approval required")
+    assert consult["action"] == "escalate"
+    database = _go(nodes, start, "Database migration failed?")
+    assert _go(nodes, database, "Data corrupted? → DR PLAN")["action"] == "pause", "no such plan: the operator decides"
+    report = imported.coverage.report(source.name)
+    assert "    teei-rollback.md:45: Service only" in report, "a condition with no outcome is reported by its line"
+    assert "    teei-rollback.md:48: Data corrupted? → DR PLAN" in report, "so is an outcome that names nothing"
+    unplaced = next(a for a in runbook["appendix"] if a["title"].startswith("导入时未归类"))
+    assert "Service only  (teei-rollback.md:45)" in unplaced["body"]
+    assert "(teei-rollback.md:27)" not in unplaced["body"], "the tree itself is placed: it is the flowchart"
+    assert load_text(tomli_w.dumps(runbook, multiline_strings=True), "t.toml").ok
+
+
+def test_yes_no_branches_and_sideways_arrows_of_a_box_chart() -> None:
+    source = DATA / "import" / "ours-checkout_rollback.md"
+    runbook = finish(build(source.read_text(encoding="utf-8"), source.name).runbook)
+    nodes = runbook["flow"]["nodes"]
+    first = nodes[runbook["flow"]["start"]]
+    assert first["text"] == "Checkout errors after a deploy"
+    rate = nodes[first["next"]]
+    assert rate["ask"] == "Error rate > 5% for 5 minutes?", "the box text stops at its border, arrow or not"
+    assert [o["label"] for o in rate["options"]] == [
+        "YES → Did the release migrate the database?",
+        "NO → Keep watching",
+    ]
+    assert _go(nodes, rate, "NO → Keep watching")["action"] == "observe"
+    migrated = _go(nodes, rate, "YES → Did the release migrate the database?")
+    assert {o["label"]: nodes[o["next"]]["plan"] for o in migrated["options"]} == {
+        "NO → Plan A: redeploy the previous build": "A",
+        "YES → Plan B: restore the database": "B",
+    }
+
+
+def test_a_chinese_chart_with_yes_no_labels_and_a_box_nothing_reaches() -> None:
+    chart = "\n".join(
+        [
+            "┌──────────────┐",
+            "│ 错误率超过5%？ │",
+            "└──────┬───────┘",
+            "       │ 是",
+            "       ▼",
+            "┌──────────────┐   否   ┌──────────┐",
+            "│ 涉及数据库？ ├──────►│ 方案 A   │",
+            "└──────┬───────┘        └──────────┘",
+            "       │ 是",
+            "       ▼",
+            "┌──────────────┐        ┌──────────┐",
+            "│ 方案 B       │        │ 通知客服 │",
+            "└──────────────┘        └──────────┘",
+        ]
+    )
+    graph = parse_chart(chart)
+    assert graph is not None
+    chart_flow = to_flow(graph, {"A": "回滚代码", "B": "恢复数据库"}, choose=True)
+    assert chart_flow is not None
+    nodes = chart_flow.flow["nodes"]
+    first = nodes[chart_flow.flow["start"]]
+    assert first["text"] == "错误率超过5%？"
+    database = nodes[first["next"]]  # one way on: no question to ask
+    assert {o["label"]: nodes[o["next"]].get("plan") for o in database["options"]} == {
+        "是 → 方案 B": "B",
+        "否 → 方案 A": "A",
+    }
+    assert chart_flow.unread == [(10, "通知客服")], "a box nothing leads to is reported by its row"

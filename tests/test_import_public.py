@@ -32,6 +32,7 @@ FIGURES = {
     "ops_scaffold-ROLLBACK.md": (65, 60, 5),
     "teei-deployment_rollback.md": (54, 51, 3),
     "teei-rollback.md": (57, 55, 2),
+    "ours-checkout_rollback.md": (12, 12, 0),  # written for this project (SOURCES.txt)
 }
 
 
@@ -50,6 +51,9 @@ def test_every_public_document_is_kept_with_its_source_and_licence() -> None:
     assert {p.name for p in PUBLIC} == set(FIGURES)
     for source in PUBLIC:
         row = next(line for line in sources.splitlines() if f"`{source.name}`" in line)
+        if source.name.startswith("ours-"):
+            assert "written for this project" in row
+            continue
         licence = row.split("`")[-2]
         assert (DATA / licence).read_text(encoding="utf-8").startswith(("MIT License", "The MIT License"))
     assert len([p for p in PUBLIC if any("\u4e00" <= ch <= "\u9fff" for ch in p.read_text()[:400])]) >= 2

@@ -49,7 +49,7 @@ def build(text: str, source: str) -> Imported:
     prose_levels, prose_monitors = decisions(sections)
     levels = parts.severity(sections, plans) or parts.matrix_levels(matrix, plans) or _with_plan(prose_levels, plans)
     choices = _choices(found, plans)
-    flow, chart_line = _chart_flow(root, plans, choices)
+    flow, chart_line, chart_unread = _chart_flow(root, plans, choices)
     flow = flow or parts.flow(levels, choices)
     runbook: dict[str, Any] = {
         "schema": 1,
@@ -92,13 +92,16 @@ def build(text: str, source: str) -> Imported:
         coverage.reference(section)
     runbook["vars"] = _url_vars(runbook, {*runbook["params"], *runbook["secrets"]})
     stated = {v: k for k in ("target_version", "current_version") if (v := runbook[k])}
-    runbook["vars"].update(literal_vars(_actions(runbook), {*runbook["vars"], *_names(runbook)}, stated))
+    urls = {base: name for name, base in runbook["vars"].items()}
+    runbook["vars"].update(literal_vars(_actions(runbook), {*runbook["vars"], *_names(runbook)}, stated, urls))
     runbook = {key: value for key, value in runbook.items() if value not in ("", [], {}, None)}
     # what found no home goes to the appendix, by source line, and the report says so
     everything = "\n".join(_strings(finish(runbook)))
     headings = "".join(s.title for s in sections)
     left = [u for u in unplaced(root, everything + headings) if u[0] != chart_line]
+    left = sorted([*left, *chart_unread], key=lambda u: u[0])  # what of the flowchart did not read, kept
     coverage.homeless = [(line, text) for line, text, _ in left]
+    coverage.chart_unread = [(line, text) for line, text, _ in chart_unread]
     if left:
         parts_by_section: list[str] = []
         last = None
@@ -163,26 +166,31 @@ def _names(runbook: dict[str, Any]) -> set[str]:
 
 def _chart_flow(
     root: Section, plans: dict[str, Any], choices: list[tuple[str, str]]
-) -> tuple[dict[str, Any] | None, int]:
-    """The document's own ASCII flowchart as the flowchart, when one reads as a graph that leads
-    to a plan; its source line (it is placed there)."""
-    for block in root.all_blocks():
-        if block.kind != "code" or block.lang not in ("", "text", "txt", "plain", "mermaid-ascii"):
-            continue
-        graph = parse_chart(block.text)
-        chart = to_flow(graph, list(plans), bool(choices)) if graph else None
-        if chart is None:
-            continue
-        nodes: dict[str, Any] = {
-            k: {f: safe(v) if isinstance(v, str) else v for f, v in n.items()} for k, n in chart["nodes"].items()
-        }
-        for node in nodes.values():
-            for option in node.get("options", []):
-                option["label"] = safe(option["label"])
-        if any(n.get("next") == "choose" for n in nodes.values()):
-            nodes.update(parts.flow([], choices)["nodes"])
-        return {"start": chart["start"], "nodes": nodes}, block.line
-    return None, 0
+) -> tuple[dict[str, Any] | None, int, list[tuple[int, str, str]]]:
+    """The document's own ASCII flowchart (or decision tree) as the flowchart, when one reads as a
+    graph that leads to a plan; its source line (it is placed there); the parts of it that did
+    not read, by source line (with the heading they sit under)."""
+    titles = {key: plan["title"] for key, plan in plans.items()}
+    for section in root.walk():
+        for block in section.blocks:
+            if block.kind != "code" or block.lang not in ("", "text", "txt", "plain", "mermaid-ascii"):
+                continue
+            graph = parse_chart(block.text)
+            chart = to_flow(graph, titles, bool(choices)) if graph else None
+            if chart is None:
+                continue
+            nodes: dict[str, Any] = {
+                k: {f: safe(v) if isinstance(v, str) else v for f, v in n.items()}
+                for k, n in chart.flow["nodes"].items()
+            }
+            for node in nodes.values():
+                for option in node.get("options", []):
+                    option["label"] = safe(option["label"])
+            if any(n.get("next") == "choose" for n in nodes.values()):
+                nodes.update(parts.flow([], choices)["nodes"])
+            unread = [(block.line + row, safe(text), section.title) for row, text in chart.unread]
+            return {"start": chart.flow["start"], "nodes": nodes}, block.line, unread
+    return None, 0, []
 
 
 def _choices(found: Found, plans: dict[str, Any]) -> list[tuple[str, str]]:

@@ -20,6 +20,8 @@ class Coverage:
     homeless: list[tuple[int, str]] = field(default_factory=list)  # (line, text) kept only in the appendix
     # runnable only once rewritten to end by themselves (``watch``, ``logs -f``, ``exec -it``): line → note
     rewritten: dict[int, str] = field(default_factory=dict)
+    # parts of the document's flowchart that say nothing the flowchart can ask or do: (line, text)
+    chart_unread: list[tuple[int, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, root: Section, outcomes: dict[int, tuple[str, str]]) -> Coverage:
@@ -82,6 +84,12 @@ class Coverage:
             )
         for line in self.lost:
             lines.append(f"  lost: {source}:{line}: {self.commands[line][:100]}")
+        if self.chart_unread:
+            lines.append(
+                f"  flowchart: {len(self.chart_unread)} part(s) of the drawing not read as a question or an"
+                " outcome (an outcome it cannot read pauses for the operator; each is kept in the appendix):"
+            )
+            lines += [f"    {source}:{line}: {' '.join(text.split())[:100]}" for line, text in self.chart_unread]
         if self.homeless:
             lines.append(
                 f"  no home, kept as text in the appendix ({UNPLACED}): {len(self.homeless)} block(s) "

@@ -108,18 +108,33 @@ def _role(section: Section) -> str | None:
     return None
 
 
+# "Quick Rollback (Method 1)": a section that says it is one of the document's alternatives
+_NAMED_ALTERNATIVE = re.compile(
+    r"[(（]\s*(?:方案|预案|方法|Plan|Option|Method|Approach|Scenario|场景|Stage|阶段)\s*[A-Za-z0-9一二三四五六七八九十]+\s*[)）]",
+    re.IGNORECASE,
+)
+
+
 def _container(section: Section, found: Found) -> None:
-    """The root and level-1 sections: each child with commands is a plan of its own (or a group)."""
+    """The root and level-1 sections: each child with commands is a plan of its own (or a group);
+    children that call themselves alternatives ("(Method 1)", "(Method 2)") are the document's
+    main choice."""
+    named: list[Unit] = []
     for child in section.children:
         if not holds_commands(child):
             continue
         role = _role(child)
+        before = len(found.units)
         if role:
             _assign(child, role, found, None)
         elif child.level == 1:
             _container(child, found)
         else:
             _split(child, found)
+        if not role and _NAMED_ALTERNATIVE.search(child.title):
+            named += [u for u in found.units[before:] if u.head is child]
+    if len(named) >= 2:
+        found.choices.insert(0, named)
     own = [b for b in section.blocks if command_block(b) or inline_command(b)]
     if own:  # commands before the first sub-heading (or any heading) are a plan too
         found.units.insert(
@@ -381,7 +396,7 @@ def _cd(chunk: Chunk, cwd: str | None, ctx: Context) -> tuple[Chunk, str | None]
     kept = []
     for command in chunk.commands:
         move = re.fullmatch(r"cd\s+(\S+)", command.text.strip())
-        if move and not kept:
+        if move and not kept and not ctx.remote:  # on a host logged in to, the cd is part of its shell
             cwd = move.group(1)
             ctx.outcomes[command.line] = ("runnable", "cwd")
             continue
