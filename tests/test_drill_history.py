@@ -15,7 +15,7 @@ from tui.drill.format import against_target, sparkline
 from tui.drill.report import render_report
 from tui.drill.summary import DrillRun, StepTime, summarise
 from tui.engine import events as ev
-from tui.engine.drift import Baseline, drift
+from tui.engine.drift import Baseline, drift, step_drift
 from tui.engine.events import Event
 from tui.runbook.durations import format_duration
 from tui.runbook.loader import load_or_raise
@@ -151,9 +151,14 @@ def test_dry_runs_never_become_baselines(runbook: Path) -> None:
     assert len(history.load("timed", "A")) == 1
     assert [r.dry_run for r in history.load("timed", "A", dry_run=True)] == [True]
     assert len(history.load("timed", "A", dry_run=None)) == 2
-    [real, dry] = (summarise(events) for events in journals())
+    drill(runbook, "--dry-run", "--var", "nap=1.5")
+    [real, dry, slow_dry] = (summarise(events) for events in journals())
     assert real.steps[1].status == "ok" and dry.steps[1].status == "dry_run"
     assert "Dry run" in render_report(dry)
+    # A dry run journals no baselines, so its report compares nothing, even with a dry run before it.
+    assert slow_dry.baselines is None and all(s.drift is None for s in slow_dry.steps)
+    report = report_for(load_or_raise(runbook), journals()[2])
+    assert "Not compared: a dry run runs nothing to time." in report and "x its drill time" not in report
 
 
 def test_failed_and_skipped_steps_are_reported_and_not_baselines(runbook: Path) -> None:
@@ -204,3 +209,32 @@ def test_time_against_target() -> None:
     assert against_target(5, None) == "5.0s (no target time set)"
     assert against_target(0.6, 3) == "0.6s of 3m00s target (<1%, within target)"
     assert sparkline([3, 1, 2]) == "█▁▅" and sparkline([2, 2]) == "▁▁" and sparkline([]) == ""
+
+
+def test_the_report_keeps_the_journals_words_for_no_measurable_time_and_drops_drift_after_a_failed_rerun() -> None:
+    """The payloads are the engine's own (``step_drift``), as ``step_finished`` journals them."""
+    known = {"ack": {"seconds": 0.0, "samples": 2}, "redo": {"seconds": 1.0, "samples": 2}}
+    ack, redo = step_drift(known, "ack", 1, 30.0), step_drift(known, "redo", 2, 5.0)
+    assert ack is not None and ack["ratio"] is None and ack["flagged"] and redo is not None and redo["flagged"]
+
+    def step(seq: int, ts: float, kind: str, step_id: str, index: int, **data: object) -> Event:
+        return Event(seq, ts, kind, {"id": step_id, "phase": "step", "index": index, **data})
+
+    events = [
+        Event(1, 100.0, ev.SESSION_STARTED, {"session": "s1", "runbook_id": "r", "mode": "drill"}),
+        Event(2, 100.0, ev.PLAN_CHOSEN, {"plan": "A", "title": "t", "baselines": known}),
+        step(3, 100.0, ev.STEP_STARTED, "ack", 0),
+        step(4, 130.0, ev.STEP_FINISHED, "ack", 0, status="ok", duration=30.0, drift=ack),
+        step(5, 130.0, ev.STEP_STARTED, "redo", 1),
+        step(6, 135.0, ev.STEP_FINISHED, "redo", 1, status="ok", duration=5.0, drift=redo),
+        step(7, 135.0, ev.STEP_STARTED, "redo", 1),  # run again by hand, and it failed
+        step(8, 136.0, ev.STEP_FINISHED, "redo", 1, status="failed", duration=1.0, detail="exit 1"),
+    ]
+    run = summarise(events)
+    assert [s.flagged for s in run.steps] == [True, False] and run.steps[1].drift is None
+    report = render_report(run)
+    assert "| 1 | `ack` | — | 30s | 0.0s | **∞x** | ok | 1 |" in report
+    assert "| 2 | `redo` | — | 6.0s | 1.0s | — | failed | 2 |" in report
+    drift_section = report.split("### Drift against earlier drills", 1)[1].split("###", 1)[0]
+    assert "- step 1 (ack): 30s, against no measurable drill time" in drift_section
+    assert "redo" not in drift_section
