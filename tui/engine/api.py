@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from tui.engine.events import Event
 
@@ -45,6 +45,20 @@ class Question:
 Ask = Callable[[Question], Awaitable[str]]
 
 
+class Reopening(TypedDict, total=False):
+    """How :func:`~tui.engine.opening.reopen` (``Session.open``, ``resume_headless``) reopens a session."""
+
+    yes: bool
+    read_only: bool
+    ssh_config: str | None
+    known_hosts: str | None
+    operator: str | None
+    values: Mapping[str, str] | None
+    profile: str | None
+    headless: bool
+    with_steps: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class StartOptions:
     operator: str | None = None  # default: the login name
@@ -62,7 +76,7 @@ class StartOptions:
     headless: bool = False  # nobody decides optional steps: only those in with_steps run
     with_steps: tuple[str, ...] = ()  # --with: optional steps to run headless
 
-    def reopening(self) -> dict[str, Any]:
+    def reopening(self) -> Reopening:
         """What reopening a session takes from these options (``Session.open``, ``resume_headless``):
         the rest was journaled when it started."""
         return {

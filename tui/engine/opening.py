@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 from tui import paths
 from tui.engine import events as ev
 from tui.engine import fence
-from tui.engine.api import SessionError, StartOptions
+from tui.engine.api import Reopening, SessionError, StartOptions
 from tui.engine.journal import JOURNAL_NAME, Journal, fsync_dir, read_events
 from tui.engine.lock import SessionLock
 from tui.engine.record_source import record_source
@@ -58,20 +58,6 @@ class Opening:
     # session's targets are compared with.
     fence_source: tuple[Runbook, Mapping[str, str]]
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # to journal, in order
-
-
-class Reopening(TypedDict, total=False):
-    """How :func:`reopen` (and :meth:`Session.open`) reopens a session."""
-
-    yes: bool
-    read_only: bool
-    ssh_config: str | None
-    known_hosts: str | None
-    operator: str | None
-    values: Mapping[str, str] | None
-    profile: str | None
-    headless: bool
-    with_steps: tuple[str, ...]
 
 
 def plan_scope(runbook: Runbook, plan_id: str) -> dict[str, Value]:

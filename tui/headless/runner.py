@@ -20,10 +20,11 @@ import sys
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, Unpack
 
 from tui.drill.drift import plan_baselines
 from tui.engine import store
+from tui.engine.api import Reopening
 from tui.engine.results import EXIT_FAILED, EXIT_USAGE, exit_status, label
 from tui.engine.session import Session, SessionError, StartOptions
 from tui.headless.printer import Printer, terminal_ask
@@ -102,16 +103,10 @@ async def run_headless(runbook: Runbook, runbook_path: str, options: HeadlessOpt
 async def resume_headless(
     ref: str,
     *,
-    yes: bool = False,
     record: str | None = None,
     out: TextIO = sys.stdout,
-    ssh_config: str | None = None,
-    known_hosts: str | None = None,
-    operator: str | None = None,
-    values: Mapping[str, str] | None = None,
-    profile: str | None = None,
     overrides: Mapping[str, str] | None = None,
-    with_steps: tuple[str, ...] = (),
+    **how: Unpack[Reopening],
 ) -> int:
     """Continue a recorded session at its first unfinished step; return the exit status.
 
@@ -128,20 +123,9 @@ async def resume_headless(
     if found.state.result:
         return _already_ended(found.id, found.state.result)
     printer = Printer(out)
+    how["headless"] = True
     try:
-        session = Session.open(
-            ref,
-            ask=terminal_ask(out) if _interactive() else None,
-            baselines=plan_baselines,
-            yes=yes,
-            ssh_config=ssh_config,
-            known_hosts=known_hosts,
-            operator=operator,
-            values=values,
-            profile=profile,
-            headless=True,
-            with_steps=with_steps,
-        )
+        session = Session.open(ref, ask=terminal_ask(out) if _interactive() else None, baselines=plan_baselines, **how)
     except SessionError as exc:
         print(f"rbconsole resume: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -162,7 +146,7 @@ async def resume_headless(
     printer.opening(session, resumed=True)
     scenario = session.runbook.drill(state.meta.get("scenario") or "")
     teardown = tuple(scenario.teardown) if scenario else ()
-    start = StartOptions(plan=state.plan or state.meta.get("plan"), yes=yes)
+    start = StartOptions(plan=state.plan or state.meta.get("plan"), yes=how.get("yes", False))
     again = HeadlessOptions(start, record=record, teardown=teardown, overrides=dict(overrides or {}))
     return await _drive(session, again, out, printer, fresh=False)
 
