@@ -25,48 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.flood import TOKEN, TOKEN_ENV, flood_runbook, through_engine
+
 GOAL_RATIO = 1.0
 GOAL_RSS_MB = 150
 
-RUNBOOK = """schema = 1
-id = "bench-stream"
-title = "stream"
-service = "bench"
-[secrets.token]
-env = "BENCH_STREAM_TOKEN"
-[plans.A]
-title = "flood"
-[[plans.A.steps]]
-id = "flood"
-kind = "local"
-run = "seq 1 {lines}"
-timeout = "10m"
-"""
 
-
-async def through_engine(home: Path, lines: int) -> tuple[float, int]:
-    from tui.engine import events as ev
-    from tui.engine.session import Session, StartOptions
-    from tui.runbook.loader import load_or_raise
-
+async def engine_rate(home: Path, lines: int) -> tuple[float, int]:
     path = home / "rb.toml"
-    path.write_text(RUNBOOK.format(lines=lines))
-    session = Session.start(load_or_raise(path), str(path), StartOptions())
-    seen = 0
-
-    def count(event: ev.Event) -> None:
-        nonlocal seen
-        if event.type == ev.OUTPUT:
-            seen += event.data["text"].count("\n")
-
-    session.subscribe(count)
-    await session.choose_plan("A")
-    start = time.perf_counter()
-    result = await session.run_step("flood")
-    took = time.perf_counter() - start
-    await session.close()
-    assert result.ok, result
-    return took, seen
+    path.write_text(flood_runbook(lines))
+    return await through_engine(path)
 
 
 def through_run_command(home: Path, lines: int) -> float:
@@ -74,7 +42,7 @@ def through_run_command(home: Path, lines: int) -> float:
     from tui.engine.journal import JOURNAL_NAME, read_events
 
     path = home / "rb.toml"
-    path.write_text(RUNBOOK.format(lines=lines))
+    path.write_text(flood_runbook(lines))
     command = f"{shlex.quote(sys.executable)} -m tui run {shlex.quote(str(path))} --plan A | cat > /dev/null"
     subprocess.run(command, shell=True, check=True, env={**os.environ, "RBCONSOLE_HOME": str(home / "run")})
     (journal,) = (home / "run" / "sessions").glob(f"*/{JOURNAL_NAME}")
@@ -93,10 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=10_000_000)
     args = parser.parse_args()
-    os.environ["BENCH_STREAM_TOKEN"] = "bench-secret-value"
+    os.environ[TOKEN_ENV] = TOKEN
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["RBCONSOLE_HOME"] = tmp
-        ours, seen = asyncio.run(through_engine(Path(tmp), args.lines))
+        ours, seen = asyncio.run(engine_rate(Path(tmp), args.lines))
         size = sum(f.stat().st_size for f in Path(tmp).rglob("*.log"))
         printed = through_run_command(Path(tmp), args.lines)
     assert seen == args.lines, (seen, args.lines)

@@ -51,6 +51,16 @@ class KeyProbe:
         if self.sent:
             self.latencies.append(time.perf_counter() - self.sent.pop(0))
 
+    def times(self, widget: object, action: str) -> None:
+        """A key counts as handled when ``widget``'s ``action`` method (its binding's) is called."""
+        original = getattr(widget, action)
+
+        def timed() -> None:
+            self.handled()
+            original()
+
+        setattr(widget, action, timed)
+
     async def run(self, until: Callable[[], bool], key: str) -> None:
         driver = self.app._driver
         assert driver is not None
@@ -87,13 +97,7 @@ async def bench_plan_screen(total: int, chunk: int) -> tuple[float, float, int, 
         pane = screen.query_one("#pane-all", OutputPane)
         table = screen.query_one("#steps", DataTable)
         probe = KeyProbe(app)
-        original = table.action_cursor_down
-
-        def timed_cursor_down() -> None:
-            probe.handled()
-            original()
-
-        table.action_cursor_down = timed_cursor_down  # type: ignore[method-assign]
+        probe.times(table, "action_cursor_down")
         seq = app.session.events[-1].seq if app.session else 0
         done = False
 
@@ -132,13 +136,7 @@ async def bench_bare_log(total: int, chunk: int) -> tuple[float, float, int]:
         log = app.query_one(Log)
         log.focus()
         probe = KeyProbe(app)
-        original = log.action_scroll_up
-
-        def timed_scroll_up() -> None:
-            probe.handled()
-            original()
-
-        log.action_scroll_up = timed_scroll_up  # type: ignore[method-assign]
+        probe.times(log, "action_scroll_up")
         written = 0
         started = time.perf_counter()
         keys = asyncio.create_task(probe.run(lambda: written >= total, "up"))

@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.flood import TOKEN, TOKEN_ENV, flood_runbook, through_engine  # noqa: E402
 from tests.lab.sshd import SshLab, lab_context, ssh_step  # noqa: E402
 from tui.executors.ssh import SshExecutor  # noqa: E402
 
@@ -70,31 +71,8 @@ def peak_rss() -> Iterator[Callable[[], float]]:
 
 
 def runbook_text(lab: SshLab, lines: int) -> str:
-    return f"""schema = 1
-id = "bench-stream"
-title = "bench stream"
-service = "bench"
-
-[ssh]
-config = "{lab.config}"
-known_hosts = "{lab.known_hosts}"
-
-[secrets.token]
-env = "BENCH_TOKEN"
-
-[hosts.alpha]
-address = "alpha"
-
-[plans.A]
-title = "stream"
-[[plans.A.steps]]
-id = "seq"
-title = "seq over ssh"
-kind = "ssh"
-host = "alpha"
-run = "seq 1 {lines}"
-timeout = "10m"
-"""
+    head = f'[ssh]\nconfig = "{lab.config}"\nknown_hosts = "{lab.known_hosts}"\n\n[hosts.alpha]\naddress = "alpha"\n'
+    return flood_runbook(lines, where='kind = "ssh"\nhost = "alpha"', head=head)
 
 
 def bench_openssh(lab: SshLab, lines: int) -> float:
@@ -120,36 +98,15 @@ async def bench_executor(lab: SshLab, lines: int) -> tuple[float, int, float]:
     return elapsed, counted[0], peak()
 
 
-async def bench_engine(path: Path, lines: int) -> tuple[float, int, float] | None:
-    try:
-        from tui.engine import events
-        from tui.engine.session import Session, StartOptions
-        from tui.runbook.loader import load_or_raise
-    except ImportError:
-        return None
-    counted = [0]
-
-    def subscriber(event: events.Event) -> None:
-        if event.type == events.OUTPUT:
-            counted[0] += event.data["text"].count("\n")
-
-    runbook = load_or_raise(path)
-    session = Session.start(runbook, str(path), StartOptions(operator="bench", reason="bench", yes=True, plan="A"))
-    session.subscribe(subscriber)
-    await session.choose_plan("A")
+async def bench_engine(path: Path) -> tuple[float, int, float]:
     with peak_rss() as peak:
-        start = time.perf_counter()
-        passed = await session.run_plan()
-        elapsed = time.perf_counter() - start
-    await session.end()
-    await session.close()
-    assert passed, "the engine's plan did not pass"
-    return elapsed, counted[0], peak()
+        elapsed, counted = await through_engine(path)
+    return elapsed, counted, peak()
 
 
 def bench_cli(path: Path, home: Path) -> tuple[float, float]:
     """Wall time of a whole ``rbconsole run`` and the peak RSS of any child so far."""
-    env = {**os.environ, "RBCONSOLE_HOME": str(home), "BENCH_TOKEN": "s3cr3t-token"}
+    env = {**os.environ, "RBCONSOLE_HOME": str(home), TOKEN_ENV: TOKEN}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(
@@ -174,7 +131,7 @@ def main() -> int:
         lab = SshLab.start(root / "lab", servers=("alpha",))
         try:
             os.environ["RBCONSOLE_HOME"] = str(root / "home")
-            os.environ["BENCH_TOKEN"] = "s3cr3t-token"
+            os.environ[TOKEN_ENV] = TOKEN
             path = root / "bench.toml"
             path.write_text(runbook_text(lab, lines))
             tiny = root / "tiny.toml"
@@ -183,12 +140,12 @@ def main() -> int:
             for _ in range(repeat):
                 bases.append(bench_openssh(lab, lines))
                 executors.append(asyncio.run(bench_executor(lab, lines)))
-                engines.append(asyncio.run(bench_engine(path, lines)))
+                engines.append(asyncio.run(bench_engine(path)))
                 clis.append(bench_cli(path, root / "cli-home"))
             fixed = min(bench_cli(tiny, root / "cli-home")[0] for _ in range(repeat))
             base = min(bases)
             executor_time, executor_lines, executor_rss = min(executors)
-            engine = min(engines) if all(engines) else None  # type: ignore[type-var]
+            engine = min(engines)
             cli_time, cli_rss = min(clis)
         finally:
             lab.stop()
@@ -206,10 +163,7 @@ def main() -> int:
         )
 
     row("rbconsole ssh executor (counting sink)", executor_time, executor_rss, executor_lines)
-    if engine is None:
-        print("  engine: tui.engine not available yet")
-    else:
-        row("engine: redaction + journal + output file", engine[0], engine[2], engine[1])
+    row("engine: redaction + journal + output file", engine[0], engine[2], engine[1])
     row("rbconsole run --yes > /dev/null (whole CLI)", cli_time, cli_rss)
     row(f"  same, less {fixed:.2f} s start-up + connect", max(cli_time - fixed, 1e-9), cli_rss)
     print(f"  goals: >= {GOAL_RATIO:.1f}x OpenSSH lines/s, peak RSS < {GOAL_RSS_MB:.0f} MB")
