@@ -36,10 +36,7 @@ class ChecklistsScreen(SessionScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("", key="box")
-        table.add_column("When", key="list")
-        table.add_column("Item", key="item")
-        table.add_column("Ticked by / check", key="by")
+        table.add_columns(("", "box"), ("When", "list"), ("Item", "item"), ("Ticked by / check", "by"))
         lists = self.runbook.checklists
         for name, title in LISTS:
             for index, entry in enumerate(getattr(lists, name)):

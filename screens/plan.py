@@ -82,11 +82,7 @@ class PlanScreen(SessionScreen):
     def on_mount(self) -> None:
         plan = self.session.plan
         table = self.query_one(DataTable)
-        table.add_column("#", key="n")
-        table.add_column("Status", key="status")
-        table.add_column("Time", key="time")
-        table.add_column("Step", key="step")
-        table.add_column("Where", key="where")
+        table.add_columns(("#", "n"), ("Status", "status"), ("Time", "time"), ("Step", "step"), ("Where", "where"))
         if plan is not None:
             self.rows = [("step", s) for s in plan.steps] + [("verify", s) for s in plan.verify]
             for n, (phase, step) in enumerate(self.rows, 1):

@@ -41,11 +41,9 @@ class PrechecksScreen(SessionScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # Status first: long (CJK) check titles must not push it off an 80-column screen.
-        table.add_column("Status", key="status")
-        table.add_column("Time", key="time")
-        table.add_column("Check", key="check")
-        table.add_column("Target", key="target")
-        table.add_column("Detail", key="detail")
+        table.add_columns(
+            ("Status", "status"), ("Time", "time"), ("Check", "check"), ("Target", "target"), ("Detail", "detail")
+        )
         for check in self.runbook.checks:
             table.add_row(
                 status_text("pending", self.app.theme_variables),

@@ -64,10 +64,7 @@ class TimelineScreen(SessionScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Time", key="time")
-        table.add_column("+", key="offset")
-        table.add_column("Event", key="event")
-        table.add_column("What", key="what")
+        table.add_columns(("Time", "time"), ("+", "offset"), ("Event", "event"), ("What", "what"))
         self.query_one(Input).display = False
         self.first_ts: float | None = None
         super().on_mount()

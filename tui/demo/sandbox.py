@@ -37,37 +37,31 @@ class SandboxError(Exception):
     """Something the operator can act on, said in one line."""
 
 
+class _Below:
+    """A place in the sandbox's layout (the module docstring's): these parts below its root."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, box: Sandbox, owner: type[Sandbox] | None = None) -> Path:
+        return box.root.joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class Sandbox:
     root: Path
 
-    @property
-    def repo(self) -> Path:
-        return self.root / "repo"
-
-    @property
-    def app_file(self) -> Path:
-        return self.repo / "app.json"
-
-    @property
-    def settings_file(self) -> Path:
-        return self.root / "shared" / "settings.json"
-
-    @property
-    def backup_file(self) -> Path:
-        return self.root / "backups" / "settings-v1.json"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "run" / "demo.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "run" / "demo.log"
+    marker = _Below(MARKER)
+    repo = _Below("repo")
+    app_file = _Below("repo", "app.json")
+    settings_file = _Below("shared", "settings.json")
+    backup_file = _Below("backups", "settings-v1.json")
+    pid_file = _Below("run", "demo.pid")
+    log_file = _Below("run", "demo.log")
 
     @property
     def is_sandbox(self) -> bool:
-        return (self.root / MARKER).is_file()
+        return self.marker.is_file()
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -101,7 +95,7 @@ def setup(root: Path) -> Sandbox:
     if shutil.which("git") is None:
         raise SandboxError("the demo needs git on PATH")
     box.repo.mkdir(parents=True)
-    (box.root / MARKER).write_text("created by rbconsole's demo; removed by its teardown\n", encoding="utf-8")
+    box.marker.write_text("created by rbconsole's demo; removed by its teardown\n", encoding="utf-8")
     _git(box.repo, "init", "-q", "-b", "main")
     for tag, (app, settings) in RELEASES.items():
         _write_json(box.app_file, app)
