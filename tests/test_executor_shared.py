@@ -3,6 +3,8 @@ a header built from a secret is masked whole, and an unchecked TLS certificate i
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pydantic import TypeAdapter
 
@@ -40,3 +42,52 @@ def test_describe_masks_secrets_and_names_unchecked_tls(kind: str, verify: bool)
     assert ("  TLS certificate NOT verified (verify_tls = false)" in lines) is not verify
     if kind == "http":
         assert "  X-Env: lab" in lines
+
+
+# Every kind resolved before it sends (tui/executors/base.py ResolvingExecutor): a value that
+# cannot be filled in is one redacted description line and an "error" outcome before anything
+# starts; a dry run resolves nothing and is skipped. Braces in what the runbook wrote stay as written.
+UNRESOLVABLE = {
+    "http": (
+        {"url": "https://127.0.0.1:9/{0}{{ token }}/{{ nowhere }}"},
+        "GET https://127.0.0.1:9/{0}",
+        "nothing sent",
+    ),
+    "prometheus": (
+        {"url": "https://127.0.0.1:9/{0}{{ nowhere }}", "query": "up", "expect": "== 1"},
+        "prometheus https://127.0.0.1:9/{0}",
+        "nothing queried",
+    ),
+    "git": ({"repo": "/tmp/{0}", "tag": "{{ nowhere }}"}, "git a: cannot resolve: ", "nothing changed"),
+    "sql": (
+        {"dsn": "host=127.0.0.1 dbname={0}", "query": "select {{ nowhere }}"},
+        "sql a: cannot resolve: ",
+        "nothing sent",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNRESOLVABLE))
+async def test_an_unresolvable_value_is_one_redacted_line_and_an_error_before_anything_starts(kind: str) -> None:
+    fields, starts, dry = UNRESOLVABLE[kind]
+    loaded = load_text(RUNBOOK, "r.toml")
+    assert loaded.runbook is not None
+    redact = Redactor()
+    redact.add([TOKEN])
+    scope = {"token": Value(TOKEN, secret=True)}
+    ctx = ExecContext(loaded.runbook, scope, {}, SshSettings(), redact=redact)
+    action = TypeAdapter(Step).validate_python({"id": "a", "kind": kind, **fields})
+    executor = executor_class(kind)()
+    sent: list[str] = []
+    try:
+        (line,) = executor.describe(action, ctx)
+        outcome = await executor.run(action, ctx, lambda host, stream, text: sent.append(text))
+        dry_run = await executor.run(action, replace(ctx, dry_run=True), lambda host, stream, text: sent.append(text))
+    finally:
+        await executor.close()
+    assert line.startswith(starts), line
+    assert "cannot resolve" in line and "nowhere" in line, line
+    assert (outcome.status, sent) == ("error", []), outcome
+    assert outcome.detail.startswith("a: ") and "nowhere" in outcome.detail, outcome.detail
+    assert (dry_run.status, dry_run.detail) == ("skipped", f"dry run: {dry}")
+    assert not any("3f9a" in text for text in (line, outcome.detail)), (line, outcome.detail)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Generic, Literal, TypeVar, cast, get_args, get_origin
 
-from tui.runbook.model import Runbook, SshSettings, Step
-from tui.runbook.placeholders import Value
+from tui.runbook.model import Action, Runbook, SshSettings, Step
+from tui.runbook.placeholders import RenderError, Value
 
 # "no_data": a metric query found no series (never a pass); "not_sent": a notification with no
 # webhook was printed for the operator to send, and nobody said it was sent.
@@ -91,3 +91,60 @@ class Executor(ABC):
 def unresolved(action: Step, ctx: ExecContext, exc: Exception) -> Outcome:
     """The outcome of an action whose values cannot be filled in (it did not start)."""
     return Outcome("error", detail=f"{action.id}: {ctx.redact(str(exc))}")
+
+
+ActionT = TypeVar("ActionT", bound=Action)
+ResolvedT = TypeVar("ResolvedT")
+
+
+class ResolvingExecutor(Executor, Generic[ActionT, ResolvedT]):
+    """An executor whose action is resolved before anything is sent: every placeholder filled in
+    for where it lands (a URL, a query, a ref). What a dry run and an unresolvable value come to
+    is said here once for every such kind: a dry run resolves and sends nothing; a value that
+    cannot be filled in is an "error" outcome before anything starts, and one line in the
+    description."""
+
+    action_type: ClassVar[type[Action]]  # the first type parameter: ResolvingExecutor[GitAction, ...]
+    dry_run_detail: ClassVar[str] = "dry run: nothing sent"
+    # The description's line for an action that cannot be resolved, redacted as a whole.
+    cannot_resolve: ClassVar[str] = "{action.id}: cannot resolve: {why}"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            if get_origin(base) is ResolvingExecutor:
+                cls.action_type = get_args(base)[0]
+
+    @abstractmethod
+    def resolve(self, action: ActionT, ctx: ExecContext) -> ResolvedT:
+        """What ``action`` sends, its values filled in. Raises RenderError."""
+
+    @abstractmethod
+    def describe_resolved(self, action: ActionT, resolved: ResolvedT, ctx: ExecContext) -> list[str]:
+        """What would run: ``resolved`` as the operator reads it (secrets redacted)."""
+
+    @abstractmethod
+    async def run_resolved(self, action: ActionT, resolved: ResolvedT, ctx: ExecContext, sink: OutputSink) -> Outcome:
+        """Send ``resolved``; stream output through ``sink``; return the outcome."""
+
+    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
+        checked = self._checked(action)
+        try:
+            resolved = self.resolve(checked, ctx)
+        except RenderError as exc:
+            return [ctx.redact(self.cannot_resolve.format(action=checked, why=exc))]
+        return self.describe_resolved(checked, resolved, ctx)
+
+    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
+        checked = self._checked(action)
+        if ctx.dry_run:
+            return Outcome("skipped", detail=self.dry_run_detail)
+        try:
+            resolved = self.resolve(checked, ctx)
+        except RenderError as exc:
+            return unresolved(action, ctx, exc)
+        return await self.run_resolved(checked, resolved, ctx, sink)
+
+    def _checked(self, action: Step) -> ActionT:
+        assert isinstance(action, self.action_type), f"{type(self).__name__} got a {type(action).__name__}"
+        return cast(ActionT, action)

@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink, unresolved
+from tui.executors.base import ExecContext, Outcome, OutputSink, ResolvingExecutor
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.text import printable
-from tui.runbook.model import GitAction, Step
-from tui.runbook.placeholders import RenderError, render_ref, render_text
+from tui.runbook.model import GitAction
+from tui.runbook.placeholders import render_ref, render_text
 
 if TYPE_CHECKING:
     import git
@@ -66,27 +66,22 @@ def _plan(action: GitAction, ctx: ExecContext) -> _Plan:
     return _Plan(repo, render_ref(name, ctx.scope), action.tag is not None, checkout)
 
 
-class GitExecutor(Executor):
-    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
-        assert isinstance(action, GitAction)
-        try:
-            plan = _plan(action, ctx)
-        except RenderError as exc:
-            return [f"git {action.id}: cannot resolve: {ctx.redact(str(exc))}"]
+class GitExecutor(ResolvingExecutor[GitAction, _Plan]):
+    dry_run_detail = "dry run: nothing changed"
+
+    def resolve(self, action: GitAction, ctx: ExecContext) -> _Plan:
+        return _plan(action, ctx)
+
+    cannot_resolve = "git {action.id}: cannot resolve: {why}"
+
+    def describe_resolved(self, action: GitAction, plan: _Plan, ctx: ExecContext) -> list[str]:
         lines = [f"git -C {plan.repo} rev-parse --verify --end-of-options {plan.spec}"]
         lines.append(f"git -C {plan.repo} log --oneline TARGET..HEAD  (the commits the rollback takes out)")
         if plan.checkout:
             lines.append(f"git -C {plan.repo} checkout --quiet {plan.ref}  (refuses if local changes would be lost)")
         return [ctx.redact(line) for line in lines]
 
-    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
-        assert isinstance(action, GitAction)
-        if ctx.dry_run:
-            return Outcome("skipped", detail="dry run: nothing changed")
-        try:
-            plan = _plan(action, ctx)
-        except RenderError as exc:
-            return unresolved(action, ctx, exc)
+    async def run_resolved(self, action: GitAction, plan: _Plan, ctx: ExecContext, sink: OutputSink) -> Outcome:
         where = f"git {action.id} in {plan.repo}"
         timeout = action.timeout or ctx.default_timeout
         started = time.perf_counter()

@@ -15,11 +15,11 @@ import time
 from typing import Any
 
 from tui.executors import tls
-from tui.executors.base import ExecContext, Outcome, OutputSink, unresolved
+from tui.executors.base import ExecContext, Outcome, OutputSink, ResolvingExecutor
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import check_paths, parse_comparison
 from tui.executors.text import printable
-from tui.runbook.model import HttpAction, Step
+from tui.runbook.model import HttpAction
 from tui.runbook.placeholders import (
     RenderError,
     render_data,
@@ -52,13 +52,13 @@ class _Request:
         return ctx.redact(f"{self.method} {self.url}")
 
 
-class HttpExecutor(tls.WithHttpClients):
-    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
-        assert isinstance(action, HttpAction)
-        try:
-            request = _Request(action, ctx)
-        except RenderError as exc:
-            return [f"{action.method} {ctx.redact(action.url)}  (cannot resolve: {ctx.redact(str(exc))})"]
+class HttpExecutor(tls.WithHttpClients, ResolvingExecutor[HttpAction, _Request]):
+    def resolve(self, action: HttpAction, ctx: ExecContext) -> _Request:
+        return _Request(action, ctx)
+
+    cannot_resolve = "{action.method} {action.url}  (cannot resolve: {why})"
+
+    def describe_resolved(self, action: HttpAction, request: _Request, ctx: ExecContext) -> list[str]:
         lines = [request.line(ctx)]
         lines += tls.header_lines(request.headers, request.secret_headers, ctx)
         if request.json is not None:
@@ -70,14 +70,7 @@ class HttpExecutor(tls.WithHttpClients):
             lines.append(tls.UNVERIFIED)
         return lines
 
-    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
-        assert isinstance(action, HttpAction)
-        if ctx.dry_run:
-            return Outcome("skipped", detail="dry run: nothing sent")
-        try:
-            request = _Request(action, ctx)
-        except RenderError as exc:
-            return unresolved(action, ctx, exc)
+    async def run_resolved(self, action: HttpAction, request: _Request, ctx: ExecContext, sink: OutputSink) -> Outcome:
         import httpx
 
         where = request.line(ctx)

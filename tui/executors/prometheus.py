@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.executors import tls
-from tui.executors.base import ExecContext, Outcome, OutputSink, unresolved
+from tui.executors.base import ExecContext, Outcome, OutputSink, ResolvingExecutor
 from tui.executors.expect import parse_comparison
 from tui.executors.http import request_error
 from tui.executors.text import printable
-from tui.runbook.model import PrometheusAction, Step
+from tui.runbook.model import PrometheusAction
 from tui.runbook.placeholders import RenderError, render_header, render_url
 from tui.runbook.promql import render_promql
 
@@ -93,13 +93,15 @@ class PromQuery:
         return ctx.redact(f"{self.base} {self.promql}")
 
 
-class PrometheusExecutor(tls.WithHttpClients):
-    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
-        assert isinstance(action, PrometheusAction)
-        try:
-            query = PromQuery(action, ctx)
-        except RenderError as exc:
-            return [f"prometheus {ctx.redact(action.url)}  (cannot resolve: {ctx.redact(str(exc))})"]
+class PrometheusExecutor(tls.WithHttpClients, ResolvingExecutor[PrometheusAction, PromQuery]):
+    dry_run_detail = "dry run: nothing queried"
+
+    def resolve(self, action: PrometheusAction, ctx: ExecContext) -> PromQuery:
+        return PromQuery(action, ctx)
+
+    cannot_resolve = "prometheus {action.url}  (cannot resolve: {why})"
+
+    def describe_resolved(self, action: PrometheusAction, query: PromQuery, ctx: ExecContext) -> list[str]:
         lines = [f"prometheus {ctx.redact(query.base)}", f"  query: {ctx.redact(query.promql)}"]
         held = f" for {query.window:g}s (every {query.step:g}s)" if query.window else ""
         lines.append(f"  expect every series {query.threshold}{held}")
@@ -108,14 +110,9 @@ class PrometheusExecutor(tls.WithHttpClients):
             lines.append(tls.UNVERIFIED)
         return lines
 
-    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
-        assert isinstance(action, PrometheusAction)
-        if ctx.dry_run:
-            return Outcome("skipped", detail="dry run: nothing queried")
-        try:
-            query = PromQuery(action, ctx)
-        except RenderError as exc:
-            return unresolved(action, ctx, exc)
+    async def run_resolved(
+        self, action: PrometheusAction, query: PromQuery, ctx: ExecContext, sink: OutputSink
+    ) -> Outcome:
         return await self.evaluate(query, action.verify_tls, action.timeout or DEFAULT_TIMEOUT, ctx, sink)
 
     async def read(

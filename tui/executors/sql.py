@@ -17,14 +17,15 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui.executors.base import ExecContext, Executor, Outcome, OutputSink, unresolved
+from tui.executors.base import ExecContext, Outcome, OutputSink, ResolvingExecutor
 from tui.executors.capture import CaptureError, capture_values
 from tui.executors.expect import compare, parse_comparison, show
 from tui.executors.sql_guard import ReadOnlyRefused, check_read_only
 from tui.executors.text import printable
-from tui.runbook.model import SqlAction, Step
+from tui.runbook.model import SqlAction
 from tui.runbook.placeholders import PLACEHOLDER, RenderError, landing, render_data, render_sql, render_text
 
 if TYPE_CHECKING:
@@ -157,7 +158,16 @@ def _names(query: str) -> list[tuple[str, int]]:
     return [(m.group(1), m.start()) for m in PLACEHOLDER.finditer(query)]
 
 
-class SqlExecutor(Executor):
+@dataclass(frozen=True)
+class _Statement:
+    """A step's statement resolved: the query, where it connects, and its statement timeout."""
+
+    query: _Query
+    target: _Target
+    timeout: float
+
+
+class SqlExecutor(ResolvingExecutor[SqlAction, _Statement]):
     def __init__(self) -> None:
         # Idle connections per target: a connection serves one action at a time (a transaction
         # cannot be shared), so checks running in parallel each borrow their own.
@@ -169,14 +179,15 @@ class SqlExecutor(Executor):
             for conn in conns:
                 await conn.close()
 
-    def describe(self, action: Step, ctx: ExecContext) -> list[str]:
-        assert isinstance(action, SqlAction)
+    def resolve(self, action: SqlAction, ctx: ExecContext) -> _Statement:
         timeout = action.timeout or ctx.default_timeout
-        try:
-            query = _Query(action, ctx)
-            target = _Target(action, ctx, timeout, query.read_only)
-        except RenderError as exc:
-            return [f"sql {action.id}: cannot resolve: {ctx.redact(str(exc))}"]
+        query = _Query(action, ctx)
+        return _Statement(query, _Target(action, ctx, timeout, query.read_only), timeout)
+
+    cannot_resolve = "sql {action.id}: cannot resolve: {why}"
+
+    def describe_resolved(self, action: SqlAction, statement: _Statement, ctx: ExecContext) -> list[str]:
+        query, target, timeout = statement.query, statement.target, statement.timeout
         redact = target.redactor(ctx)
         mode = "read-only" if query.read_only else "read-write"
         lines = [redact(f"sql on {target.shown} ({mode}, statement_timeout {timeout:g}s, one transaction)")]
@@ -189,18 +200,12 @@ class SqlExecutor(Executor):
             lines.append("  expect value " + redact(_expectation(query.expect_value)))
         return lines
 
-    async def run(self, action: Step, ctx: ExecContext, sink: OutputSink) -> Outcome:
-        assert isinstance(action, SqlAction)
-        if ctx.dry_run:
-            return Outcome("skipped", detail="dry run: nothing sent")
+    async def run_resolved(
+        self, action: SqlAction, statement: _Statement, ctx: ExecContext, sink: OutputSink
+    ) -> Outcome:
         import psycopg
 
-        timeout = action.timeout or ctx.default_timeout
-        try:
-            query = _Query(action, ctx)
-            target = _Target(action, ctx, timeout, query.read_only)
-        except RenderError as exc:
-            return unresolved(action, ctx, exc)
+        query, target, timeout = statement.query, statement.target, statement.timeout
         redact = target.redactor(ctx)
         where = f"sql {action.id} on {target.where}"
         started = time.perf_counter()
