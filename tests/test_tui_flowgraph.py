@@ -10,7 +10,7 @@ from rich.style import Style
 
 from tui.runbook.loader import load_or_raise
 from tui.runbook.model import Flow
-from tui.widgets.flowgraph import draw_flow, wrap_cells
+from tui.widgets.flowgraph import Marks, draw_flow, wrap_cells
 
 FLOW = Flow.model_validate(
     {
@@ -44,7 +44,7 @@ def test_every_row_has_the_same_cell_width_with_cjk_text() -> None:
 
 
 def test_boxes_arrows_labels_and_a_loop_back() -> None:
-    plain = "\n".join(row.plain for row in draw_flow(FLOW, plan_titles={"A": "整体", "B": "部分"}))
+    plain = "\n".join(row.plain for row in draw_flow(FLOW, Marks(plan_titles={"A": "整体", "B": "部分"})))
     assert plain.count("┌") >= 4 and plain.count("▼") == 3  # found→assess, assess→full, assess→partial
     assert "整个系统" in plain and "部分功能" in plain  # option labels above their arrows
     assert "↪ 再看一次: 发现问题" in plain  # an edge back up is written in the box, not drawn across
@@ -52,7 +52,7 @@ def test_boxes_arrows_labels_and_a_loop_back() -> None:
 
 
 def test_the_path_taken_is_styled() -> None:
-    rows = draw_flow(FLOW, path=["found", "assess", "full"], current="full", styles={"path": PATH_STYLE})
+    rows = draw_flow(FLOW, Marks(path=["found", "assess", "full"], current="full", styles={"path": PATH_STYLE}))
     styled = {span.style for row in rows for span in row.spans}
     assert PATH_STYLE in styled
     on_path = next(row for row in rows if "完整回滚" in row.plain)

@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui.runbook.model import Flow
-from tui.widgets.flowgraph import draw_flow, outline_flow
+from tui.widgets.flowgraph import Marks, draw_flow, outline_flow
 
 Mode = Literal["auto", "graph", "outline"]
 
@@ -60,11 +60,11 @@ class FlowChart(Widget):
             if len(self._cache) > 8:
                 self._cache.clear()
             where: dict[str, tuple[int, int, int, int]] = {}
-            path, styles = list(self.path), self._styles()
+            marks = Marks(tuple(self.path), self.current, self.plan_titles, self._styles())
             if kind == "graph":
-                rows = draw_flow(self.flow, path, self.current, self.plan_titles, styles, where)
+                rows = draw_flow(self.flow, marks, where)
             else:
-                rows = outline_flow(self.flow, width, path, self.current, self.plan_titles, styles, where)
+                rows = outline_flow(self.flow, width, marks, where)
             self._cache[key] = (rows, where)
         return self._cache[key]
 

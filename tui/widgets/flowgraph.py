@@ -10,6 +10,7 @@ an earlier layer (or sideways) would cross everything, so it is written inside t
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -101,7 +102,7 @@ class Canvas:
         for x in range(lo, hi + 1):
             self.line(x, y, (LEFT if x > lo else 0) | (RIGHT if x < hi else 0), style)
 
-    def render(self, styles: dict[str, Style]) -> list[Text]:
+    def render(self, styles: Mapping[str, Style]) -> list[Text]:
         for (x, y), bits in self.lines.items():
             if (x, y) in self.written or self.chars[y][x] != " ":
                 continue  # a label or arrow written on the line wins
@@ -155,7 +156,7 @@ def _layers(flow: Flow) -> dict[str, int]:
     return depth
 
 
-def _node_lines(flow: Flow, node_id: str, depth: dict[str, int], plan_titles: dict[str, str]) -> list[str]:
+def _node_lines(flow: Flow, node_id: str, depth: dict[str, int], plan_titles: Mapping[str, str]) -> list[str]:
     node = flow.nodes[node_id]
     lines = wrap_cells(node.text, BOX_TEXT_WIDTH)
     if node.ask:
@@ -172,25 +173,44 @@ def _node_lines(flow: Flow, node_id: str, depth: dict[str, int], plan_titles: di
     return lines
 
 
+@dataclass(frozen=True)
+class Marks:
+    """What a drawing of the flowchart marks: the path walked so far (node ids in order), the
+    node where it stands, each plan's title (on its leaf), and the Rich style of each role
+    ("path", "path_label", "current", "label", "leaf")."""
+
+    path: Sequence[str] = ()
+    current: str | None = None
+    plan_titles: Mapping[str, str] = field(default_factory=dict)
+    styles: Mapping[str, Style] = field(default_factory=dict)
+
+    @property
+    def edges(self) -> set[tuple[str, str]]:
+        """The (from, to) links the path took."""
+        return set(pairwise(self.path))
+
+    def node_style(self, flow: Flow, node_id: str) -> str:
+        if node_id == self.current:
+            return "current"
+        if node_id in self.path:
+            return "path"
+        return "leaf" if flow.nodes[node_id].plan else ""
+
+
 def draw_flow(
-    flow: Flow,
-    path: list[str] | None = None,
-    current: str | None = None,
-    plan_titles: dict[str, str] | None = None,
-    styles: dict[str, Style] | None = None,
-    where: dict[str, tuple[int, int, int, int]] | None = None,
+    flow: Flow, marks: Marks = Marks(), where: dict[str, tuple[int, int, int, int]] | None = None
 ) -> list[Text]:
-    """The flowchart as rows of styled text; nodes and edges on ``path`` use the "path" style.
-    ``where``, if given, receives each node's box as (x, y, width, height) in cells."""
-    path = path or []
-    on_path_edges = set(pairwise(path))
+    """The flowchart as rows of styled text; nodes and edges on the marked path use the "path"
+    style. ``where``, if given, receives each node's box as (x, y, width, height) in cells."""
+    path = marks.path
+    on_path_edges = marks.edges
     depth = _layers(flow)
     layers: dict[int, list[str]] = {}
     for node_id, d in depth.items():
         layers.setdefault(d, []).append(node_id)
     boxes: dict[str, Box] = {}
     for node_id, d in depth.items():
-        lines = _node_lines(flow, node_id, depth, plan_titles or {})
+        lines = _node_lines(flow, node_id, depth, marks.plan_titles)
         # A box is at least as wide as the labels above it want (up to a full box): they wrap in its room.
         labels = [label for p, pd in depth.items() if pd == d - 1 for label, t in _edges(flow, p) if t == node_id]
         wanted = min(max((cell_len(label) for label in labels), default=0), BOX_TEXT_WIDTH) + 4
@@ -273,14 +293,7 @@ def draw_flow(
 
     drawn_sources = {p for parents in gaps.values() for p in parents}
     for node_id, box in boxes.items():
-        if node_id == current:
-            style = "current"
-        elif node_id in path:
-            style = "path"
-        elif flow.nodes[node_id].plan:
-            style = "leaf"
-        else:
-            style = ""
+        style = marks.node_style(flow, node_id)
         inner = box.width - 2
         canvas.text(box.x, box.y, "┌" + "─" * inner + "┐", style)
         for i, line in enumerate(box.lines):
@@ -293,26 +306,18 @@ def draw_flow(
         canvas.text(box.x, box.y + box.height - 1, bottom, style)
     if where is not None:
         where.update({node_id: (b.x, b.y, b.width, b.height) for node_id, b in boxes.items()})
-    return canvas.render(styles or {})
+    return canvas.render(marks.styles)
 
 
 def outline_flow(
-    flow: Flow,
-    width: int,
-    path: list[str] | None = None,
-    current: str | None = None,
-    plan_titles: dict[str, str] | None = None,
-    styles: dict[str, Style] | None = None,
-    where: dict[str, tuple[int, int, int, int]] | None = None,
+    flow: Flow, width: int, marks: Marks = Marks(), where: dict[str, tuple[int, int, int, int]] | None = None
 ) -> list[Text]:
     """The flowchart as an indented tree that fits ``width`` cells: each node's text, its question,
     every option label in full with the node it leads to indented below it. A node reached a second
     time (several options into one node, a loop back) is named, not repeated ("→ … (above)").
     ``where``, if given, receives each node's first row and row count as (0, y, width, height)."""
-    path = path or []
-    on_path_edges = set(pairwise(path))
-    titles = plan_titles or {}
-    styles = styles or {}
+    on_path_edges = marks.edges
+    titles, styles = marks.plan_titles, marks.styles
     rows: list[Text] = []
     shown: set[str] = set()
 
@@ -324,24 +329,17 @@ def outline_flow(
             row.append(line, styles.get(style))
             rows.append(row)
 
-    def node_style(node_id: str) -> str:
-        if node_id == current:
-            return "current"
-        if node_id in path:
-            return "path"
-        return "leaf" if flow.nodes[node_id].plan else ""
-
     def chain(node_id: str, indent: str) -> None:
         for _ in range(len(flow.nodes) + 1):  # a chain of `next` links; the loader rejects endless ones
             node = flow.nodes.get(node_id)
             if node is None:
                 return
             if node_id in shown:
-                emit(indent + "→ ", indent + "  ", f"{node.text} (above)", node_style(node_id))
+                emit(indent + "→ ", indent + "  ", f"{node.text} (above)", marks.node_style(flow, node_id))
                 return
             shown.add(node_id)
             top = len(rows)
-            style = node_style(node_id)
+            style = marks.node_style(flow, node_id)
             emit(indent + "● ", indent + "  ", node.text, style)
             if node.plan:
                 title = titles.get(node.plan, "")
