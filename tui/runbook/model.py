@@ -8,7 +8,8 @@ unknown keys and says in its field types what a key accepts.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -47,6 +48,30 @@ METRIC_COMPARISON = r"^\s*(<=|>=|==|!=|<|>)\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?
 class Model(BaseModel):
     # A field's docstring is its description in `rbconsole schema` (what an editor shows on hover).
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=200_000, use_attribute_docstrings=True)
+    # Alternatives, checked here for every model: of each group in ONE_OF exactly one field is
+    # given, of each in AT_MOST_ONE at most one ("given": not None, not an empty list). NOUN
+    # names the model in the message, GLOSS adds a word on a field ("'seconds' (a pause)").
+    NOUN: ClassVar[str] = ""
+    ONE_OF: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    AT_MOST_ONE: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    GLOSS: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _alternatives(self) -> Self:
+        for group in self.ONE_OF:
+            if self._given(group) != 1:
+                raise ValueError(f"{self.NOUN} needs exactly one of {self._named(group)}")
+        for group in self.AT_MOST_ONE:
+            if self._given(group) > 1:
+                raise ValueError(f"{self.NOUN} takes at most one of {self._named(group)}")
+        return self
+
+    def _given(self, group: tuple[str, ...]) -> int:
+        return sum(getattr(self, name) not in (None, []) for name in group)
+
+    def _named(self, group: tuple[str, ...]) -> str:
+        named = [f"'{name}'" + (f" ({self.GLOSS[name]})" if name in self.GLOSS else "") for name in group]
+        return ", ".join(named[:-1]) + " or " + named[-1]
 
 
 # --- incident inputs -------------------------------------------------------------------
@@ -80,16 +105,12 @@ class Param(Model):
 
 
 class Secret(Model):
+    NOUN, ONE_OF = "a secret", (("env", "file"),)
+
     env: str | None = None
     """read the secret from this environment variable"""
     file: str | None = None
     """read the secret from this file (its first line)"""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Secret:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("a secret needs exactly one of 'env' or 'file'")
-        return self
 
 
 class Host(Model):
@@ -108,6 +129,9 @@ class Host(Model):
 class ActionOverride(Model):
     """Where one action (by id, wherever it appears) connects under a profile."""
 
+    NOUN = "an action override"
+    AT_MOST_ONE = (("dsn", "dsn_env"), ("check_dsn", "check_dsn_env"), ("webhook", "webhook_env"))
+
     dsn: str | None = None
     """the sql action's DSN under this profile"""
     dsn_env: str | None = None
@@ -120,16 +144,6 @@ class ActionOverride(Model):
     """the notify action's webhook URL under this profile"""
     webhook_env: str | None = None
     """an environment variable holding the notify action's webhook URL under this profile"""
-
-    @model_validator(mode="after")
-    def _one_each(self) -> ActionOverride:
-        if self.dsn is not None and self.dsn_env is not None:
-            raise ValueError("give either 'dsn' or 'dsn_env', not both")
-        if self.check_dsn is not None and self.check_dsn_env is not None:
-            raise ValueError("give either 'check_dsn' or 'check_dsn_env', not both")
-        if self.webhook is not None and self.webhook_env is not None:
-            raise ValueError("give either 'webhook' or 'webhook_env', not both")
-        return self
 
 
 class Profile(Model):
@@ -250,6 +264,8 @@ class FlowOption(Model):
 
 
 class FlowNode(Model):
+    NOUN, ONE_OF, GLOSS = "a flow node", (("next", "options", "plan", "action"),), {"options": "with 'ask'"}
+
     text: str
     """what the node says"""
     next: Id | None = None
@@ -267,9 +283,6 @@ class FlowNode(Model):
 
     @model_validator(mode="after")
     def _one_way_on(self) -> FlowNode:
-        ways = [self.next is not None, bool(self.options), self.plan is not None, self.action is not None]
-        if sum(ways) != 1:
-            raise ValueError("a flow node needs exactly one of 'next', 'options' (with 'ask'), 'plan' or 'action'")
         if self.options and not self.ask:
             raise ValueError("a flow node with 'options' needs 'ask' (the question)")
         if self.ask and not self.options:
@@ -328,6 +341,8 @@ class Action(Model):
 
 
 class SshAction(Action):
+    NOUN, ONE_OF = "an ssh action", (("host", "hosts", "group"),)
+
     kind: Literal["ssh"]
     """runs a command on hosts over ssh"""
     host: Id | None = None
@@ -344,12 +359,6 @@ class SshAction(Action):
     """run it with sudo"""
     expect_exit: int = 0
     """the exit status that means success"""
-
-    @model_validator(mode="after")
-    def _one_target(self) -> SshAction:
-        if sum([self.host is not None, bool(self.hosts), self.group is not None]) != 1:
-            raise ValueError("an ssh action needs exactly one of 'host', 'hosts' or 'group'")
-        return self
 
 
 class LocalAction(Action):
@@ -389,6 +398,8 @@ class HttpAction(Action):
 
 
 class SqlAction(Action):
+    NOUN, ONE_OF, AT_MOST_ONE = "a sql action", (("dsn", "dsn_env"),), (("check_dsn", "check_dsn_env"),)
+
     kind: Literal["sql"]
     """runs a SQL statement on PostgreSQL"""
     dsn: str | None = None
@@ -408,16 +419,10 @@ class SqlAction(Action):
     read_only: bool | None = None
     """run read-only (checks always are)"""
 
-    @model_validator(mode="after")
-    def _one_dsn(self) -> SqlAction:
-        if (self.dsn is None) == (self.dsn_env is None):
-            raise ValueError("a sql action needs exactly one of 'dsn' or 'dsn_env'")
-        if self.check_dsn is not None and self.check_dsn_env is not None:
-            raise ValueError("a sql action takes at most one of 'check_dsn' or 'check_dsn_env'")
-        return self
-
 
 class GitAction(Action):
+    NOUN, ONE_OF = "a git action", (("ref", "tag"),)
+
     kind: Literal["git"]
     """checks (or checks out) a ref in a git repository on this machine"""
     repo: str
@@ -429,12 +434,6 @@ class GitAction(Action):
     checkout: bool = False
     """move the work tree to the ref or tag"""
 
-    @model_validator(mode="after")
-    def _one_ref(self) -> GitAction:
-        if (self.ref is None) == (self.tag is None):
-            raise ValueError("a git action needs exactly one of 'ref' or 'tag'")
-        return self
-
 
 class ManualAction(Action):
     kind: Literal["manual"]
@@ -444,6 +443,8 @@ class ManualAction(Action):
 
 
 class NotifyAction(Action):
+    NOUN, ONE_OF, AT_MOST_ONE = "a notify action", (("template", "message"),), (("webhook", "webhook_env"),)
+
     kind: Literal["notify"]
     """renders a message and sends it to a webhook (or prints it for the operator to send)"""
     template: Id | None = None
@@ -464,11 +465,7 @@ class NotifyAction(Action):
     """check the server's TLS certificate"""
 
     @model_validator(mode="after")
-    def _has_text(self) -> NotifyAction:
-        if (self.template is None) == (self.message is None):
-            raise ValueError("a notify action needs exactly one of 'template' or 'message'")
-        if self.webhook is not None and self.webhook_env is not None:
-            raise ValueError("a notify action takes 'webhook' or 'webhook_env', not both")
+    def _signed(self) -> NotifyAction:
         if self.sign_secret is not None and self.format not in ("dingtalk", "feishu"):
             raise ValueError("'sign_secret' is for format 'dingtalk' or 'feishu' (their signed webhooks)")
         return self
@@ -506,6 +503,9 @@ class PrometheusAction(Action):
 
 
 class WaitAction(Action):
+    NOUN, ONE_OF = "a wait", (("seconds", "until"),)
+    GLOSS = {"seconds": "a pause", "until": "a check id to poll"}
+
     kind: Literal["wait"]
     """pauses, or polls a check until it passes"""
     seconds: Seconds | None = None
@@ -518,9 +518,7 @@ class WaitAction(Action):
     """how long to poll before failing"""
 
     @model_validator(mode="after")
-    def _sleep_or_poll(self) -> WaitAction:
-        if (self.seconds is None) == (self.until is None):
-            raise ValueError("a wait needs exactly one of 'seconds' (a pause) or 'until' (a check id to poll)")
+    def _deadline(self) -> WaitAction:
         if self.until is not None and self.deadline is None:
             raise ValueError("a wait with 'until' needs a 'deadline'")
         return self
