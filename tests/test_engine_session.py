@@ -475,3 +475,82 @@ run = "touch {{ dir }}/next"
     await session.close()
     assert (tmp_path / "next").exists()
     assert [h["status"] for h in session.state.actions[("step", "long")].history] == ["aborted", "ok"]
+
+
+def test_an_ended_session_runs_nothing_more(tmp_path: Path) -> None:
+    path = write_runbook(
+        tmp_path,
+        f"""
+[[checks]]
+id = "c"
+kind = "local"
+run = "touch {tmp_path}/checked"
+
+[plans.A]
+title = "A"
+[[plans.A.steps]]
+id = "s"
+kind = "local"
+run = "touch {tmp_path}/stepped"
+[[plans.A.verify]]
+id = "v"
+kind = "local"
+run = "touch {tmp_path}/verified"
+""",
+    )
+
+    async def scenario() -> list[str]:
+        session = start(path, yes=True)
+        await session.choose_plan("A")
+        await session.end("aborted", "the operator stopped before anything ran")
+        refused = []
+        for work in (session.run_checks, session.run_plan, lambda: session.run_step("s"), session.verify):
+            with pytest.raises(SessionError) as caught:
+                await work()
+            refused.append(str(caught.value))
+        await session.close()
+        return refused
+
+    refused = asyncio.run(scenario())
+    assert refused == ["the session has ended (aborted): nothing more runs in it"] * 4
+    assert not [p for p in ("checked", "stepped", "verified") if (tmp_path / p).exists()]
+
+
+def test_steps_wait_for_a_blocking_pre_check_still_running(tmp_path: Path) -> None:
+    path = write_runbook(
+        tmp_path,
+        f"""
+[[checks]]
+id = "slow"
+kind = "local"
+run = "sleep 1"
+
+[plans.A]
+title = "A"
+[[plans.A.steps]]
+id = "s"
+kind = "local"
+run = "touch {tmp_path}/stepped"
+""",
+    )
+
+    async def scenario() -> tuple[str, bool]:
+        session = start(path, yes=True)
+        await session.choose_plan("A")
+        checks = asyncio.ensure_future(session.run_checks())
+        for _ in range(100):
+            action = session.state.action("pre", "slow")
+            if action is not None and action.status == "running":
+                break
+            await asyncio.sleep(0.02)
+        with pytest.raises(SessionError) as caught:
+            await session.run_plan()
+        await checks
+        ran = await session.run_plan()  # passed now: the plan goes
+        await session.end()
+        await session.close()
+        return str(caught.value), ran
+
+    refused, ran = asyncio.run(scenario())
+    assert refused == "blocking pre-check slow is still running: the plan waits for it"
+    assert ran and (tmp_path / "stepped").exists()

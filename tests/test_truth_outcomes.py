@@ -222,6 +222,11 @@ def test_the_console_abort_and_quit_ends_aborted(tmp_path: Path) -> None:
             app.start_session(StartOptions(values={"dir": str(tmp_path), "lines": "100000"}, plan="A", reason="x"))
             await settle(app, pilot)
             assert app.session is not None
+            for _ in range(100):  # the blocking pre-check holds the step until it has passed
+                alive = app.session.state.action("pre", "alive")
+                if alive is not None and alive.done:
+                    break
+                await pilot.pause(0.05)
             app.engine(app.session.run_step("stream"), "run", group="step")
             for _ in range(100):
                 await pilot.pause(0.05)

@@ -437,7 +437,8 @@ class RbConsoleApp(App[int]):
 
     async def _abort_and_exit(self) -> None:
         # Let the aborted step journal its end before the app (and its workers) go away.
-        running = [w for w in self.workers if w.group in ("engine", "step") and w.is_running]
+        # Pre-checks too: one that ended after the session did would write past its end.
+        running = [w for w in self.workers if w.group in ("engine", "step", "checks") and w.is_running]
         session = self.session
         if session is not None:
             session.abort("the operator quit the console")
@@ -473,8 +474,17 @@ class RbConsoleApp(App[int]):
         self.notify(f"Setting up the drill scenario {scenario.id}: {scenario.title}", title="DRILL")
         if await self.drill_guard.setup():
             self.notify("Scenario ready: run the pre-checks.", title="DRILL")
-        else:
-            self.notify("The scenario's setup failed: see the timeline.", title="DRILL", severity="error", timeout=15)
+            return
+        # A drill whose fault was never injected rehearses nothing: it ends failed, as headless
+        # does, rather than time a plan against a healthy staging and call it a drill.
+        await self.drill_guard.teardown()
+        await session.end("failed", "the drill scenario's setup failed")
+        self.notify(
+            "The scenario's setup failed, so the drill ended (failed) and its teardown ran: see the timeline.",
+            title="DRILL",
+            severity="error",
+            timeout=15,
+        )
 
     async def drill_finish(self) -> None:
         """Tear the scenario down (once) and keep a drill in the history with its report."""

@@ -345,6 +345,7 @@ class Session:
     async def run_checks(self, ids: Sequence[str] | None = None) -> list[ActionResult]:
         """Run pre-checks (all, or ``ids``); re-running one is ``run_checks([id])``. The automatic
         ones run in parallel while the operator is asked about the manual ones, one at a time."""
+        self._refuse_if_ended()
         self._runner.clear_abort()
         chosen = [c for c in self.runbook.checks if ids is None or c.id in ids]
         manual = [c for c in chosen if isinstance(c, ManualAction)]
@@ -480,14 +481,24 @@ class Session:
                 "say what happened to it first"
             )
 
+    def _refuse_if_ended(self) -> None:
+        """An ended session runs nothing more: its record would change after it was final."""
+        if self.state.result:
+            raise SessionError(f"the session has ended ({self.state.result}): nothing more runs in it")
+
     def _refuse_past_blocking(self) -> None:
         """A blocking pre-check that failed holds every step until it passes or is overridden
         with a reason: a console screen reached by another key must not walk around it."""
+        self._refuse_if_ended()
         blocked = self.blocking_failures()
-        if blocked:
+        running = [c for c in blocked if (a := self.state.action("pre", c)) is not None and a.status == "running"]
+        failed = [c for c in blocked if c not in running]
+        if failed:
             raise SessionError(
-                f"blocking pre-check {', '.join(blocked)} did not pass: re-run it, or override it with a reason"
+                f"blocking pre-check {', '.join(failed)} did not pass: re-run it, or override it with a reason"
             )
+        if running:
+            raise SessionError(f"blocking pre-check {', '.join(running)} is still running: the plan waits for it")
 
     async def run_step(self, step_id: str) -> ActionResult:
         """Run (or retry) one plan step, confirming first if it is destructive or manual. A step
@@ -707,6 +718,7 @@ class Session:
         plan = self.plan
         if plan is None:
             raise SessionError("choose a plan first")
+        self._refuse_if_ended()
         self._refuse_past_unknown()
         self._runner.clear_abort()
         results = []
