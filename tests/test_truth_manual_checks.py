@@ -217,3 +217,67 @@ def test_a_session_stopped_while_asked_runs_the_manual_check_on_resume(rbconsole
     starts = [e.data["id"] for e in reopened.events if e.type == ev.CHECK_STARTED]
     assert starts.count("disk") == 1  # what had passed is not run again
     asyncio.run(reopened.close())
+
+
+def test_the_question_shows_the_instruction_with_its_values_filled_in(rbconsole_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "filled.toml"
+    path.write_text(
+        RUNBOOK.replace(
+            'instruction = "Ask the on-call lead in #incidents and wait for a written go-ahead."',
+            'instruction = "Ask {{ lead }} to approve build {{ build }} for {{ service }}."',
+        )
+        + '\n[params.lead]\nprompt = "Who leads"\ndefault = "@mira"\n[params.build]\nprompt = "Build"\n',
+        encoding="utf-8",
+    )
+    loaded = load(path)
+    assert loaded.runbook is not None, loaded.problems
+    asked: list[Question] = []
+
+    async def ask(question: Question) -> str:
+        asked.append(question)
+        return "no"
+
+    async def walk() -> None:
+        options = StartOptions(operator="ana", reason="x", values={"build": "$(rm -rf ~) '; --"})
+        session = Session.start(loaded.runbook, str(path), options, ask=ask)
+        await session.choose_plan("A")
+        await session.run_checks()
+        await session.close()
+
+    asyncio.run(walk())
+    assert asked[0].text == "Ask @mira to approve build $(rm -rf ~) '; -- for ledger."
+
+
+def test_a_secret_in_a_manual_instruction_is_masked_in_the_question(
+    rbconsole_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "secret.toml"
+    path.write_text(
+        RUNBOOK.replace(
+            'instruction = "Ask the on-call lead in #incidents and wait for a written go-ahead."',
+            'instruction = "Log in with {{ token }} and approve."',
+        )
+        + '\n[secrets.token]\nenv = "LEDGER_TOKEN"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LEDGER_TOKEN", "tok-9f8e7d6c5b4a")
+    loaded = load(path)
+    assert loaded.runbook is not None, loaded.problems
+    asked: list[Question] = []
+
+    async def ask(question: Question) -> str:
+        asked.append(question)
+        return "yes"
+
+    async def walk() -> Session:
+        session = Session.start(loaded.runbook, str(path), StartOptions(operator="ana", reason="x"), ask=ask)
+        await session.choose_plan("A")
+        await session.run_checks()
+        await session.close()
+        return session
+
+    session = asyncio.run(walk())
+    shown = asked[0].text + "\n".join(asked[0].describe)
+    assert "Log in with" in shown and "tok-9f8e7d6c5b4a" not in shown and "9f8e" not in shown
+    journal = (session.dir / "journal.jsonl").read_text(encoding="utf-8")
+    assert "9f8e7d6c" not in journal

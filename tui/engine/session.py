@@ -582,11 +582,14 @@ class Session:
             if self._recorder.broken:
                 return ActionResult(step.id, phase, "error", f"not started: {self._recorder.broken}")
             kind = "manual" if manual and not step.confirm else "destructive"
+            describe = tuple(self.describe(step, phase))
             text = step.instruction if isinstance(step, ManualAction) and step.instruction else step.title or step.id
+            if kind == "manual":
+                # The instruction as it will be carried out: placeholders filled, secrets masked.
+                text = "\n".join(line.removeprefix("manual: ") for line in describe)
             question = Question(
-                kind, step.id, phase, step.title or step.id, text, DESTRUCTIVE_OPTIONS,
-                tuple(self.describe(step, phase)), self.targets(step),
-            )  # fmt: skip
+                kind, step.id, phase, step.title or step.id, text, DESTRUCTIVE_OPTIONS, describe, self.targets(step)
+            )
             answer, by = await self._question(question)
             if answer != "yes":
                 why = "needs confirmation; use --yes" if by == "no-tty" else "was not confirmed"
