@@ -105,11 +105,14 @@ def test_stage_steps_carry_the_documents_sql_and_commands(rb) -> None:
 
 
 def test_verification_queries_and_thresholds(rb) -> None:
-    tables = rb.check("tables_exist")
+    # The schema's own verifications test the rolled-back state: plan sqlfix's, never pre-checks.
+    post = {v.id: v for v in rb.plans["sqlfix"].verify}
+    assert not {"tables_exist", "integrity_report", "fk_constraints"} & {c.id for c in rb.checks}
+    tables = post["tables_exist"]
     assert isinstance(tables, SqlAction) and tables.expect_rows == 2
     assert "AND table_name IN ('credit_packages', 'credit_purchases');" in tables.query
-    assert "as balance_mismatches" in rb.check("integrity_report").query
-    assert "tc.constraint_type = 'FOREIGN KEY'" in rb.check("fk_constraints").query
+    assert "as balance_mismatches" in post["integrity_report"].query
+    assert "tc.constraint_type = 'FOREIGN KEY'" in post["fk_constraints"].query
     assert rb.check("balance_accuracy").expect_value == 0
     assert rb.check("transaction_failure_rate").expect_value == "<= 0.05"
     assert rb.check("api_latency").expect_max_ms == 100
@@ -289,6 +292,7 @@ def test_rollback_sql_plan_on_a_real_database(lab_env: str, app_repo: Path) -> N
     assert ok, why
     assert [(r.id, r.status) for r in verified] == [
         ("tables_exist", "ok"),
+        ("integrity_report", "ok"),
         ("fk_constraints", "ok"),
         ("free_plan_credits", "ok"),
     ]
