@@ -103,9 +103,10 @@ class _Target:
             )
         self.password = params.get("password", "")
         self.conninfo = make_conninfo("", **params)
-        shown = {key: (MASK if key == "password" else value) for key, value in params.items()}
-        self.shown = make_conninfo("", **shown)
         self.where = _planned_where(params)
+        # What the operator names a database by: where it is and as whom (the whole conninfo,
+        # keepalives and all, cut to "sql on user=app pass" in a plan's target column).
+        self.shown = f"{self.where} as {params['user']}" if params.get("user") else self.where
 
     def redactor(self, ctx: ExecContext) -> Callable[[str], str]:
         password = self.password
