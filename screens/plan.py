@@ -253,6 +253,10 @@ class PlanScreen(SessionScreen):
             status_line.update(self.verified_text())
         elif (failed := self.failed_next(pending)) is not None:
             status_line.update(Text(failed, style=self.themed("bold $error")))
+        elif blocked := self.session.blocking_failures():
+            # The engine holds every step until these pass or are overridden: say so before enter.
+            line = f"Held: blocking pre-check {', '.join(blocked)} has not passed · F3 re-runs or overrides it"
+            status_line.update(Text(line, style=self.themed("bold $warning")))
         else:
             steps = sum(1 for phase, _ in self.rows if phase == "step")
             _, upcoming = self.find(pending[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from screens.plan import PlanScreen
-from tests.tui_helpers import make_app, settle
+from tests.tui_helpers import make_app, screen_lines, settle
 from tui.engine import events as ev
 
 # From SPEC.md alone: the database must answer before anything is touched.
@@ -50,6 +50,8 @@ async def test_f4_then_g_does_not_walk_past_a_failed_blocking_check(tmp_path: Pa
         await pilot.press("f4")
         await settle(app, pilot)
         assert isinstance(app.screen, PlanScreen)
+        status = "\n".join(screen_lines(app))
+        assert "Held: blocking pre-check db_up has not passed · F3 re-runs or overrides it" in status
         await pilot.press("g")
         await settle(app, pilot)
         await pilot.press("enter")  # one step, too
