@@ -1,6 +1,9 @@
 """The figures of ``rbconsole import`` on a set of Markdown documents, one line each: the commands
 found, how many became runnable steps, manual steps (and why), lost, whether the output validates,
-and whether every plan dry-runs and drills headless.
+whether every plan dry-runs and drills headless, how many vars the literals became and how often
+the runbook reads them, and where the flowchart came from (``drawn``: the document's own chart or
+decision tree; ``made``: from its alternatives and levels) with its questions and what of the
+drawing did not read.
 
     python bench/import_figures.py tests/data/seeds/*.md tests/data/import/*.md [DIR/*.md ...]
 
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -35,7 +39,10 @@ def main() -> int:
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="rbconsole-import-figures-")
     env = {**os.environ, "RBCONSOLE_HOME": home}
-    print(f"{'document':58} {'cmds':>5} {'run':>4} {'man':>4} {'lost':>4} {'ratio':>6}  valid  dry-run  drill")
+    print(
+        f"{'document':40} {'cmds':>5} {'run':>4} {'man':>4} {'lost':>4} {'ratio':>6}  valid  dry-run   drill     "
+        "vars  flow"
+    )
     failed = False
     for source in args.documents:
         imported = build(source.read_text(encoding="utf-8"), source.name)
@@ -52,8 +59,9 @@ def main() -> int:
             drill = _all(["drill", out.name, "--headless", "--dry-run", "--yes", "--reason", "figures"], runbook, env)
             Path(out.name).unlink()
         print(
-            f"{source.name[:58]:58} {f['commands']:>5} {f['runnable']:>4} {f['manual']:>4} {f['lost']:>4} "
-            f"{ratio:>6.0%}  {'yes' if loaded.ok else 'NO':5}  {dry:7}  {drill}"
+            f"{source.name[:40]:40} {f['commands']:>5} {f['runnable']:>4} {f['manual']:>4} {f['lost']:>4} "
+            f"{ratio:>6.0%}  {'yes' if loaded.ok else 'NO':5}  {dry:8}  {drill:8}  {_vars(runbook):8}  "
+            f"{_flow(runbook, len(imported.coverage.chart_unread))}"
         )
         why: dict[str, int] = {}
         for what, reason in imported.coverage.outcomes.values():
@@ -64,6 +72,24 @@ def main() -> int:
         failed |= not loaded.ok or f["lost"] > 0 or "NO" in (dry, drill)
     print(f"goal: every output validates, nothing lost, runnable >= {GOAL_RUNNABLE:.0%} (ratio = runnable / commands)")
     return 1 if failed else 0
+
+
+def _vars(runbook: dict[str, Any]) -> str:
+    """The vars made and how many times the steps and checks read them (or a stated version)."""
+    names = [*runbook.get("vars", {}), "target_version", "current_version"]
+    actions = [
+        *runbook.get("checks", []),
+        *(a for p in runbook["plans"].values() for a in (*p["steps"], *p.get("verify", []))),
+    ]
+    uses = sum(str(a).count("{{ " + name + " }}") for a in actions for name in names)
+    return f"{len(runbook.get('vars', {}))}/{uses}"
+
+
+def _flow(runbook: dict[str, Any], unread: int) -> str:
+    nodes = runbook.get("flow", {}).get("nodes", {})
+    drawn = any(key.startswith("chart-") for key in nodes)
+    asks = sum(1 for node in nodes.values() if "ask" in node)
+    return f"{'drawn' if drawn else 'made'} {asks}q" + (f" ({unread} unread)" if unread else "")
 
 
 def _all(command: list[str], runbook: dict[str, object], env: dict[str, str]) -> str:

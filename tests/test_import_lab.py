@@ -160,19 +160,23 @@ def test_our_checkout_document_imported_and_plan_a_run_for_real(
         conn.execute("INSERT INTO releases VALUES ('1.4.1', false), ('1.4.2', true)")
         conn.execute("CREATE TABLE rollbacks (version text, build text)")
     web.reset()
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "tui", "run", str(runbook_path), "--plan", "A", "--yes", "--reason", "lab",
-            "--ssh-config", str(config), "--known-hosts", str(ssh_lab.known_hosts),
-            "--var", f"checkout_dir={root}", "--var", f"builds_dir={root / 'builds'}",
-            "--var", f"checkout={web.url('/echo')}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "DATABASE_URL": pg_dsn, "ADMIN_KEY": "lab-admin-key"},
-    )  # fmt: skip
+
+    def run(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable, "-m", "tui", "run", str(runbook_path), "--plan", "A", "--yes", "--reason", "lab",
+                "--ssh-config", str(config), "--known-hosts", str(ssh_lab.known_hosts),
+                "--var", f"checkout_dir={root}", "--var", f"builds_dir={root / 'builds'}",
+                "--var", f"checkout={web.url('/echo')}", *more,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "DATABASE_URL": pg_dsn, "ADMIN_KEY": "lab-admin-key"},
+        )  # fmt: skip
+
+    done = run()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     assert "== result: SUCCESS" in done.stdout
     assert (root / "current").resolve() == root / "releases" / "1.4.1", "the here-document ran on the host"
@@ -186,3 +190,13 @@ def test_our_checkout_document_imported_and_plan_a_run_for_real(
             ("1.4.2", False),
         ], "the stated versions, bound as parameters, matched the rows the document names"
         assert conn.execute("SELECT version, build FROM rollbacks").fetchall() == [("1.4.1", "20260222_101500")]
+
+    # an operator's build id that is SQL arrives as a value (a bind parameter), never as SQL
+    nasty = "x'); DROP TABLE releases; --"
+    again = run("--var", f"build_id={nasty}")
+    with psycopg.connect(pg_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM releases").fetchone() == (2,), again.stdout[-2000:]
+        assert conn.execute("SELECT build FROM rollbacks ORDER BY build").fetchall() == [
+            ("20260222_101500",),
+            (nasty,),
+        ]

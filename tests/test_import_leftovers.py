@@ -217,6 +217,9 @@ def test_teeis_box_drawn_decision_tree_becomes_the_flowchart_questions() -> None
 def test_yes_no_branches_and_sideways_arrows_of_a_box_chart() -> None:
     source = DATA / "import" / "ours-checkout_rollback.md"
     runbook = finish(build(source.read_text(encoding="utf-8"), source.name).runbook)
+    assert runbook["summary"].startswith("How we take the checkout service back to the previous release when")
+    assert runbook["summary"].endswith("is the 1.4.1 build."), "prose wrapped over lines is one paragraph"
+    assert not any(a["title"].startswith("导入时未归类") for a in runbook.get("appendix", [])), "all placed"
     nodes = runbook["flow"]["nodes"]
     first = nodes[runbook["flow"]["start"]]
     assert first["text"] == "Checkout errors after a deploy"

@@ -224,10 +224,14 @@ def _facts(root: Section) -> dict[str, str]:
     return found
 
 
+# a "Label: value" line (a fact such as "Current version: 1.4.2"), not a sentence that sums up
+_LABELLED = re.compile(r"^[^:：]{1,12}[:：]|^[^:：.。]{1,30}[:：]\s*\S{1,40}$")
+
+
 def _summary(sections: list[Section]) -> str:
     for section in sections[:6]:
         for block in section.blocks:
-            if block.kind == "paragraph" and len(block.text) > 15 and not re.match(r"^[^:：]{1,12}[:：]", block.text):
+            if block.kind == "paragraph" and len(block.text) > 15 and not _LABELLED.match(block.text):
                 return safe(block.text)
     return ""
 

@@ -17,6 +17,9 @@ from markdown_it.token import Token
 
 from tui.runbook.placeholders import PLACEHOLDER
 
+# a "Label: value" line: a paragraph of them is read line by line
+_LABEL_LINE = re.compile(r"^\s*[^:：\s][^:：]{0,29}[:：]")
+
 
 @dataclass
 class Block:
@@ -102,11 +105,13 @@ class _Reader:
                 self.item = None
             elif self.lists and self.current.blocks and self.current.blocks[-1].kind in ("bullet", "numbered", "check"):
                 self.current.blocks[-1].text += " " + clean(text)  # a later paragraph of the same list item
-            else:
+            elif any(_LABEL_LINE.match(part) for part in text.split("\n")):
                 # one block per source line: documents write "**Label**: value" lines one under another
                 for n, part in enumerate(text.split("\n")):
                     if part.strip():
                         self._add(Block("paragraph", line + n, clean(part)))
+            else:  # prose wrapped over several lines: one paragraph
+                self._add(Block("paragraph", line, clean(" ".join(text.split("\n")))))
             return i + 3
         elif kind in ("fence", "code_block", "table_open", "html_block"):
             self.item = None
