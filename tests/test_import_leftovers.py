@@ -268,3 +268,19 @@ def test_a_chinese_chart_with_yes_no_labels_and_a_box_nothing_reaches() -> None:
         "否 → 方案 A": "A",
     }
     assert chart_flow.unread == [(10, "通知客服")], "a box nothing leads to is reported by its row"
+
+
+def test_a_var_made_from_a_base_url_never_takes_a_captured_name() -> None:
+    text = (
+        "# Orders\n\n## Roll back\n\n```bash\n# which build\nORDERS=$(cat /srv/orders/BUILD)\n"
+        "# undo it\ncurl -X POST https://orders.example.com/undo/$ORDERS\n"
+        "# check\ncurl https://orders.example.com/health\n```\n"
+    )
+    runbook = finish(build(text, "o.md").runbook)
+    steps = runbook["plans"]["plan-1"]["steps"]
+    (captured,) = [name for s in steps for name in s.get("capture", {})]
+    assert captured == "orders" and "orders" not in runbook["vars"], runbook["vars"]
+    (base,) = runbook["vars"]
+    assert runbook["vars"][base] == "https://orders.example.com"
+    assert steps[1]["url"] == f"{{{{ {base} }}}}/undo/{{{{ orders }}}}"
+    assert load_text(tomli_w.dumps(runbook), "o.toml").ok

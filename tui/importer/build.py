@@ -90,7 +90,7 @@ def build(text: str, source: str) -> Imported:
     coverage.rewritten = dict(ctx.rewrites)
     for section in found.reference:
         coverage.reference(section)
-    runbook["vars"] = _url_vars(runbook, {*runbook["params"], *runbook["secrets"]})
+    runbook["vars"] = _url_vars(runbook, _names(runbook))  # never a name a capture already has
     stated = {v: k for k in ("target_version", "current_version") if (v := runbook[k])}
     urls = {base: name for name, base in runbook["vars"].items()}
     runbook["vars"].update(literal_vars(_actions(runbook), {*runbook["vars"], *_names(runbook)}, stated, urls))
