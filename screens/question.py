@@ -105,7 +105,7 @@ class ChoiceScreen(ScrollingModal):
 
 
 def QuestionScreen(question: Question) -> ChoiceScreen:
-    check = question.kind == "manual" and question.phase in ("pre", "verify")
+    check = question.about_a_check
     labels = NOTIFY_LABELS if question.kind == "notify" else CHECK_LABELS if check else LABELS
     options = [(labels.get(o, LABELS.get(o, o)), o) for o in question.options]
     if question.kind in ("manual", "notify", "optional"):

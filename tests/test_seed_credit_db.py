@@ -7,6 +7,7 @@ Stage 1 and its rollback SQL against a real PostgreSQL, through the real engine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,9 +196,9 @@ INSERT INTO subscription_credit_config VALUES ('free', 5), ('pro', 200), ('lifet
 """
 
 
-@pytest.fixture
-def credit_db(pg) -> Iterator[str]:
-    """The database as the simplified credit system (migration 0003) left it."""
+@contextlib.contextmanager
+def credit_database(pg) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The database as the simplified credit system (migration 0003) left it, then dropped."""
     import psycopg
 
     with psycopg.connect(pg.dsn(), autocommit=True) as conn:
@@ -208,6 +209,12 @@ def credit_db(pg) -> Iterator[str]:
     yield pg.dsn(DB)
     with psycopg.connect(pg.dsn(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+@pytest.fixture
+def credit_db(pg) -> Iterator[str]:
+    with credit_database(pg) as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import seed_support
+from tests.lab.seed_app import V2_FLAGS
 from tui import cli
 from tui.executors.prometheus import Threshold
 from tui.runbook.model import (
@@ -86,19 +87,7 @@ def test_plan_a_turns_every_v2_flag_off_with_the_secret_key(rb: Runbook) -> None
     assert step.headers["X-Admin-Key"] == "{{ admin_key }}"
     assert rb.secrets["admin_key"].env == "WECHAT_BACKEND_ADMIN_KEY"
     assert "YOUR_ADMIN_KEY" not in TEXT
-    assert step.json_body == {
-        name: False
-        for name in (
-            "diagnosis_v2_enabled",
-            "diagnosis_v2_state_machine",
-            "diagnosis_v2_timeout",
-            "diagnosis_v2_retry",
-            "diagnosis_v2_dead_letter",
-            "diagnosis_v2_api_logging",
-            "diagnosis_v2_data_persistence",
-            "diagnosis_v2_report_stub",
-        )
-    }
+    assert step.json_body == dict.fromkeys(V2_FLAGS, False)  # the lab app's flags are the document's
 
 
 def test_plan_b_checks_out_the_tag_and_restarts(rb: Runbook) -> None:

@@ -495,19 +495,10 @@ CREDIT_POST_STATE = {"balance_accuracy"}
 
 @pytest.fixture
 def credit_db(pg) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The database as the simplified credit system (migration 0003) left it."""
-    import psycopg
+    from tests.test_seed_credit_db import credit_database
 
-    from tests.test_seed_credit_db import DB, SCHEMA
-
-    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-    with psycopg.connect(pg.dsn(DB), autocommit=True) as conn:
-        conn.execute(SCHEMA)
-    yield pg.dsn(DB)
-    with psycopg.connect(pg.dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    with credit_database(pg) as dsn:
+        yield dsn
 
 
 def credit_lab(host: SeedHost, tmp_path: Path) -> dict[str, str]:

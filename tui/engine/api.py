@@ -18,6 +18,9 @@ class SessionError(Exception):
     session locked by another process); the message is one line for the operator."""
 
 
+CHECK_PHASES = ("pre", "verify")  # the phases whose actions are checks (read-only, no plan step)
+
+
 @dataclass(frozen=True)
 class Question:
     """Something only the operator can answer. ``options[0]`` is what ``--yes`` answers.
@@ -40,6 +43,11 @@ class Question:
     options: tuple[str, ...]
     describe: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+
+    @property
+    def about_a_check(self) -> bool:
+        """A manual pre-check or verification: "does it hold?", not "did you do it?"."""
+        return self.kind == "manual" and self.phase in CHECK_PHASES
 
 
 Ask = Callable[[Question], Awaitable[str]]

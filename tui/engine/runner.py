@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tui.engine import events as ev
-from tui.engine.api import ActionResult
+from tui.engine.api import CHECK_PHASES, ActionResult
 from tui.engine.drift import attempts_seconds, step_drift
 from tui.engine.events import Event
 from tui.engine.output import OutputCollector
@@ -35,7 +35,6 @@ from tui.runbook.placeholders import Value
 from tui.runbook.profiles import command_env
 from tui.runbook.uses import action_names
 
-CHECK_PHASES = ("pre", "verify")
 # How an executor's describe() says a value cannot be resolved (each words it its own way).
 UNRESOLVED = re.compile(r"cannot resolve(?: the webhook)?: (.+?)\)?$")
 DEFAULT_TIMEOUT = 300.0

@@ -29,7 +29,7 @@ from typing import Any, Unpack
 
 from tui.engine import events as ev
 from tui.engine import fence, monitors
-from tui.engine.api import ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
+from tui.engine.api import CHECK_PHASES, ActionResult, Ask, Phase, Question, SessionError, StartOptions, Subscriber
 from tui.engine.branching import FAILED, OPTIONAL_OPTIONS, alternatives, has_alternative, lookup, secret
 from tui.engine.drift import BaselineSource, plan_baselines
 from tui.engine.escalation import Escalations
@@ -39,7 +39,7 @@ from tui.engine.opening import Opening, Reopening, create, outline, plan_scope, 
 from tui.engine.recorder import Recorder, one_line
 from tui.engine.redact import Redactor
 from tui.engine.results import RESULTS
-from tui.engine.runner import CHECK_PHASES, Runner
+from tui.engine.runner import Runner
 from tui.engine.state import SessionState, plan_window
 from tui.engine.store import live_runs
 from tui.engine.values import ValuesError
@@ -583,10 +583,8 @@ class Session:
                 return ActionResult(step.id, phase, "error", f"not started: {self._recorder.broken}")
             kind = "manual" if manual and not step.confirm else "destructive"
             describe = tuple(self.describe(step, phase))
-            text = step.instruction if isinstance(step, ManualAction) and step.instruction else step.title or step.id
-            if kind == "manual":
-                # The instruction as it will be carried out: placeholders filled, secrets masked.
-                text = "\n".join(line.removeprefix("manual: ") for line in describe)
+            # A manual one's instruction as it will be carried out: placeholders filled, secrets masked.
+            text = "\n".join(line.removeprefix("manual: ") for line in describe) if manual else step.title or step.id
             question = Question(
                 kind, step.id, phase, step.title or step.id, text, DESTRUCTIVE_OPTIONS, describe, self.targets(step)
             )
@@ -617,8 +615,8 @@ class Session:
         return await self._runner.run(step, phase, index, gate)
 
     def _who(self, by: str) -> str:
-        """Who a "yes" came from, as the step's outcome names them."""
-        return "--yes" if by == "--yes" else self.state.operator or "the operator"
+        """Who a "yes" came from, as the step's outcome names them ("confirmed by ...")."""
+        return "--yes (nobody was asked)" if by == "--yes" else self.state.operator or "the operator"
 
     @staticmethod
     def _hand_sent(step: Step) -> bool:

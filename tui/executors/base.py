@@ -38,7 +38,7 @@ class ExecContext:
     default_timeout: float = 300.0
     redact: Callable[[str], str] = lambda text: text
     # Who said a manual step or check was done, or a notify with no webhook sent ("" = nobody):
-    # the operator's name, or "--yes" when the run confirmed everything unasked.
+    # the operator's name, or "--yes (nobody was asked)" when the run confirmed everything unasked.
     confirmed_by: str = ""
     # A profile's renamed environment variables as local commands see them (None: unset).
     env: Mapping[str, str | None] = field(default_factory=dict)

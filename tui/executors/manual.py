@@ -30,5 +30,4 @@ class ManualExecutor(Executor):
         sink("operator", "info", text.rstrip("\n") + "\n")
         if not ctx.confirmed_by:
             return Outcome("failed", "nobody confirmed it", hosts={"operator": HostOutcome("operator", "failed")})
-        by = "--yes (nobody was asked)" if ctx.confirmed_by == "--yes" else ctx.confirmed_by
-        return Outcome("ok", f"confirmed by {by}", hosts={"operator": HostOutcome("operator", "ok")})
+        return Outcome("ok", f"confirmed by {ctx.confirmed_by}", hosts={"operator": HostOutcome("operator", "ok")})

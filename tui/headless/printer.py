@@ -263,9 +263,7 @@ def terminal_ask(out: TextIO) -> Ask:
             typed = await _read(out, prompt)
             return "yes" if typed in question.targets or typed == question.step_id else "no"
         if question.kind == "manual":
-            typed = await _read(
-                out, "checked, and it holds? [y/N] " if question.phase in ("pre", "verify") else "done? [y/N] "
-            )
+            typed = await _read(out, "checked, and it holds? [y/N] " if question.about_a_check else "done? [y/N] ")
             return "yes" if typed.lower() in ("y", "yes") else "no"
         typed = await _read(out, f"{' / '.join(question.options)}? ")
         return typed if typed in question.options else question.options[0]
